@@ -1,0 +1,33 @@
+# The two commands a new machine needs: `make demo` and `make test`.
+# Each first installs missing Debian packages (tools/install_deps.sh).
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test demo bench fuzz corpus install clean
+
+all: build
+
+deps:
+	@sh tools/install_deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+configure: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+demo: build
+	sh tools/demo.sh $(BUILD)
+
+bench: build
+	sh bench/run_all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

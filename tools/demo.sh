@@ -1,0 +1,1 @@
+echo "demo: nothing to show yet"

@@ -1,0 +1,21 @@
+#include "tracer/core/tracee.h"
+
+#include <linux/limits.h>
+
+namespace sandtrace {
+
+Result<std::string> ReadPathChecked(Tracee& tracee, uint64_t addr) {
+  auto path = tracee.ReadString(addr, PATH_MAX);
+  if (!tracee.IdValid()) return Err(ESRCH, "notification no longer valid");
+  return path;
+}
+
+Status ReadExactChecked(Tracee& tracee, uint64_t addr, std::span<std::byte> out) {
+  auto n = tracee.ReadMemory(addr, out);
+  if (!tracee.IdValid()) return Err(ESRCH, "notification no longer valid");
+  if (!n.ok()) return n.error();
+  if (*n != out.size()) return Err(EFAULT, "short read of child memory");
+  return OkStatus();
+}
+
+}  // namespace sandtrace
