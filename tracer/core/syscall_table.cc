@@ -1,0 +1,274 @@
+// Lookups shared by every arch table, and the strace-style decoder.
+#include "tracer/core/syscall_table.h"
+
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+#include "tracer/core/kernel_abi.h"
+
+namespace sandtrace {
+
+const SyscallDef* ArchTable::FindByName(std::string_view name) const {
+  auto it = std::lower_bound(by_name_.begin(), by_name_.end(), name,
+                             [this](int16_t i, std::string_view n) { return defs_[i].name < n; });
+  if (it == by_name_.end() || defs_[*it].name != name) return nullptr;
+  return &defs_[*it];
+}
+
+std::string ArchTable::NameOf(int nr) const {
+  if (const SyscallDef* d = FindByNr(nr)) return std::string(d->name);
+  return "syscall_" + std::to_string(nr);
+}
+
+const ArchTable* ArchTableFor(uint32_t audit_arch) {
+  if (audit_arch == AUDIT_ARCH_X86_64) return &X86_64Syscalls();
+  // TODO(cleanup): AUDIT_ARCH_AARCH64 -> an aarch64 table (syscalls_aarch64.cc).
+  return nullptr;
+}
+
+const ArchTable& NativeSyscalls() {
+#if defined(__x86_64__)
+  return X86_64Syscalls();
+#else
+#error "sandtrace has no syscall table for this architecture yet"
+#endif
+}
+
+namespace {
+
+struct FlagName {
+  uint64_t bit;
+  const char* name;
+};
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%#" PRIx64, v);
+  return buf;
+}
+
+// "A|B|0x40" for the known bits, the remainder in hex; `zero` if v == 0.
+std::string Flags(uint64_t v, std::span<const FlagName> names, const char* zero) {
+  if (v == 0) return zero;
+  std::string out;
+  for (const auto& f : names) {
+    if (f.bit != 0 && (v & f.bit) == f.bit) {
+      if (!out.empty()) out += '|';
+      out += f.name;
+      v &= ~f.bit;
+    }
+  }
+  if (v != 0) {
+    if (!out.empty()) out += '|';
+    out += Hex(v);
+  }
+  return out;
+}
+
+constexpr FlagName kOpenFlags[] = {
+    {O_CREAT, "O_CREAT"},
+    {O_EXCL, "O_EXCL"},       {O_NOCTTY, "O_NOCTTY"},     {O_TRUNC, "O_TRUNC"},
+    {O_APPEND, "O_APPEND"},   {O_NONBLOCK, "O_NONBLOCK"}, {O_SYNC, "O_SYNC"},
+    {O_DSYNC, "O_DSYNC"},
+    {O_ASYNC, "O_ASYNC"},     {O_DIRECT, "O_DIRECT"},     {O_LARGEFILE, "O_LARGEFILE"},
+    {O_TMPFILE, "O_TMPFILE"}, {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},
+    {O_NOATIME, "O_NOATIME"}, {O_CLOEXEC, "O_CLOEXEC"},   {O_PATH, "O_PATH"},
+};
+
+constexpr FlagName kAtFlags[] = {
+    {AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW"}, {AT_REMOVEDIR, "AT_REMOVEDIR"},
+    {AT_SYMLINK_FOLLOW, "AT_SYMLINK_FOLLOW"},     {AT_NO_AUTOMOUNT, "AT_NO_AUTOMOUNT"},
+    {AT_EMPTY_PATH, "AT_EMPTY_PATH"},             {AT_STATX_FORCE_SYNC, "AT_STATX_FORCE_SYNC"},
+    {AT_STATX_DONT_SYNC, "AT_STATX_DONT_SYNC"},   {AT_RECURSIVE, "AT_RECURSIVE"},
+};
+
+constexpr FlagName kProt[] = {
+    {PROT_READ, "PROT_READ"}, {PROT_WRITE, "PROT_WRITE"}, {PROT_EXEC, "PROT_EXEC"},
+    {PROT_GROWSDOWN, "PROT_GROWSDOWN"}, {PROT_GROWSUP, "PROT_GROWSUP"},
+};
+
+constexpr FlagName kMmapFlags[] = {
+    {MAP_SHARED_VALIDATE, "MAP_SHARED_VALIDATE"}, {MAP_SHARED, "MAP_SHARED"},
+    {MAP_PRIVATE, "MAP_PRIVATE"},     {MAP_FIXED, "MAP_FIXED"},
+    {MAP_ANONYMOUS, "MAP_ANONYMOUS"}, {MAP_32BIT, "MAP_32BIT"},
+    {MAP_GROWSDOWN, "MAP_GROWSDOWN"}, {MAP_DENYWRITE, "MAP_DENYWRITE"},
+    {MAP_EXECUTABLE, "MAP_EXECUTABLE"}, {MAP_LOCKED, "MAP_LOCKED"},
+    {MAP_NORESERVE, "MAP_NORESERVE"}, {MAP_POPULATE, "MAP_POPULATE"},
+    {MAP_NONBLOCK, "MAP_NONBLOCK"},   {MAP_STACK, "MAP_STACK"},
+    {MAP_HUGETLB, "MAP_HUGETLB"},     {MAP_SYNC, "MAP_SYNC"},
+    {MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE"},
+};
+
+constexpr FlagName kCloneFlags[] = {
+    {CLONE_VM, "CLONE_VM"},         {CLONE_FS, "CLONE_FS"},
+    {CLONE_FILES, "CLONE_FILES"},   {CLONE_SIGHAND, "CLONE_SIGHAND"},
+    {CLONE_PIDFD, "CLONE_PIDFD"},   {CLONE_PTRACE, "CLONE_PTRACE"},
+    {CLONE_VFORK, "CLONE_VFORK"},   {CLONE_PARENT, "CLONE_PARENT"},
+    {CLONE_THREAD, "CLONE_THREAD"}, {CLONE_NEWNS, "CLONE_NEWNS"},
+    {CLONE_SYSVSEM, "CLONE_SYSVSEM"}, {CLONE_SETTLS, "CLONE_SETTLS"},
+    {CLONE_PARENT_SETTID, "CLONE_PARENT_SETTID"}, {CLONE_CHILD_CLEARTID, "CLONE_CHILD_CLEARTID"},
+    {CLONE_UNTRACED, "CLONE_UNTRACED"}, {CLONE_CHILD_SETTID, "CLONE_CHILD_SETTID"},
+    {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {CLONE_NEWUTS, "CLONE_NEWUTS"},
+    {CLONE_NEWIPC, "CLONE_NEWIPC"}, {CLONE_NEWUSER, "CLONE_NEWUSER"},
+    {CLONE_NEWPID, "CLONE_NEWPID"}, {CLONE_NEWNET, "CLONE_NEWNET"},
+    {CLONE_IO, "CLONE_IO"},
+};
+
+std::string OpenFlags(uint64_t v) {
+  const char* acc = "O_RDONLY";
+  std::string rest = Flags(v & ~uint64_t{O_ACCMODE}, kOpenFlags, "");
+  switch (v & O_ACCMODE) {
+    case O_WRONLY: acc = "O_WRONLY"; break;
+    case O_RDWR: acc = "O_RDWR"; break;
+    case O_RDONLY: break;
+    default: acc = "O_ACCMODE"; break;
+  }
+  return rest.empty() ? acc : std::string(acc) + "|" + rest;
+}
+
+std::string Signal(uint64_t v) {
+  int sig = static_cast<int>(v);
+  if (sig > 0 && sig < NSIG) {
+    if (const char* abbrev = sigabbrev_np(sig)) return std::string("SIG") + abbrev;
+  }
+  return std::to_string(sig);
+}
+
+std::string FcntlCmd(uint64_t v) {
+  switch (static_cast<int>(v)) {
+    case F_DUPFD: return "F_DUPFD";
+    case F_GETFD: return "F_GETFD";
+    case F_SETFD: return "F_SETFD";
+    case F_GETFL: return "F_GETFL";
+    case F_SETFL: return "F_SETFL";
+    case F_GETLK: return "F_GETLK";
+    case F_SETLK: return "F_SETLK";
+    case F_SETLKW: return "F_SETLKW";
+    case F_DUPFD_CLOEXEC: return "F_DUPFD_CLOEXEC";
+    case F_SETPIPE_SZ: return "F_SETPIPE_SZ";
+    case F_GETPIPE_SZ: return "F_GETPIPE_SZ";
+    case F_ADD_SEALS: return "F_ADD_SEALS";
+    case F_GET_SEALS: return "F_GET_SEALS";
+    default: return std::to_string(static_cast<int>(v));
+  }
+}
+
+// Escapes a string C-style and quotes it; long strings are cut with "...".
+std::string Quote(const std::string& s) {
+  constexpr size_t kMax = 256;
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  if (s.size() > kMax) out += "...";
+  return out;
+}
+
+}  // namespace
+
+std::string FormatArg(ArgRole role, uint64_t v) {
+  const auto i = static_cast<int64_t>(v);
+  switch (role) {
+    case ArgRole::kNone:
+      return "";
+    case ArgRole::kInt:
+    case ArgRole::kPid:
+      return std::to_string(static_cast<int32_t>(v) == i ? static_cast<int32_t>(v) : i);
+    case ArgRole::kFd:
+      return std::to_string(static_cast<int32_t>(v));
+    case ArgRole::kDirFd:
+      return static_cast<int32_t>(v) == AT_FDCWD ? "AT_FDCWD"
+                                                   : std::to_string(static_cast<int32_t>(v));
+    case ArgRole::kUint:
+    case ArgRole::kSize:
+      return std::to_string(v);
+    case ArgRole::kMode: {
+      char buf[24];
+      std::snprintf(buf, sizeof buf, "0%" PRIo64, v);
+      return buf;
+    }
+    case ArgRole::kOpenFlags:
+      return OpenFlags(v);
+    case ArgRole::kAtFlags:
+      return Flags(v, kAtFlags, "0");
+    case ArgRole::kProt:
+      return Flags(v, kProt, "PROT_NONE");
+    case ArgRole::kMmapFlags:
+      return Flags(v, kMmapFlags, "0");
+    case ArgRole::kCloneFlags: {
+      std::string f = Flags(v & ~uint64_t{CSIGNAL}, kCloneFlags, "");
+      if (v & CSIGNAL) f += (f.empty() ? "" : "|") + Signal(v & CSIGNAL);
+      return f.empty() ? "0" : f;
+    }
+    case ArgRole::kSignal:
+      return Signal(v);
+    case ArgRole::kFcntlCmd:
+      return FcntlCmd(v);
+    case ArgRole::kHex:
+    case ArgRole::kPtr:
+    case ArgRole::kPath:
+    case ArgRole::kString:
+    case ArgRole::kBufIn:
+    case ArgRole::kBufOut:
+    case ArgRole::kStructIn:
+    case ArgRole::kStructOut:
+    case ArgRole::kStrArray:
+      return v == 0 && role != ArgRole::kHex ? "NULL" : Hex(v);
+  }
+  return Hex(v);
+}
+
+std::string FormatSyscall(const ArchTable& table, int nr, const std::array<uint64_t, 6>& args,
+                          std::span<const std::optional<std::string>> strings) {
+  const SyscallDef* def = table.FindByNr(nr);
+  std::string out = table.NameOf(nr) + "(";
+  if (def == nullptr) {
+    for (int i = 0; i < 6; ++i) out += (i ? ", " : "") + Hex(args[i]);
+    return out + ")";
+  }
+  int n = def->nargs();
+  // Like strace: open modes are shown only when the flags create a file.
+  for (int i = 0; i < n; ++i) {
+    if (def->args[i] == ArgRole::kOpenFlags && i + 1 < n && def->args[i + 1] == ArgRole::kMode &&
+        (args[i] & O_CREAT) == 0 && (args[i] & O_TMPFILE) != O_TMPFILE) {
+      n = i + 1;
+      break;
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    if (i) out += ", ";
+    ArgRole role = def->args[i];
+    bool stringy = role == ArgRole::kPath || role == ArgRole::kString;
+    if (stringy && static_cast<size_t>(i) < strings.size() && strings[i].has_value()) {
+      out += Quote(*strings[i]);
+    } else {
+      out += FormatArg(role, args[i]);
+    }
+  }
+  return out + ")";
+}
+
+}  // namespace sandtrace
