@@ -1,0 +1,130 @@
+#include "tracer/live_tracee.h"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string>
+
+namespace sandtrace {
+
+namespace {
+
+std::string ProcPath(pid_t tid, const char* what) {
+  return "/proc/" + std::to_string(tid) + "/" + what;
+}
+
+}  // namespace
+
+int MemFdCache::Get(pid_t tid) {
+  auto it = fds_.find(tid);
+  if (it != fds_.end()) return it->second.get();
+  return Reopen(tid);
+}
+
+int MemFdCache::Reopen(pid_t tid) {
+  fds_.erase(tid);
+  // A bound on a long run's many short-lived processes; entries are cheap to
+  // reopen.
+  if (fds_.size() >= kMaxEntries) fds_.clear();
+  int fd = open(ProcPath(tid, "mem").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  fds_.emplace(tid, UniqueFd(fd));
+  return fd;
+}
+
+Result<size_t> LiveTracee::RawRead(uint64_t addr, std::span<std::byte> out) {
+  if (out.empty()) return size_t{0};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = attempt == 0 ? cache_.Get(tid_) : cache_.Reopen(tid_);
+    if (fd < 0) return Err(ESRCH, "open /proc/" + std::to_string(tid_) + "/mem");
+    ssize_t n = pread(fd, out.data(), out.size(), static_cast<off_t>(addr));
+    if (n > 0) return static_cast<size_t>(n);
+    if (n < 0 && errno != EIO && errno != EFAULT && errno != EINVAL) {
+      return ErrnoError("read child memory");
+    }
+    if (n < 0) return Err(EFAULT, "read child memory");
+    // n == 0: the mm this fd refers to is gone (the tid exec'd); reopen.
+  }
+  return Err(ESRCH, "read child memory");
+}
+
+Result<size_t> LiveTracee::ReadMemory(uint64_t addr, std::span<std::byte> out) {
+  auto n = RawRead(addr, out);
+  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  return n;
+}
+
+Result<std::string> LiveTracee::ReadString(uint64_t addr, size_t max_len) {
+  constexpr uint64_t kPage = 4096;
+  std::string s;
+  char buf[kPage];
+  while (s.size() < max_len) {
+    // Never cross a page in one read: the next page may be unmapped while
+    // the string ends on this one.
+    size_t chunk = std::min<uint64_t>(kPage - (addr % kPage), max_len - s.size());
+    auto n = RawRead(addr, std::as_writable_bytes(std::span(buf, chunk)));
+    if (!n.ok()) {
+      if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+      return n.error();
+    }
+    const char* nul = static_cast<const char*>(std::memchr(buf, 0, *n));
+    if (nul != nullptr) {
+      s.append(buf, nul - buf);
+      if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+      return s;
+    }
+    s.append(buf, *n);
+    addr += *n;
+  }
+  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  return Err(ENAMETOOLONG, "string in child memory");
+}
+
+Result<std::string> LiveTracee::ReadProcLink(ProcLink which, int fd) {
+  std::string path;
+  switch (which) {
+    case ProcLink::kCwd: path = ProcPath(tid_, "cwd"); break;
+    case ProcLink::kRoot: path = ProcPath(tid_, "root"); break;
+    case ProcLink::kExe: path = ProcPath(tid_, "exe"); break;
+    case ProcLink::kFd: path = ProcPath(tid_, "fd/") + std::to_string(fd); break;
+  }
+  char buf[PATH_MAX];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
+  int err = errno;
+  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  if (n < 0) return Err(err, "readlink " + path);
+  if (static_cast<size_t>(n) == sizeof buf) return Err(ENAMETOOLONG, "readlink " + path);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+Result<mode_t> LiveTracee::ReadUmask() {
+  std::string path = ProcPath(tid_, "status");
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open " + path);
+  UniqueFd owner(fd);
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  if (n <= 0) return Err(EIO, "read " + path);
+  buf[n] = 0;
+  const char* p = std::strstr(buf, "\nUmask:");
+  if (p == nullptr) return Err(EIO, "no Umask in " + path);
+  return static_cast<mode_t>(std::strtoul(p + 7, nullptr, 8));
+}
+
+bool LiveTracee::IdValid() { return listener_.IdValid(id_); }
+
+Result<size_t> LiveTracee::WriteMemory(uint64_t addr, std::span<const std::byte> data) {
+  if (data.empty()) return size_t{0};
+  iovec local{const_cast<std::byte*>(data.data()), data.size()};
+  iovec remote{reinterpret_cast<void*>(addr), data.size()};
+  ssize_t n = process_vm_writev(tid_, &local, 1, &remote, 1, 0);
+  if (n < 0) return ErrnoError("write child memory");
+  return static_cast<size_t>(n);
+}
+
+}  // namespace sandtrace

@@ -1,0 +1,466 @@
+#include "tracer/supervisor.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "tracer/base/errors.h"
+#include "tracer/landlock.h"
+#include "tracer/live_tracee.h"
+#include "tracer/seccomp_filter.h"
+#include "tracer/spawn.h"
+#include "tracer/unotify.h"
+
+extern char** environ;
+
+namespace sandtrace {
+
+namespace {
+
+uint64_t NowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+sigset_t SupervisorSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGTTOU}) sigaddset(&set, sig);
+  return set;
+}
+
+std::string RealPathOr(const std::string& p, std::string fallback) {
+  char buf[PATH_MAX];
+  return realpath(p.c_str(), buf) != nullptr ? std::string(buf) : std::move(fallback);
+}
+
+bool Beneath(const std::string& inner, const std::string& outer) {
+  if (outer == "/") return true;
+  return inner == outer || (inner.size() > outer.size() &&
+                            inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '/');
+}
+
+int RemoveEntry(const char* path, const struct stat*, int, FTW*) {
+  remove(path);
+  return 0;
+}
+
+// The run's private TMPDIR: created outside the workdir, removed (without
+// following symlinks) when the run ends.
+class TempDir {
+ public:
+  static Result<TempDir> Create(const std::string& workdir) {
+    std::vector<std::string> bases;
+    if (const char* t = getenv("TMPDIR"); t != nullptr && t[0] == '/') bases.emplace_back(t);
+    for (const char* b : {"/tmp", "/dev/shm", "/var/tmp"}) bases.emplace_back(b);
+    for (const auto& base : bases) {
+      std::string real = RealPathOr(base, "");
+      if (real.empty() || Beneath(real, workdir)) continue;
+      std::string tmpl = real + "/sandtrace-XXXXXX";
+      if (mkdtemp(tmpl.data()) != nullptr) return TempDir(tmpl);
+    }
+    return Err(errno ? errno : EEXIST, "cannot create a private TMPDIR outside the workdir");
+  }
+  TempDir(TempDir&& o) noexcept : path_(std::exchange(o.path_, {})) {}
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir() {
+    if (!path_.empty()) nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TempDir(std::string p) : path_(std::move(p)) {}
+  std::string path_;
+};
+
+struct Prepared {
+  std::string workdir;
+  std::optional<TempDir> tmpdir;
+  LandlockRuleset ruleset;
+  std::vector<sock_filter> filter;
+  uint64_t cookie = 0;
+  std::string enforced;
+};
+
+std::string FilterDescription(const HandlerRegistry& registry) {
+  const ArchTable& t = registry.table();
+  std::string deny, notify;
+  for (const SyscallDef& d : t.defs()) {
+    if (!d.denied()) continue;
+    deny += (deny.empty() ? "" : " ") + std::string(d.name);
+    if (d.policy == SyscallPolicy::kDenyIfFlags) deny += "(flags)";
+    if (d.policy == SyscallPolicy::kDenyEnosys) deny += "(ENOSYS)";
+  }
+  for (int nr : registry.NotifySet()) notify += (notify.empty() ? "" : " ") + t.NameOf(nr);
+  return "seccomp: arch " + std::string(t.name()) + " only (others and x32 killed)\n" +
+         "seccomp deny: " + deny + "\nseccomp notify: " + (notify.empty() ? "(none)" : notify) +
+         "\n";
+}
+
+}  // namespace
+
+void BlockSupervisorSignals() {
+  sigset_t set = SupervisorSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+Supervisor::Supervisor(const HandlerRegistry& registry, KernelFeatures features)
+    : registry_(registry), features_(std::move(features)) {}
+
+Status Supervisor::Check(const RunOptions& o) const {
+  if (o.argv.empty()) return Err(EINVAL, "no command given");
+  if (!features_.user_notif) {
+    return Err(EOPNOTSUPP, "this kernel has no seccomp user notification");
+  }
+  std::string workdir = o.workdir.empty() ? RealPathOr(".", "") : RealPathOr(o.workdir, "");
+  if (workdir.empty()) return ErrnoError("workdir " + (o.workdir.empty() ? "." : o.workdir));
+  if (o.landlock) {
+    if (features_.landlock_abi <= 0) {
+      return Err(EOPNOTSUPP,
+                 "Landlock is not available on this kernel (pass --no-landlock to run without "
+                 "it)");
+    }
+    if (Status s = CheckWritePaths(o.write_paths, workdir); !s.ok()) {
+      return Err(EINVAL, s.error().Message());
+    }
+    for (const auto& r : o.read_paths) {
+      if (access(r.c_str(), F_OK) != 0) return Err(EINVAL, "-r " + r + ": " + strerror(errno));
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::string> Supervisor::Describe(const RunOptions& o) const {
+  std::string out = features_.Describe();
+  if (o.landlock && features_.landlock_abi > 0) {
+    LandlockPolicy policy{o.read_paths, o.write_paths,
+                          o.workdir.empty() ? RealPathOr(".", ".") : RealPathOr(o.workdir, ""),
+                          "<private TMPDIR>"};
+    policy.tmpdir.clear();
+    auto rs = BuildLandlockRuleset(policy, features_.landlock_abi);
+    if (!rs.ok()) return rs.error();
+    out += rs->description;
+    out += "landlock write: a private TMPDIR, created per run\n";
+  } else {
+    out += "landlock: not enforced\n";
+  }
+  out += FilterDescription(registry_);
+  return out;
+}
+
+Result<RunResult> Supervisor::Run(const RunOptions& o) {
+  if (Status s = Check(o); !s.ok()) return s.error();
+  Prepared prep;
+  prep.workdir = o.workdir.empty() ? RealPathOr(".", "") : RealPathOr(o.workdir, "");
+  auto tmp = TempDir::Create(prep.workdir);
+  if (!tmp.ok()) return tmp.error();
+  prep.tmpdir.emplace(std::move(*tmp));
+
+  if (o.landlock) {
+    LandlockPolicy policy{o.read_paths, o.write_paths, prep.workdir, prep.tmpdir->path()};
+    auto rs = BuildLandlockRuleset(policy, features_.landlock_abi);
+    if (!rs.ok()) return rs.error();
+    prep.ruleset = std::move(*rs);
+    prep.enforced += prep.ruleset.description;
+  } else {
+    prep.enforced += "landlock: not enforced (--no-landlock)\n";
+  }
+  if (getrandom(&prep.cookie, sizeof prep.cookie, 0) != sizeof prep.cookie) {
+    return ErrnoError("getrandom");
+  }
+  const SyscallDef* sendmsg = registry_.table().FindByName("sendmsg");
+  if (sendmsg == nullptr) throw Fatal("syscall table has no sendmsg");
+  auto filter = FilterBuilder(registry_.table())
+                    .DenyList()
+                    .Notify(registry_.NotifySet())
+                    .ExemptWithCookie(sendmsg->nr, 5, prep.cookie)
+                    .Build();
+  if (!filter.ok()) return filter.error();
+  prep.filter = std::move(*filter);
+  prep.enforced += FilterDescription(registry_);
+
+  SpawnRequest req;
+  req.argv = o.argv;
+  if (o.env.empty()) {
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+      if (std::strncmp(*e, "TMPDIR=", 7) != 0) req.env.emplace_back(*e);
+    }
+  } else {
+    for (const auto& e : o.env) {
+      if (e.rfind("TMPDIR=", 0) != 0) req.env.push_back(e);
+    }
+  }
+  req.env.push_back("TMPDIR=" + prep.tmpdir->path());
+  req.workdir = prep.workdir;
+  req.filter = prep.filter;
+  req.seccomp_flags = features_.wait_killable_recv ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
+  req.landlock_fd = prep.ruleset.fd.valid() ? prep.ruleset.fd.get() : -1;
+  req.cookie_nr = sendmsg->nr;
+  req.cookie_arg = 5;
+  req.cookie = prep.cookie;
+  req.foreground_tty = o.foreground_tty;
+
+  // Signals first, so no SIGCHLD or SIGINT is missed between fork and poll.
+  sigset_t set = SupervisorSignals(), old_mask;
+  pthread_sigmask(SIG_BLOCK, &set, &old_mask);
+  UniqueFd sigfd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  int old_subreaper = 0;
+  prctl(PR_GET_CHILD_SUBREAPER, &old_subreaper);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  auto restore = [&] {
+    // Swallow what is still pending so that unblocking does not act on it.
+    signalfd_siginfo si;
+    while (sigfd.valid() && read(sigfd.get(), &si, sizeof si) == sizeof si) {
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, old_subreaper);
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  };
+  if (!sigfd.valid()) {
+    Error e = ErrnoError("signalfd");
+    restore();
+    return e;
+  }
+
+  auto spawned = Spawn(req);
+  prep.ruleset.fd.reset();
+  if (!spawned.ok()) {
+    restore();
+    return spawned.error();
+  }
+  SpawnedChild child = std::move(*spawned);
+  ProbeListener(child.listener.get(), o.sync_wake_up, features_);
+  Listener listener(std::move(child.listener), features_.sizes, features_.addfd_send);
+  if (features_.sync_wake_up && o.sync_wake_up) prep.enforced += "seccomp: sync_wake_up on\n";
+
+  RunResult result;
+  result.enforced = prep.enforced;
+  MemFdCache mem;
+  uint64_t seq = 0;
+  bool root_done = false;
+  int root_status = 0;
+
+  if (observer_ != nullptr) {
+    ProcessEvent ev;
+    ev.kind = ProcessEvent::Kind::kSpawn;
+    ev.pid = child.pid;
+    ev.time = NowNs();
+    ev.argv = o.argv;
+    ev.root = true;
+    observer_->OnProcessEvent(ev);
+  }
+
+  auto reap = [&] {
+    for (;;) {
+      int st = 0;
+      pid_t p = waitpid(-1, &st, WNOHANG | __WALL);
+      if (p <= 0) break;
+      mem.Forget(p);
+      if (p == child.watchdog) {
+        child.watchdog = -1;
+        continue;
+      }
+      if (p == child.pid) {
+        root_done = true;
+        root_status = st;
+      }
+      if (observer_ != nullptr && (WIFEXITED(st) || WIFSIGNALED(st))) {
+        ProcessEvent ev;
+        ev.kind = ProcessEvent::Kind::kExit;
+        ev.pid = p;
+        ev.time = NowNs();
+        ev.root = p == child.pid;
+        if (WIFEXITED(st)) ev.exit_status = WEXITSTATUS(st);
+        if (WIFSIGNALED(st)) {
+          ev.signal = WTERMSIG(st);
+          ev.core_dumped = WCOREDUMP(st);
+        }
+        observer_->OnProcessEvent(ev);
+      }
+    }
+  };
+
+  auto read_status = [&] {
+    ChildFailure f{};
+    ssize_t n = read(child.status.get(), &f, sizeof f);
+    if (n == static_cast<ssize_t>(sizeof f)) result.exec_error = DescribeChildFailure(f, o.argv[0]);
+    if (n == 0 || n == static_cast<ssize_t>(sizeof f)) child.status.reset();
+  };
+
+  auto handle_one = [&] {
+    Notification n;
+    Status r = listener.Recv(n);
+    NotificationTimes times;
+    times.received = NowNs();
+    if (!r.ok()) {
+      if (r.code() == ENOENT) return;  // the target died before we got it
+      throw Fatal(r.error().Message());
+    }
+    n.seq = seq++;
+    ++result.notifications;
+    LiveTracee live(listener, mem, n.id, static_cast<pid_t>(n.tid));
+    Tracee& tracee = observer_ != nullptr ? observer_->WrapTracee(n, live) : live;
+    times.handler_start = NowNs();
+    DispatchResult dr;
+    try {
+      dr = registry_.Dispatch(n, tracee);
+    } catch (...) {
+      // Fail the syscall rather than let it run unsupervised; then abort.
+      (void)listener.SendErrno(n.id, ENOSYS);
+      throw;
+    }
+    times.handler_end = NowNs();
+    Response resp;
+    Status sent = OkStatus();
+    const Decision& d = dr.decision;
+    switch (d.kind) {
+      case DecisionKind::kContinue: sent = listener.SendContinue(n.id); break;
+      case DecisionKind::kReturn: sent = listener.SendReturn(n.id, d.value); break;
+      case DecisionKind::kErrno:
+        if (d.error <= 0 || d.error > 4095) {
+          (void)listener.SendErrno(n.id, ENOSYS);
+          throw Fatal("handler returned errno " + std::to_string(d.error) + " for " +
+                      registry_.table().NameOf(n.nr));
+        }
+        sent = listener.SendErrno(n.id, d.error);
+        break;
+      case DecisionKind::kInjectFd: {
+        if (!d.fd.valid()) {
+          (void)listener.SendErrno(n.id, ENOSYS);
+          throw Fatal("handler asked to inject an invalid fd for " +
+                      registry_.table().NameOf(n.nr));
+        }
+        auto fd = listener.AddFdAndSend(n.id, d.fd.get(), d.file.fd_flags);
+        if (fd.ok()) {
+          resp.child_fd = *fd;
+        } else if (fd.code() != ENOENT) {
+          // Never CONTINUE instead: the syscall fails with the reason.
+          resp.outcome = ResponseOutcome::kFailed;
+          resp.error = fd.code();
+          ++result.failed;
+          sent = listener.SendErrno(n.id, fd.code());
+          if (!sent.ok() && sent.code() != ENOENT) throw Fatal(sent.error().Message());
+          sent = OkStatus();
+        } else {
+          sent = fd.error();
+        }
+        break;
+      }
+    }
+    times.response_sent = NowNs();
+    if (!sent.ok()) {
+      if (sent.code() != ENOENT) throw Fatal(sent.error().Message());
+      // ENOENT: the task died, or a signal interrupted the syscall.
+      char stat_path[64];
+      std::snprintf(stat_path, sizeof stat_path, "/proc/%u/stat", n.tid);
+      bool alive = false;
+      if (int fd = open(stat_path, O_RDONLY | O_CLOEXEC); fd >= 0) {
+        char buf[512];
+        ssize_t k = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (k > 0) {
+          buf[k] = 0;
+          const char* paren = std::strrchr(buf, ')');
+          alive = paren != nullptr && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+        }
+      }
+      resp.outcome = alive ? ResponseOutcome::kInterrupted : ResponseOutcome::kTargetGone;
+      ++(alive ? result.interrupted : result.target_gone);
+    }
+    if (observer_ != nullptr) observer_->OnNotification(n, dr, resp, times);
+    // dr.decision.fd (if any) closes here, after the observer saw it.
+  };
+
+  uint64_t next_tick = tick_ ? NowNs() + static_cast<uint64_t>(tick_period_.count()) * 1000000ULL
+                             : 0;
+  constexpr int kSweepMs = 250;  // reaps even if another thread swallowed SIGCHLD
+  try {
+    bool listener_open = true;
+    while (!root_done && result.stop_signal == 0) {
+      pollfd fds[4] = {
+          {listener_open ? listener.fd() : -1, POLLIN, 0},
+          {child.pidfd.valid() ? child.pidfd.get() : -1, POLLIN, 0},
+          {sigfd.get(), POLLIN, 0},
+          {child.status.valid() ? child.status.get() : -1, POLLIN, 0},
+      };
+      int timeout = kSweepMs;
+      if (tick_) {
+        uint64_t now = NowNs();
+        int until = next_tick > now ? static_cast<int>((next_tick - now + 999999) / 1000000) : 0;
+        timeout = std::min(timeout, until);
+      }
+      int pr = poll(fds, 4, timeout);
+      if (pr < 0 && errno != EINTR) ThrowErrno("poll");
+      if (tick_ && NowNs() >= next_tick) {
+        tick_();
+        next_tick = NowNs() + static_cast<uint64_t>(tick_period_.count()) * 1000000ULL;
+      }
+      if (pr <= 0) {
+        reap();
+        continue;
+      }
+      if (fds[0].revents & POLLIN) {
+        handle_one();
+      } else if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        listener_open = false;  // no task uses the filter any more
+      }
+      if (fds[2].revents & POLLIN) {
+        signalfd_siginfo si;
+        while (read(sigfd.get(), &si, sizeof si) == sizeof si) {
+          if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
+            result.stop_signal = static_cast<int>(si.ssi_signo);
+          }
+        }
+        reap();
+      }
+      if (fds[1].revents & POLLIN) reap();
+      if (fds[3].revents & (POLLIN | POLLHUP)) read_status();
+    }
+  } catch (const std::exception& e) {
+    result.abort_error = e.what();
+  }
+
+  // End of the run: nothing the command left behind survives it.
+  KillTree(child.pid);
+  for (;;) {
+    int st = 0;
+    pid_t p = waitpid(-1, &st, __WALL);
+    if (p < 0 && errno == EINTR) continue;
+    if (p < 0) break;
+    if (p == child.pid && !root_done) {
+      root_done = true;
+      root_status = st;
+    }
+  }
+  if (child.status.valid()) read_status();
+  if (child.tty_fd >= 0) tcsetpgrp(child.tty_fd, getpgrp());  // SIGTTOU is blocked
+  child.watchdog_pipe.reset();
+  restore();
+
+  if (WIFEXITED(root_status)) {
+    result.exited = true;
+    result.status = WEXITSTATUS(root_status);
+    result.exit_code = result.status;
+  } else if (WIFSIGNALED(root_status)) {
+    result.term_signal = WTERMSIG(root_status);
+    result.exit_code = 128 + result.term_signal;
+  }
+  if (result.stop_signal != 0) result.exit_code = 128 + result.stop_signal;
+  return result;
+}
+
+}  // namespace sandtrace
