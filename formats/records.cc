@@ -1,0 +1,80 @@
+#include "formats/records.h"
+
+#include <type_traits>
+
+namespace sandtrace::trace {
+namespace {
+
+// Looks a name up by the enum's numeric value; "?" past the table (a value
+// from a newer writer that the reader mapped through unchanged).
+template <class E, size_t N>
+std::string_view Lookup(E v, const std::string_view (&names)[N]) {
+  auto i = static_cast<size_t>(static_cast<std::underlying_type_t<E>>(v));
+  return i < N ? names[i] : std::string_view("?");
+}
+
+}  // namespace
+
+std::string_view Name(DecisionKind v) {
+  static constexpr std::string_view kNames[] = {"unknown", "continue", "return", "errno",
+                                                "inject_fd"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(FileRoot v) {
+  static constexpr std::string_view kNames[] = {"unknown", "upper", "lower", "outside"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(ProcLink v) {
+  static constexpr std::string_view kNames[] = {"unknown", "cwd", "fd", "root", "exe"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(ResponseOutcome v) {
+  static constexpr std::string_view kNames[] = {"unknown", "sent", "target_gone", "interrupted",
+                                                "failed"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(TraceeCallKind v) {
+  static constexpr std::string_view kNames[] = {
+      "unknown", "read_memory", "read_string", "read_proc_link", "read_umask", "id_valid",
+      "write_memory"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(ProcessEventKind v) {
+  static constexpr std::string_view kNames[] = {"unknown", "spawn", "fork", "exec", "exit"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(CowEventKind v) {
+  static constexpr std::string_view kNames[] = {"unknown", "copy_up", "whiteout",
+                                                "create",  "rename",  "commit",
+                                                "discard", "change",  "quota"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(Disposition v) {
+  static constexpr std::string_view kNames[] = {"unknown", "commit_on_success", "commit",
+                                                "discard", "dry_run"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(SnapshotMode v) {
+  static constexpr std::string_view kNames[] = {"unknown", "none", "metadata", "full"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(FileType v) {
+  static constexpr std::string_view kNames[] = {"unknown", "regular", "directory",
+                                                "symlink", "fifo",    "socket",
+                                                "char_device", "block_device"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(ChangeKind v) {
+  static constexpr std::string_view kNames[] = {"unknown", "added", "modified", "deleted"};
+  return Lookup(v, kNames);
+}
+
+std::optional<uint64_t> RecordTime(const Record& record) {
+  if (const auto* e = std::get_if<EventRecord>(&record)) return e->received_ns;
+  if (const auto* p = std::get_if<ProcessRecord>(&record)) return p->timestamp_ns;
+  if (const auto* c = std::get_if<CowRecord>(&record)) return c->timestamp_ns;
+  if (const auto* f = std::get_if<FooterRecord>(&record)) return f->end_ns;
+  return std::nullopt;
+}
+
+}  // namespace sandtrace::trace

@@ -1,0 +1,347 @@
+#include "formats/trace_writer.h"
+
+#include <capnp/message.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "formats/codec.h"
+#include "formats/seek_index.h"
+#include "tracer/base/errors.h"
+
+namespace sandtrace::trace {
+namespace {
+
+// Big enough for any event (they are well under 1 KiB); larger records
+// (snapshot chunks) spill into segments capnp mallocs.
+constexpr size_t kScratchWords = 8192;
+// Beyond this many index entries the writer merges neighbours, so its
+// memory stays bounded however long the trace (48 B per entry).
+constexpr size_t kIndexEntryBudget = 1 << 16;
+
+struct CctxDeleter {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+
+uint64_t CoarseMonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// A growable byte buffer that does not zero what it hands out.
+class ByteBuffer {
+ public:
+  std::byte* data() { return data_.get(); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  void clear() { size_ = 0; }
+  void Reserve(size_t capacity) {
+    if (capacity <= capacity_) return;
+    auto bigger = std::make_unique_for_overwrite<std::byte[]>(capacity);
+    if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
+    data_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+  std::byte* Extend(size_t n) {
+    std::byte* p = data_.get() + size_;
+    size_ += n;
+    return p;
+  }
+
+ private:
+  std::unique_ptr<std::byte[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+}  // namespace
+
+struct TraceWriter::Impl {
+  UniqueFd fd;
+  std::string name;
+  WriterOptions options;
+  std::unique_ptr<ZSTD_CCtx, CctxDeleter> cctx;
+  std::unique_ptr<capnp::word[]> scratch;  // zeroed; capnp re-zeroes what it used
+  ByteBuffer frame;                        // uncompressed records of the current frame
+  ByteBuffer compressed;
+  std::optional<Error> error;  // latched I/O error
+  bool header_written = false;
+  bool closed = false;
+
+  uint64_t file_bytes = 0;
+  uint64_t frames = 0;
+  Totals totals;
+
+  // The frame being filled.
+  FrameIndexEntry pending;
+  uint64_t frame_start_ns = 0;
+
+  std::vector<FrameIndexEntry> index;
+  uint32_t frames_per_entry = 1;
+
+  uint64_t Now() const { return options.clock ? options.clock() : CoarseMonotonicNs(); }
+
+  Status Fail(int code, const std::string& what) {
+    error = Err(code, name + ": " + what);
+    return *error;
+  }
+
+  Status WriteAll(const std::byte* data, size_t size) {
+    while (size > 0) {
+      ssize_t n = ::write(fd.get(), data, size);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Fail(errno, "write at byte " + std::to_string(file_bytes));
+      }
+      if (n == 0) return Fail(EIO, "write at byte " + std::to_string(file_bytes));
+      data += n;
+      size -= static_cast<size_t>(n);
+      file_bytes += static_cast<uint64_t>(n);
+    }
+    return OkStatus();
+  }
+
+  void AddIndexEntry(const FrameIndexEntry& entry) {
+    if (!index.empty() && index.back().frames < frames_per_entry) {
+      MergeIndexEntries(index.back(), entry);
+      return;
+    }
+    index.push_back(entry);
+    if (index.size() >= kIndexEntryBudget && frames_per_entry < (1u << 14)) {
+      // Coarsen: merge neighbours pairwise; seeks then decode up to twice as
+      // many frames, but memory stays put.
+      size_t out = 0;
+      for (size_t i = 0; i < index.size(); i += 2) {
+        index[out] = index[i];
+        if (i + 1 < index.size()) MergeIndexEntries(index[out], index[i + 1]);
+        ++out;
+      }
+      index.resize(out);
+      frames_per_entry *= 2;
+    }
+  }
+
+  Status FlushFrame() {
+    if (error) return *error;
+    if (frame.size() == 0) return OkStatus();
+    size_t n = ZSTD_compress2(cctx.get(), compressed.data(), compressed.capacity(), frame.data(),
+                              frame.size());
+    if (ZSTD_isError(n)) {
+      // Only a bug (bad parameters, too small a buffer) gets here.
+      throw Fatal(name + ": zstd compression failed: " + ZSTD_getErrorName(n));
+    }
+    pending.offset = file_bytes;
+    pending.size = n;
+    frame.clear();
+    Status st = WriteAll(compressed.data(), n);
+    if (!st.ok()) return st;
+    ++frames;
+    AddIndexEntry(pending);
+    pending = FrameIndexEntry{};
+    return OkStatus();
+  }
+
+  // Frames `record` into the frame buffer and does the bookkeeping.
+  template <class R>
+  Status Append(const R& record) {
+    if (closed) throw Fatal(name + ": write after Close()");
+    if (error) return *error;
+    if constexpr (std::is_same_v<R, HeaderRecord>) {
+      if (header_written) throw Fatal(name + ": a trace has exactly one header");
+      header_written = true;
+    } else if (!header_written) {
+      throw Fatal(name + ": the first record of a trace must be its header");
+    }
+
+    size_t record_bytes = 0;
+    try {
+      capnp::MallocMessageBuilder message(kj::arrayPtr(scratch.get(), kScratchWords));
+      internal::Encode(record, message.initRoot<schema::Record>());
+      auto segments = message.getSegmentsForOutput();
+      // Standard stream framing: u32 (segments - 1), u32 size per segment,
+      // padded to a word, then the segments.
+      size_t table_words = (segments.size() + 2) / 2;
+      size_t words = table_words;
+      for (auto& s : segments) words += s.size();
+      record_bytes = words * sizeof(capnp::word);
+      if (record_bytes > kMaxRecordBytes) {
+        return Err(E2BIG, name + ": record of " + std::to_string(record_bytes) +
+                              " bytes exceeds the " + std::to_string(kMaxRecordBytes) +
+                              "-byte limit");
+      }
+      if (frame.size() > 0 && frame.size() + record_bytes > options.frame_bytes) {
+        Status st = FlushFrame();
+        if (!st.ok()) return st;
+      }
+      if (frame.size() + record_bytes > frame.capacity()) GrowBuffers(frame.size() + record_bytes);
+      std::byte* out = frame.Extend(record_bytes);
+      std::memset(out, 0, table_words * sizeof(capnp::word));
+      auto put32 = [&](size_t slot, uint32_t v) {
+        for (int i = 0; i < 4; ++i) out[slot * 4 + i] = static_cast<std::byte>(v >> (8 * i));
+      };
+      put32(0, static_cast<uint32_t>(segments.size() - 1));
+      for (size_t i = 0; i < segments.size(); ++i) {
+        put32(i + 1, static_cast<uint32_t>(segments[i].size()));
+      }
+      out += table_words * sizeof(capnp::word);
+      for (auto& s : segments) {
+        std::memcpy(out, s.begin(), s.size() * sizeof(capnp::word));
+        out += s.size() * sizeof(capnp::word);
+      }
+    } catch (const kj::Exception& e) {
+      // Cap'n Proto refuses values it cannot represent (lists over 2^29
+      // elements and the like): the caller's input, not an I/O problem.
+      return Err(EINVAL, name + ": cannot encode record: " + e.getDescription().cStr());
+    }
+
+    Count(record, record_bytes);
+    uint64_t now = Now();
+    if (pending.records == 1) frame_start_ns = now;
+    if (frame.size() >= options.frame_bytes || now - frame_start_ns >= options.flush_interval_ns) {
+      return FlushFrame();
+    }
+    return OkStatus();
+  }
+
+  void GrowBuffers(size_t frame_capacity) {
+    frame.Reserve(frame_capacity);
+    compressed.Reserve(ZSTD_compressBound(frame_capacity));
+  }
+
+  template <class R>
+  void Count(const R& record, size_t record_bytes) {
+    ++totals.records;
+    totals.record_bytes += record_bytes;
+    ++pending.records;
+    std::optional<uint64_t> time;
+    if constexpr (std::is_same_v<R, EventRecord>) {
+      ++totals.events;
+      switch (record.decision.kind) {
+        case DecisionKind::kContinue: ++totals.decisions_continue; break;
+        case DecisionKind::kReturn: ++totals.decisions_return; break;
+        case DecisionKind::kErrno: ++totals.decisions_errno; break;
+        case DecisionKind::kInjectFd: ++totals.decisions_inject_fd; break;
+        case DecisionKind::kUnknown: ++totals.decisions_unknown; break;
+      }
+      if (!pending.has_events) pending.first_seq = record.seq;
+      pending.last_seq = record.seq;
+      pending.has_events = true;
+      time = record.received_ns;
+    } else if constexpr (std::is_same_v<R, ProcessRecord>) {
+      ++totals.process_events;
+      time = record.timestamp_ns;
+    } else if constexpr (std::is_same_v<R, CowRecord>) {
+      ++totals.cow_events;
+      time = record.timestamp_ns;
+    } else if constexpr (std::is_same_v<R, SnapshotChunk>) {
+      ++totals.snapshot_chunks;
+    } else if constexpr (std::is_same_v<R, FooterRecord>) {
+      time = record.end_ns;
+    }
+    if (time && *time != 0 && pending.first_time_ns == 0) pending.first_time_ns = *time;
+  }
+
+  Status CloseFile() {
+    if (closed) return error ? Status(*error) : OkStatus();
+    Status st = FlushFrame();
+    if (st.ok()) {
+      std::string index_frame = EncodeIndexFrame(index);
+      st = WriteAll(reinterpret_cast<const std::byte*>(index_frame.data()), index_frame.size());
+    }
+    // A pipe or character device cannot be fsynced; that is not an error.
+    if (st.ok() && options.fsync_on_close && ::fsync(fd.get()) != 0 && errno != EINVAL &&
+        errno != EROFS) {
+      st = Fail(errno, "fsync");
+    }
+    if (::close(fd.release()) != 0 && st.ok() && errno != EINTR) st = Fail(errno, "close");
+    closed = true;
+    return st;
+  }
+};
+
+TraceWriter::TraceWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+TraceWriter::~TraceWriter() {
+  if (impl_ && !impl_->closed) (void)impl_->CloseFile();
+}
+
+Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path,
+                                                       WriterOptions options) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return ErrnoError("open " + path);
+  return Adopt(std::move(fd), path, std::move(options));
+}
+
+Result<std::unique_ptr<TraceWriter>> TraceWriter::Adopt(UniqueFd fd, std::string name,
+                                                        WriterOptions options) {
+  if (!fd) return Err(EBADF, name);
+  if (options.frame_bytes == 0) options.frame_bytes = 1;
+  auto impl = std::make_unique<Impl>();
+  impl->fd = std::move(fd);
+  impl->name = std::move(name);
+  impl->options = std::move(options);
+  impl->cctx.reset(ZSTD_createCCtx());
+  if (!impl->cctx) return Err(ENOMEM, impl->name + ": ZSTD_createCCtx");
+  ZSTD_CCtx* c = impl->cctx.get();
+  for (auto [param, value] : {std::pair{ZSTD_c_compressionLevel, impl->options.zstd_level},
+                              std::pair{ZSTD_c_checksumFlag, 1},
+                              std::pair{ZSTD_c_contentSizeFlag, 1}}) {
+    size_t r = ZSTD_CCtx_setParameter(c, param, value);
+    if (ZSTD_isError(r)) return Err(EINVAL, impl->name + ": zstd: " + ZSTD_getErrorName(r));
+  }
+  impl->scratch = std::make_unique<capnp::word[]>(kScratchWords);  // value-initialised: zeroed
+  impl->GrowBuffers(std::min(impl->options.frame_bytes, kMaxRecordBytes) + 4096);
+  return std::unique_ptr<TraceWriter>(new TraceWriter(std::move(impl)));
+}
+
+Status TraceWriter::Write(const HeaderRecord& record) { return impl_->Append(record); }
+Status TraceWriter::Write(const EventRecord& record) { return impl_->Append(record); }
+Status TraceWriter::Write(const ProcessRecord& record) { return impl_->Append(record); }
+Status TraceWriter::Write(const CowRecord& record) { return impl_->Append(record); }
+Status TraceWriter::Write(const SnapshotChunk& record) { return impl_->Append(record); }
+
+Status TraceWriter::Write(const FooterRecord& record) {
+  if (!impl_->options.fill_footer_totals) return impl_->Append(record);
+  FooterRecord filled = record;
+  filled.totals = impl_->totals;
+  filled.totals.compressed_bytes = impl_->file_bytes;
+  return impl_->Append(filled);
+}
+
+Status TraceWriter::Write(const Record& record) {
+  return std::visit([this](const auto& r) { return Write(r); }, record);
+}
+
+Status TraceWriter::Tick() {
+  if (impl_->error) return *impl_->error;
+  if (impl_->frame.size() == 0) return OkStatus();
+  if (impl_->Now() - impl_->frame_start_ns < impl_->options.flush_interval_ns) return OkStatus();
+  return impl_->FlushFrame();
+}
+
+Status TraceWriter::Flush() {
+  if (impl_->closed) throw Fatal(impl_->name + ": Flush() after Close()");
+  return impl_->FlushFrame();
+}
+
+Status TraceWriter::Close() { return impl_->CloseFile(); }
+
+WriterStats TraceWriter::stats() const {
+  WriterStats s;
+  s.totals = impl_->totals;
+  s.frames = impl_->frames;
+  s.file_bytes = impl_->file_bytes;
+  s.buffered_bytes = impl_->frame.size();
+  return s;
+}
+
+const std::string& TraceWriter::name() const { return impl_->name; }
+
+}  // namespace sandtrace::trace
