@@ -2,8 +2,11 @@
 
 namespace sandtrace::cli {
 
+void AddRunCommand(CLI::App& app, Action* action);  // tools/cmd_run.cc
+
 void AddAllCommands(CLI::App& app, Action* action) {
   // Subcommands register here, one line each, as they are built.
+  AddRunCommand(app, action);
   (void)app;
   (void)action;
 }
