@@ -113,10 +113,13 @@ struct Base {
   bool outside = false;
   std::string view;          // workdir-relative ("" = workdir root), when !outside
   std::string outside_path;  // absolute, when outside
+  // The child's real directory is the upper copy (set by BaseOf): the kernel
+  // would resolve relative to it, not to the lower (kernel_equivalent).
+  bool real_is_upper = false;
 
   static Base Root() { return Base{}; }
-  static Base View(std::string view_path) { return Base{false, std::move(view_path), {}}; }
-  static Base Outside(std::string abs_path) { return Base{true, {}, std::move(abs_path)}; }
+  static Base View(std::string view_path) { return Base{false, std::move(view_path), {}, false}; }
+  static Base Outside(std::string abs_path) { return Base{true, {}, std::move(abs_path), false}; }
 };
 
 // How a path is resolved. The defaults match a plain path lookup that

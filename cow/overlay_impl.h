@@ -1,0 +1,158 @@
+// Overlay::Impl: the engine's state and its internal steps. Internal to
+// cow/ (the public contract is cow/overlay.h); split across resolve.cc,
+// copy_up.cc, open.cc, mutate.cc, query.cc, changes.cc and commit.cc.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cow/overlay.h"
+#include "tracer/base/errors.h"
+#include "tracer/base/result.h"
+#include "tracer/base/unique_fd.h"
+
+namespace sandtrace::cow {
+
+struct CommitPlan;
+
+// The side-table record of one upper directory (see the design note).
+struct DirMeta {
+  std::optional<std::string> origin;  // lower dir merged beneath; nullopt = opaque
+  std::set<std::string> whiteouts;    // names of `origin` hidden from the view
+};
+
+// A directory of the view, open (O_PATH) on the layers that hold it.
+struct DirNode {
+  std::string path;        // view path
+  UniqueFd upper;          // the upper directory, if there is one
+  UniqueFd lower;          // the lower directory merged here, if any
+  std::string lower_path;  // path of `lower` in the lower layer
+  // The kernel, walking the real workdir, would do its lookups in the lower
+  // directory at this same path and see what the view sees there (through
+  // names that are neither shadowed nor whited out).
+  bool kernel_path = false;
+};
+
+// One object of the view, as found by a lookup.
+struct Found {
+  FileType type = FileType::kNone;
+  Layer layer = Layer::kNone;
+  std::string layer_path;
+  struct stat st {};
+};
+
+// How a path ended: a name, ".", "..", or the root ("/", or "" components).
+enum class Last : uint8_t { kName, kDot, kDotDot, kRoot };
+
+// A full resolution: the public result plus what operations need.
+struct Walk {
+  Resolved res;
+  // The chain of directories from the view root. For Last::kName,
+  // stack.back() is the parent of `name`; otherwise it is the object itself.
+  std::vector<DirNode> stack;
+  std::string name;
+  Last last = Last::kName;
+  Found found;  // the object (type kNone when absent)
+};
+
+class Overlay::Impl {
+ public:
+  Impl() = default;
+
+  // ---- roots and state -------------------------------------------------------
+  std::string lower_abs_, upper_abs_, storage_abs_;
+  std::vector<std::string> lower_comps_, upper_comps_;
+  UniqueFd lower_fd_, upper_fd_, storage_fd_, work_fd_;  // O_PATH | O_DIRECTORY
+  OverlayOptions options_;
+  std::map<std::string, DirMeta> dirs_;  // by view path; every upper dir has one
+  // Ownership kept virtual, by upper inode (removed with the last link).
+  std::map<ino_t, std::pair<uid_t, gid_t>> virtual_owner_;
+  std::map<ino_t, uint64_t> data_charged_;  // upper inode -> data bytes charged
+  uint64_t used_ = 0;
+  uint64_t tmp_counter_ = 0;  // names of work/ temporaries (deterministic)
+  bool finished_ = false;
+
+  void CheckLive() const;
+
+  // ---- resolve.cc --------------------------------------------------------------
+  Result<DirNode> RootNode() const;
+  Result<Found> Lookup(const DirNode& dir, const std::string& name) const;
+  Result<DirNode> Descend(const DirNode& parent, const std::string& name,
+                          const Found& found) const;
+  Result<Found> FoundOfNode(const DirNode& node) const;
+  Result<Walk> DoWalk(const Base& base, std::string_view path,
+                      const ResolveOptions& options) const;
+  // DoWalk, then EXDEV for outside results (mutations and queries).
+  Result<Walk> WalkInside(const Base& base, std::string_view path,
+                          const ResolveOptions& options) const;
+  std::optional<std::string> ViewPathOf(std::string_view real) const;
+  bool HasLowerEntry(const DirNode& dir, const std::string& name) const;
+
+  // ---- copy_up.cc --------------------------------------------------------------
+  Status Charge(uint64_t bytes, const char* what);
+  void Credit(uint64_t bytes);
+  // Copies up every directory of the stack that has no upper yet.
+  Status EnsureUpperChain(std::vector<DirNode>& stack);
+  // Copies up the directory `node` (child of `parent`, whose upper exists).
+  Status CopyUpDir(const DirNode& parent, DirNode& node);
+  // Copies up the non-directory `name` of `parent` (its upper exists); data
+  // only if with_data. Returns the upper object.
+  Result<Found> CopyUpFile(const DirNode& parent, const std::string& name, const Found& found,
+                           bool with_data);
+  // Makes the object of a kName walk upper (directories: copied up with their
+  // stack; others: copied up). Afterwards w.found is the upper object.
+  Status CopyUpObject(Walk& w, bool with_data);
+  // A fresh deterministic name in work/.
+  std::string TempName();
+  // Restores the times a directory had before a copy-up added to it.
+  void RestoreDirTimes(const DirNode& dir, const struct stat& before);
+  // Accounting helpers for removing one name of an upper object.
+  void CreditRemovedName(const struct stat& st);
+  Status SetOwner(int dir_fd, const std::string& name, const struct stat& st, uid_t uid,
+                  gid_t gid);
+
+  // ---- side table ------------------------------------------------------------------
+  DirMeta& Meta(const std::string& path);
+  void AddWhiteout(const DirNode& parent, const std::string& name);
+  void ClearWhiteout(const DirNode& parent, const std::string& name);
+  // Moves the side-table records of the subtree at `from` to `to`.
+  void RekeySubtree(const std::string& from, const std::string& to);
+  void SwapSubtrees(const std::string& a, const std::string& b);
+  void DropSubtree(const std::string& path);
+
+  // ---- query.cc --------------------------------------------------------------------
+  Result<std::vector<DirEntry>> ListNode(const DirNode& node) const;
+  void ApplyVirtualOwner(Layer layer, struct stat& st) const;
+  bool IsEmptyDir(const DirNode& node) const;
+  // An fd usable with /proc/self/fd paths (O_PATH) for the object of a walk.
+  Result<UniqueFd> PathFdOf(const Walk& w) const;
+
+  // ---- changes.cc: the diff of the view against the lower -------------------
+  Status Diff(ChangeList& changes, CommitPlan* plan) const;
+
+  // ---- permissions (DAC with options_.creds) ------------------------------
+  bool InGroup(gid_t gid) const;
+  Status CheckPermission(const struct stat& st, int want) const;  // R_OK|W_OK|X_OK bits
+  Status CheckDirWrite(const DirNode& dir) const;
+  Status CheckSticky(const DirNode& dir, const struct stat& victim) const;
+  Status CheckOwner(const struct stat& st) const;
+  struct stat DirStat(const DirNode& dir) const;
+
+  // ---- observer ------------------------------------------------------------------------
+  void NotifyCopyUp(const std::string& path, FileType type, uint64_t bytes) const {
+    if (options_.observer) options_.observer->OnCopyUp(path, type, bytes);
+  }
+  void NotifyCreate(const std::string& path, FileType type) const {
+    if (options_.observer) options_.observer->OnCreate(path, type);
+  }
+  void NotifyWhiteout(const std::string& path) const {
+    if (options_.observer) options_.observer->OnWhiteout(path);
+  }
+};
+
+}  // namespace sandtrace::cow
