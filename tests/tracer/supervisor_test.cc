@@ -1,0 +1,237 @@
+// The supervisor as a library: Run() is called in the test process, which
+// forks the sandboxed child; filters and Landlock apply only to that child.
+#include "tracer/supervisor.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "tests/tracer/test_util.h"
+#include "tracer/base/errors.h"
+
+namespace sandtrace {
+namespace {
+
+// Runs `fn` with fd 1 redirected to a file; returns what was written.
+template <class Fn>
+std::string CaptureStdout(Fn fn) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/out";
+  fflush(stdout);
+  int saved = dup(1);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  dup2(fd, 1);
+  close(fd);
+  fn();
+  fflush(stdout);
+  dup2(saved, 1);
+  close(saved);
+  return testing::ReadFile(path);
+}
+
+struct Recorder : SupervisorObserver {
+  std::vector<Notification> notes;
+  std::vector<DispatchResult> decisions;  // (without fds)
+  std::vector<Response> responses;
+  std::vector<NotificationTimes> times;
+  std::vector<ProcessEvent> events;
+  int wraps = 0;
+  Tracee& WrapTracee(const Notification&, Tracee& live) override {
+    ++wraps;
+    return live;
+  }
+  void OnNotification(const Notification& n, const DispatchResult& r, const Response& resp,
+                      const NotificationTimes& t) override {
+    notes.push_back(n);
+    DispatchResult copy;
+    copy.decision.kind = r.decision.kind;
+    copy.decision.value = r.decision.value;
+    copy.decision.error = r.decision.error;
+    copy.set = r.set;
+    decisions.push_back(std::move(copy));
+    responses.push_back(resp);
+    times.push_back(t);
+  }
+  void OnProcessEvent(const ProcessEvent& e) override { events.push_back(e); }
+};
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  RunOptions Options(std::vector<std::string> argv) {
+    RunOptions o;
+    o.argv = std::move(argv);
+    o.workdir = work_.path();
+    o.landlock = features_.landlock_abi > 0;
+    o.foreground_tty = false;
+    return o;
+  }
+  RunResult MustRun(Supervisor& s, const RunOptions& o) {
+    auto r = s.Run(o);
+    if (!r.ok()) throw Fatal(r.error().Message());
+    return *r;
+  }
+  KernelFeatures features_ = ProbeKernelFeatures();
+  testing::TempDir work_;
+};
+
+Handler MagicFile(const std::string& contents) {
+  return [contents](const Notification& n, Tracee& t) -> std::optional<Decision> {
+    auto path = ReadPathChecked(t, n.args[1]);
+    if (!path.ok() || *path != "/sandtrace-magic") return std::nullopt;
+    UniqueFd fd(memfd_create("magic", MFD_CLOEXEC));
+    if (pwrite(fd.get(), contents.data(), contents.size(), 0) < 0) return Decision::Errno(EIO);
+    InjectedFile f;
+    f.root = FileRoot::kOutside;
+    f.path = "magic";
+    f.fd_flags = (n.args[2] & O_CLOEXEC) ? O_CLOEXEC : 0;
+    return Decision::Inject(std::move(fd), f);
+  };
+}
+
+TEST_F(SupervisorTest, HandlerReturnValueReachesTheChild) {
+  HandlerRegistry reg;
+  ASSERT_TRUE(reg.AddByName("t", {"getppid"}, [](const Notification&, Tracee&) {
+    return std::optional<Decision>(Decision::Return(4242));
+  }).ok());
+  Supervisor sup(reg, features_);
+  Recorder rec;
+  sup.set_observer(&rec);
+  RunResult r;
+  std::string out = CaptureStdout([&] { r = MustRun(sup, Options({TC_GETPPID, "3"})); });
+  EXPECT_EQ(out, "4242\n");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(r.exited);
+  ASSERT_GE(rec.notes.size(), 3u);
+  EXPECT_EQ(r.notifications, rec.notes.size());
+  EXPECT_EQ(rec.wraps, static_cast<int>(rec.notes.size()));
+  for (size_t i = 0; i < rec.notes.size(); ++i) {
+    EXPECT_EQ(rec.notes[i].seq, i);
+    EXPECT_EQ(rec.notes[i].nr, __NR_getppid);
+    EXPECT_EQ(rec.notes[i].arch, AUDIT_ARCH_X86_64);
+    EXPECT_EQ(rec.decisions[i].decision.value, 4242);
+    EXPECT_EQ(rec.responses[i].outcome, ResponseOutcome::kSent);
+    const auto& t = rec.times[i];
+    EXPECT_LE(t.received, t.handler_start);
+    EXPECT_LE(t.handler_start, t.handler_end);
+    EXPECT_LE(t.handler_end, t.response_sent);
+  }
+  ASSERT_GE(rec.events.size(), 2u);
+  EXPECT_EQ(rec.events.front().kind, ProcessEvent::Kind::kSpawn);
+  EXPECT_TRUE(rec.events.front().root);
+  EXPECT_EQ(rec.events.back().kind, ProcessEvent::Kind::kExit);
+  EXPECT_EQ(rec.events.back().exit_status, 0);
+}
+
+TEST_F(SupervisorTest, InjectedFdCopiesCloexecFromTheChild) {
+  HandlerRegistry reg;
+  ASSERT_TRUE(reg.AddByName("t", {"openat"}, MagicFile("hello")).ok());
+  Supervisor sup(reg, features_);
+  Recorder rec;
+  sup.set_observer(&rec);
+  std::string out = CaptureStdout([&] {
+    MustRun(sup, Options({TC_OPEN_READ, "/sandtrace-magic", "cloexec"}));
+    MustRun(sup, Options({TC_OPEN_READ, "/sandtrace-magic"}));
+  });
+  EXPECT_EQ(out, "read 5 [hello] cloexec 1\nread 5 [hello] cloexec 0\n");
+  int injected = 0;
+  for (size_t i = 0; i < rec.responses.size(); ++i) {
+    if (rec.decisions[i].decision.kind == DecisionKind::kInjectFd) {
+      ++injected;
+      EXPECT_EQ(rec.responses[i].outcome, ResponseOutcome::kSent);
+      EXPECT_GE(rec.responses[i].child_fd, 3);
+    }
+  }
+  EXPECT_EQ(injected, 2);
+}
+
+TEST_F(SupervisorTest, FailedInjectionFailsTheSyscall) {
+  HandlerRegistry reg;
+  ASSERT_TRUE(reg.AddByName("t", {"openat"}, MagicFile("x")).ok());
+  Supervisor sup(reg, features_);
+  Recorder rec;
+  sup.set_observer(&rec);
+  std::string out = CaptureStdout([&] { MustRun(sup, Options({TC_EMFILE, "/sandtrace-magic"})); });
+  EXPECT_EQ(out, "open -1 errno " + std::to_string(EMFILE) + "\n");
+  ASSERT_FALSE(rec.responses.empty());
+  EXPECT_EQ(rec.responses.back().outcome, ResponseOutcome::kFailed);
+  EXPECT_EQ(rec.responses.back().error, EMFILE);
+}
+
+TEST_F(SupervisorTest, NotifiedSendmsgDoesNotBlockTheListenerHandOver) {
+  HandlerRegistry reg;
+  int calls = 0;
+  ASSERT_TRUE(reg.AddByName("t", {"sendmsg", "execve"}, [&](const Notification&, Tracee&) {
+    ++calls;
+    return std::optional<Decision>();
+  }).ok());
+  Supervisor sup(reg, features_);
+  RunResult r = MustRun(sup, Options({"/bin/true"}));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_GE(calls, 1);  // execve was notified, the handshake's sendmsg was not
+}
+
+TEST_F(SupervisorTest, HandlerExceptionAbortsTheRun) {
+  HandlerRegistry reg;
+  ASSERT_TRUE(reg.AddByName("t", {"getppid"}, [](const Notification&, Tracee&)
+                                                  -> std::optional<Decision> {
+    throw Fatal("handler bug");
+  }).ok());
+  Supervisor sup(reg, features_);
+  RunResult r = MustRun(sup, Options({TC_GETPPID, "1000000"}));
+  EXPECT_EQ(r.abort_error, "handler bug");
+  EXPECT_FALSE(r.exited);  // killed with the tree
+}
+
+TEST_F(SupervisorTest, ExitStatusesAndExecFailure) {
+  HandlerRegistry reg;
+  Supervisor sup(reg, features_);
+  EXPECT_EQ(MustRun(sup, Options({"/bin/sh", "-c", "exit 3"})).exit_code, 3);
+  RunResult killed = MustRun(sup, Options({"/bin/sh", "-c", "kill -9 $$"}));
+  EXPECT_EQ(killed.exit_code, 128 + SIGKILL);
+  EXPECT_EQ(killed.term_signal, SIGKILL);
+  RunResult missing = MustRun(sup, Options({"/nonexistent/cmd"}));
+  EXPECT_EQ(missing.exit_code, 127);
+  EXPECT_EQ(missing.exec_error, "cannot execute '/nonexistent/cmd': No such file or directory");
+  RunResult by_path = MustRun(sup, Options({"sandtrace-no-such-command"}));
+  EXPECT_EQ(by_path.exit_code, 127);
+  EXPECT_NE(by_path.exec_error.find("sandtrace-no-such-command"), std::string::npos);
+}
+
+TEST_F(SupervisorTest, TickIsCalledDuringTheRun) {
+  HandlerRegistry reg;
+  Supervisor sup(reg, features_);
+  int ticks = 0;
+  sup.set_tick(std::chrono::milliseconds(10), [&] { ++ticks; });
+  EXPECT_EQ(MustRun(sup, Options({"/bin/sleep", "0.3"})).exit_code, 0);
+  EXPECT_GE(ticks, 1);
+}
+
+TEST_F(SupervisorTest, BadOptionsAreRefusedBeforeForking) {
+  HandlerRegistry reg;
+  Supervisor sup(reg, features_);
+  if (features_.landlock_abi > 0) {
+    RunOptions o = Options({"/bin/true"});
+    o.write_paths = {"/"};
+    auto r = sup.Run(o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), EINVAL);
+  }
+  KernelFeatures no_landlock = features_;
+  no_landlock.landlock_abi = 0;
+  Supervisor sup2(reg, no_landlock);
+  RunOptions o = Options({"/bin/true"});
+  o.landlock = true;
+  auto r = sup2.Run(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().context.find("--no-landlock"), std::string::npos);
+  o.landlock = false;
+  EXPECT_EQ(MustRun(sup2, o).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace sandtrace
