@@ -130,7 +130,8 @@ std::vector<pid_t> FindProcesses(const std::string& needle) {
     for (char& c : cmd) {
       if (c == 0) c = ' ';
     }
-    if (cmd.find(needle) != std::string::npos) {
+    while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
+    if (cmd == needle) {
       // Zombies still have a /proc entry but no cmdline; skip them anyway.
       std::string stat = ReadFile("/proc/" + std::string(e->d_name) + "/stat");
       size_t p = stat.rfind(')');

@@ -51,9 +51,9 @@ class TempDir {
   std::string path_;
 };
 
-// Pids of processes whose command line contains `needle` (NUL-separated
-// argv joined with spaces).
-std::vector<pid_t> FindProcesses(const std::string& needle);
+// Pids of live processes whose command line (argv joined with spaces) is
+// exactly `cmdline`.
+std::vector<pid_t> FindProcesses(const std::string& cmdline);
 
 std::string ReadFile(const std::string& path);
 
