@@ -412,7 +412,7 @@ Result<std::optional<RecoveryReport>> RecoverStorage(std::string_view storage_di
   if (!j) return Err(j.code(), storage + "/journal: " + j.error().context);
   auto lock = LockWorkdir(j->workdir);
   if (!lock) return lock.error();
-  auto wd = fs::OpenIn(AT_FDCWD, j->workdir, O_PATH | O_DIRECTORY);
+  auto wd = fs::OpenAbsDir(j->workdir);
   if (!wd) return wd.error();
   RecoveryReport r;
   r.workdir = j->workdir;
@@ -446,7 +446,7 @@ Result<std::optional<RecoveryReport>> RecoverStorage(std::string_view storage_di
 
 Result<std::vector<RecoveryReport>> RecoverWorkdir(std::string_view workdir) {
   std::vector<RecoveryReport> out;
-  auto wd = fs::OpenIn(AT_FDCWD, std::string(workdir), O_PATH | O_DIRECTORY);
+  auto wd = fs::OpenAbsDir(std::string(workdir));
   if (!wd) return wd.error();
   for (const auto& name : FindStaging(wd->get())) {
     auto sfd = fs::OpenAt(wd->get(), name, O_PATH | O_DIRECTORY);

@@ -40,7 +40,8 @@ void Overlay::Impl::CreditRemovedName(const struct stat& st) {
 Status Overlay::Impl::SetOwner(int dir_fd, const std::string& name, const struct stat& st,
                                uid_t uid, gid_t gid) {
   if (!options_.force_virtual_chown) {
-    if (::fchownat(dir_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) == 0) {
+    int flags = AT_SYMLINK_NOFOLLOW | (name.empty() ? AT_EMPTY_PATH : 0);
+    if (::fchownat(dir_fd, name.c_str(), uid, gid, flags) == 0) {
       virtual_owner_.erase(st.st_ino);
       return OkStatus();
     }

@@ -42,6 +42,12 @@ Result<UniqueFd> OpenIn(int root_fd, const std::string& rel, int flags, mode_t m
   }
 }
 
+Result<UniqueFd> OpenAbsDir(const std::string& abs_path) {
+  int fd = ::open(abs_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open " + abs_path);
+  return UniqueFd(fd);
+}
+
 Result<UniqueFd> OpenDirIn(int root_fd, const std::string& rel) {
   return OpenIn(root_fd, rel, O_PATH | O_DIRECTORY);
 }

@@ -25,6 +25,9 @@ namespace sandtrace::cow::fs {
 // openat2(root_fd, rel, flags | O_CLOEXEC) confined to root_fd; rel "" opens
 // the root itself.
 Result<UniqueFd> OpenIn(int root_fd, const std::string& rel, int flags, mode_t mode = 0);
+// An O_PATH | O_DIRECTORY fd of an absolute directory path given by the
+// user (a workdir, a storage area): the one place symlinks may be followed.
+Result<UniqueFd> OpenAbsDir(const std::string& abs_path);
 // An O_PATH | O_DIRECTORY fd of root/rel.
 Result<UniqueFd> OpenDirIn(int root_fd, const std::string& rel);
 // openat(dir_fd, name, flags | O_NOFOLLOW | O_CLOEXEC) of one component.

@@ -97,7 +97,7 @@ Result<std::unique_ptr<Overlay>> Overlay::Create(const OverlayPaths& paths,
   impl->upper_comps_ = fs::SplitComponents(impl->upper_abs_);
   impl->options_ = std::move(options);
 
-  auto lfd = fs::OpenIn(AT_FDCWD, *lower, O_PATH | O_DIRECTORY);
+  auto lfd = fs::OpenAbsDir(*lower);
   if (!lfd) return lfd.error();
   impl->lower_fd_ = std::move(*lfd);
   int sfd = ::open(storage->c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

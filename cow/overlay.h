@@ -83,6 +83,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tracer/base/errors.h"
 #include "tracer/base/result.h"
 #include "tracer/base/unique_fd.h"
 
