@@ -143,6 +143,7 @@ Result<Found> Overlay::Impl::CopyUpFile(const DirNode& parent, const std::string
       if (!dst) return fail(dst.error());
       if (with_data) {
         if (auto s = fs::CopyData(src->get(), dst->get(), data); !s) return fail(s.error());
+        NotifyLowerAccess(found.layer_path, LowerAccess::kRead);
       }
       auto tst = fs::StatFd(dst->get());
       if (!tst) return fail(tst.error());

@@ -155,6 +155,9 @@ Result<OpenedFile> Overlay::Open(const Base& base, std::string_view path, int fl
     int open_flags = O_RDONLY | (flags & kPassFlags) | O_CLOEXEC;
     auto fd = fs::OpenAt(dir, w.name, open_flags);
     if (!fd) return fd.error();
+    if (w.found.layer == Layer::kLower) {
+      im.NotifyLowerAccess(w.found.layer_path, LowerAccess::kRead);
+    }
     return OpenedFile{std::move(*fd), w.found.layer, w.found.layer_path, open_flags};
   }
 

@@ -215,8 +215,18 @@ struct Change {
 using ChangeList = std::vector<Change>;
 char ChangeKindLetter(ChangeKind kind);  // 'A', 'M', 'D'
 
+// What the engine learned from the lower layer (see OnLowerAccess).
+enum class LowerAccess : uint8_t {
+  kLookup,  // a name's metadata (a lookup that found it)
+  kList,    // a directory's full list of names
+  kRead,    // a regular file's contents (opened for reading or copied up)
+};
+
 // Notified synchronously, on the engine's thread, of what it did; the
-// recorder turns these into COW events. Paths are view paths.
+// recorder turns these into COW events. Paths are view paths, except in
+// OnLowerAccess, whose path is relative to the lower root: the recorder
+// snapshots exactly those lower paths, so a replay's lower layer holds
+// everything the engine's answers depended on (absent names stay absent).
 class OverlayObserver {
  public:
   virtual ~OverlayObserver() = default;
@@ -225,6 +235,7 @@ class OverlayObserver {
   virtual void OnWhiteout(std::string_view path) {}
   virtual void OnCommit(const Status& result, size_t changes) {}
   virtual void OnDiscard(const Status& result) {}
+  virtual void OnLowerAccess(std::string_view layer_path, LowerAccess kind) {}
 };
 
 struct OverlayOptions {

@@ -153,6 +153,9 @@ class Overlay::Impl {
   void NotifyWhiteout(const std::string& path) const {
     if (options_.observer) options_.observer->OnWhiteout(path);
   }
+  void NotifyLowerAccess(const std::string& layer_path, LowerAccess kind) const {
+    if (options_.observer) options_.observer->OnLowerAccess(layer_path, kind);
+  }
 };
 
 }  // namespace sandtrace::cow

@@ -70,6 +70,7 @@ Result<std::vector<DirEntry>> Overlay::Impl::ListNode(const DirNode& node) const
     if (!s) return s.error();
   }
   if (node.lower) {
+    NotifyLowerAccess(node.lower_path, LowerAccess::kList);
     const std::set<std::string>* whiteouts = nullptr;
     if (node.upper) {
       auto it = dirs_.find(node.path);
@@ -119,6 +120,7 @@ bool Overlay::Impl::IsEmptyDir(const DirNode& node) const {
     if (any) return false;
   }
   if (node.lower) {
+    NotifyLowerAccess(node.lower_path, LowerAccess::kList);
     const std::set<std::string>* whiteouts = nullptr;
     if (node.upper) {
       auto it = dirs_.find(node.path);

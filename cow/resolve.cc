@@ -62,6 +62,7 @@ Result<Found> Overlay::Impl::Lookup(const DirNode& dir, const std::string& name)
       f.type = FileTypeFromMode(st->st_mode);
       f.layer = Layer::kLower;
       f.layer_path = fs::Join(dir.lower_path, name);
+      NotifyLowerAccess(f.layer_path, LowerAccess::kLookup);
       return f;
     }
     if (st.code() != ENOENT) return st.error();
@@ -72,7 +73,9 @@ Result<Found> Overlay::Impl::Lookup(const DirNode& dir, const std::string& name)
 bool Overlay::Impl::HasLowerEntry(const DirNode& dir, const std::string& name) const {
   if (!dir.lower) return false;
   struct stat st {};
-  return ::fstatat(dir.lower.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  if (::fstatat(dir.lower.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  NotifyLowerAccess(fs::Join(dir.lower_path, name), LowerAccess::kLookup);
+  return true;
 }
 
 Result<DirNode> Overlay::Impl::Descend(const DirNode& parent, const std::string& name,
