@@ -25,6 +25,7 @@ struct RunFlags {
   std::vector<std::string> write_paths;
   bool no_landlock = false;
   std::optional<uint64_t> seed;
+  bool seed_getrandom_only = false;
   std::vector<std::string> passthrough;
   bool print_features = false;
   bool verbose = false;
@@ -47,7 +48,7 @@ int RunMain(const RunFlags& f, const std::vector<std::string>& argv) {
     }
   }
   if (f.seed.has_value()) {
-    if (Status s = AddSeedHandlers(registry, *f.seed); !s.ok()) {
+    if (Status s = AddSeedHandlers(registry, *f.seed, !f.seed_getrandom_only); !s.ok()) {
       std::fprintf(stderr, "trace run: --seed: %s\n", s.error().Message().c_str());
       return kExitInternal;
     }
@@ -114,6 +115,8 @@ void AddRunCommand(CLI::App& app, Action* action) {
   run->add_flag("--no-landlock", flags->no_landlock, "Run without Landlock");
   run->add_option("--seed", flags->seed,
                   "Make getrandom and /dev/urandom, /dev/random deterministic with seed N");
+  run->add_flag("--seed-getrandom-only", flags->seed_getrandom_only,
+                "With --seed, handle only getrandom (not opens of /dev/urandom, /dev/random)");
   run->add_option("--passthrough", flags->passthrough,
                   "Notify these syscalls (comma-separated names) and CONTINUE them (benchmarks)")
       ->delimiter(',');

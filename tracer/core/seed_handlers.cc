@@ -141,13 +141,13 @@ void SeedStream::Fill(std::span<std::byte> out) {
   }
 }
 
-Status AddSeedHandlers(HandlerRegistry& registry, uint64_t seed) {
+Status AddSeedHandlers(HandlerRegistry& registry, uint64_t seed, bool files) {
   auto state = std::make_shared<SeedState>(SeedState{seed, SeedStream(seed, 0)});
   Status s = registry.AddByName(kSeedSetName, {"getrandom"},
                                 [state](const Notification& n, Tracee& t) {
                                   return OnGetrandom(*state, n, t);
                                 });
-  if (!s.ok()) return s;
+  if (!s.ok() || !files) return s;
   return registry.AddByName(kSeedSetName, {"open", "openat", "openat2"},
                             [state](const Notification& n, Tracee& t) {
                               return OnOpen(*state, n, t);

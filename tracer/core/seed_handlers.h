@@ -36,9 +36,9 @@ inline constexpr size_t kMaxGetrandomBytes = 256 * 1024;
 inline constexpr size_t kRandomFileBytes = 1024 * 1024;
 inline constexpr std::string_view kSeedSetName = "seed";
 
-// Registers the seed handlers for getrandom, open, openat and openat2 in set
-// "seed" of `registry`.
-Status AddSeedHandlers(HandlerRegistry& registry, uint64_t seed);
+// Registers the seed handlers for getrandom and, with `files`, for open,
+// openat and openat2, in set "seed" of `registry`.
+Status AddSeedHandlers(HandlerRegistry& registry, uint64_t seed, bool files = true);
 
 // The deterministic byte stream (splitmix64 over seed and stream index);
 // exposed for tests.
