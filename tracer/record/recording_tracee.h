@@ -1,0 +1,76 @@
+// RecordingTracee: the recorder's decorator of the Tracee seam.
+//
+// It forwards every call to the live Tracee and appends the call, its
+// inputs and its result to a log, in order. The log is exactly what a
+// replay RecordedTracee needs to serve the same answers (tracer/core/
+// tracee.h, formats/records.h TraceeCall):
+//   ReadMemory(addr, n)       -> kReadMemory   addr, length = n, bytes = what
+//                                              was read (may be short), error
+//   ReadString(addr, max)     -> kReadString   addr, length = max, bytes
+//                                              (without the NUL), error
+//   ReadProcLink(which, fd)   -> kReadProcLink link, fd (kFd only), bytes =
+//                                              the target, error
+//   ReadUmask()               -> kReadUmask    result = the mask, error
+//   IdValid()                 -> kIdValid      result = 1 / 0
+//   WriteMemory(addr, data)   -> kWriteMemory  addr, bytes = data, result =
+//                                              bytes written, error
+// `error` is the positive errno, 0 on success; on error the result fields
+// are left empty. Error contexts (strings) are not recorded: a replayed
+// handler sees the errno with an empty context.
+//
+// Allocation: the TraceeCall objects (and their byte buffers) are recycled
+// through a pool between events, so once the pool has warmed up recording a
+// call copies bytes into existing capacity and allocates nothing. Buffers
+// that grew past kMaxKeptBytes are released when recycled, so memory stays
+// bounded by the largest event rather than growing with the run.
+//
+// Ownership: borrows the live Tracee and the log vector for one event.
+// Thread-safety: one thread (the supervisor loop).
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "formats/records.h"
+#include "tracer/core/tracee.h"
+
+namespace sandtrace::record {
+
+// Converts the seam's enum to the trace's (they differ by the unknown @0).
+trace::ProcLink ToTrace(ProcLink link);
+
+class RecordingTracee final : public Tracee {
+ public:
+  static constexpr size_t kMaxKeptBytes = 1 << 20;
+
+  RecordingTracee() = default;
+  RecordingTracee(const RecordingTracee&) = delete;
+  RecordingTracee& operator=(const RecordingTracee&) = delete;
+
+  // Starts logging one notification's calls to `log` (which must be empty)
+  // and forwarding to `live`. Both must outlive the event.
+  void Begin(Tracee& live, std::vector<trace::TraceeCall>& log);
+  // Moves the entries of `log` back into the pool and clears it.
+  void Recycle(std::vector<trace::TraceeCall>& log);
+  bool active() const { return live_ != nullptr; }
+  void End() { live_ = nullptr; }
+
+  Result<size_t> ReadMemory(uint64_t addr, std::span<std::byte> out) override;
+  Result<std::string> ReadString(uint64_t addr, size_t max_len) override;
+  Result<std::string> ReadProcLink(ProcLink which, int fd) override;
+  Result<mode_t> ReadUmask() override;
+  bool IdValid() override;
+  Result<size_t> WriteMemory(uint64_t addr, std::span<const std::byte> data) override;
+
+  size_t pool_size() const { return pool_.size(); }
+
+ private:
+  trace::TraceeCall& Append(trace::TraceeCallKind kind);
+  Tracee& live();
+
+  Tracee* live_ = nullptr;
+  std::vector<trace::TraceeCall>* log_ = nullptr;
+  std::vector<trace::TraceeCall> pool_;
+};
+
+}  // namespace sandtrace::record
