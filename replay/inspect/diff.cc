@@ -1,0 +1,479 @@
+#include "replay/inspect/diff.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "tracer/core/syscall_table.h"
+
+namespace sandtrace::inspect {
+namespace {
+
+constexpr uint64_t kCowStream = UINT64_MAX;
+
+struct Item {
+  trace::Record record;  // an EventRecord, ProcessRecord or CowRecord
+  uint64_t position = 0; // record number in its file
+  size_t key = 0;        // hash of what must agree for two items to align
+};
+
+struct Stream {
+  std::deque<Item> a, b;
+};
+
+size_t KeyOf(const trace::Record& record) {
+  std::string key;
+  if (const auto* e = std::get_if<trace::EventRecord>(&record)) {
+    key = "e" + std::to_string(e->arch) + ":" + std::to_string(e->nr);
+    const ArchTable* table = ArchTableFor(e->arch);
+    const SyscallDef* def = table ? table->FindByNr(e->nr) : nullptr;
+    for (int i = 0; def != nullptr && i < def->nargs(); ++i) {
+      if (def->args[i] != ArgRole::kPath) continue;
+      key += '\0';
+      if (auto s = ArgString(*e, i)) key += *s;
+    }
+  } else if (const auto* p = std::get_if<trace::ProcessRecord>(&record)) {
+    key = "p" + std::to_string(static_cast<int>(p->kind)) + ":" + p->exec_path;
+  } else if (const auto* c = std::get_if<trace::CowRecord>(&record)) {
+    key = "c" + std::to_string(static_cast<int>(c->kind)) + ":" + c->path;
+  }
+  return std::hash<std::string>{}(key);
+}
+
+bool ScalarRole(ArgRole role) {
+  switch (role) {
+    case ArgRole::kInt: case ArgRole::kUint: case ArgRole::kFd: case ArgRole::kDirFd:
+    case ArgRole::kOpenFlags: case ArgRole::kMode: case ArgRole::kAtFlags: case ArgRole::kSize:
+    case ArgRole::kSignal: case ArgRole::kCloneFlags: case ArgRole::kProt:
+    case ArgRole::kMmapFlags: case ArgRole::kFcntlCmd:
+      return true;
+    default:
+      return false;  // addresses and pids vary from run to run
+  }
+}
+
+std::string DescribeCall(const trace::TraceeCall& c) {
+  std::string out(trace::Name(c.kind));
+  switch (c.kind) {
+    case trace::TraceeCallKind::kReadMemory:
+      out += " " + std::to_string(c.length) + " bytes";
+      break;
+    case trace::TraceeCallKind::kReadProcLink:
+      out += std::string(" ") + std::string(trace::Name(c.link));
+      if (c.link == trace::ProcLink::kFd) out += " " + std::to_string(c.fd);
+      break;
+    case trace::TraceeCallKind::kReadUmask: {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, " %04" PRIo64, c.result);
+      out += buf;
+      break;
+    }
+    case trace::TraceeCallKind::kIdValid:
+      out += c.result ? " valid" : " invalid";
+      break;
+    case trace::TraceeCallKind::kWriteMemory:
+      out += " wrote " + std::to_string(c.result);
+      break;
+    default:
+      break;
+  }
+  if (c.error != 0) {
+    const char* name = strerrorname_np(c.error);
+    out += std::string(" error ") + (name ? name : std::to_string(c.error));
+  } else if (!c.bytes.empty()) {
+    out += " " + Quote(c.bytes, 48);
+  }
+  return out;
+}
+
+bool SameCall(const trace::TraceeCall& a, const trace::TraceeCall& b) {
+  // Addresses are ignored: they move with ASLR.
+  return a.kind == b.kind && a.length == b.length && a.link == b.link && a.fd == b.fd &&
+         a.error == b.error && a.result == b.result && a.bytes == b.bytes;
+}
+
+std::string DescribeFile(const trace::InjectedFileRecord& f) {
+  char flags[64];
+  std::snprintf(flags, sizeof flags, " fd %d open flags %#x fd flags %#x", f.fd,
+                static_cast<unsigned>(f.open_flags), f.fd_flags);
+  return std::string(trace::Name(f.root)) + " " + Quote(f.path) + flags;
+}
+
+class Differ {
+ public:
+  Differ(const DiffOptions& options, DiffSummary& summary)
+      : options_(options), summary_(summary), text_(options.text) {}
+
+  uint64_t StreamOf(const trace::Record& record, bool side_a) {
+    uint32_t tid = 0;
+    if (const auto* e = std::get_if<trace::EventRecord>(&record)) {
+      tid = e->tid;
+    } else if (const auto* p = std::get_if<trace::ProcessRecord>(&record)) {
+      tid = p->pid;
+    } else {
+      return kCowStream;
+    }
+    if (!options_.map_tids) return tid;
+    auto& ordinals = side_a ? ord_a_ : ord_b_;
+    auto [it, inserted] = ordinals.try_emplace(tid, ordinals.size());
+    return it->second;
+  }
+
+  void Push(trace::Record&& record, uint64_t position, bool side_a) {
+    const uint64_t id = StreamOf(record, side_a);
+    Stream& s = streams_[id];
+    Item item{std::move(record), position, 0};
+    item.key = KeyOf(item.record);
+    (side_a ? s.a : s.b).push_back(std::move(item));
+    ++(side_a ? buffered_a_ : buffered_b_);
+    Resolve(s, false);
+    if (buffered_a_ + buffered_b_ > options_.max_buffered) {
+      // Too much is waiting for a counterpart: settle the fullest stream.
+      auto fullest = std::max_element(streams_.begin(), streams_.end(), [](auto& x, auto& y) {
+        return x.second.a.size() + x.second.b.size() < y.second.a.size() + y.second.b.size();
+      });
+      Resolve(fullest->second, true);
+    }
+  }
+
+  void SetDone(bool side_a) {
+    (side_a ? done_a_ : done_b_) = true;
+    for (auto& [id, s] : streams_) Resolve(s, false);
+  }
+
+  void Finish() {
+    for (auto& [id, s] : streams_) Resolve(s, true);
+  }
+
+  bool done_a() const { return done_a_; }
+  bool done_b() const { return done_b_; }
+  size_t buffered_a() const { return buffered_a_; }
+  size_t buffered_b() const { return buffered_b_; }
+
+ private:
+  void Pop(Stream& s, bool side_a) {
+    (side_a ? s.a : s.b).pop_front();
+    --(side_a ? buffered_a_ : buffered_b_);
+  }
+
+  void Resolve(Stream& s, bool final) {
+    const size_t w = options_.window;
+    while (true) {
+      if (s.a.empty() || s.b.empty()) {
+        while (!s.a.empty() && (final || done_b_)) {
+          ReportOnly(s.a.front(), true);
+          Pop(s, true);
+        }
+        while (!s.b.empty() && (final || done_a_)) {
+          ReportOnly(s.b.front(), false);
+          Pop(s, false);
+        }
+        return;
+      }
+      if (s.a.front().key == s.b.front().key) {
+        Compare(s.a.front(), s.b.front());
+        Pop(s, true);
+        Pop(s, false);
+        continue;
+      }
+      const bool enough_a = final || done_a_ || s.a.size() > w;
+      const bool enough_b = final || done_b_ || s.b.size() > w;
+      if (!enough_a || !enough_b) return;  // wait for more lookahead
+      // The nearest point where both streams agree again.
+      std::optional<std::pair<size_t, size_t>> best;
+      const size_t na = std::min(s.a.size(), w + 1), nb = std::min(s.b.size(), w + 1);
+      for (size_t sum = 1; sum < na + nb - 1 && !best; ++sum) {
+        for (size_t i = sum >= nb ? sum - nb + 1 : 0; i <= std::min(sum, na - 1); ++i) {
+          const size_t j = sum - i;
+          if (s.a[i].key == s.b[j].key) {
+            best = {i, j};
+            break;
+          }
+        }
+      }
+      const auto [skip_a, skip_b] = best.value_or(std::pair<size_t, size_t>{1, 1});
+      // Skipped items facing each other with the same syscall are compared
+      // (a changed path is then a payload difference); the rest are unmatched.
+      size_t paired = 0;
+      while (paired < std::min(skip_a, skip_b) && SameKind(s.a.front(), s.b.front())) {
+        Compare(s.a.front(), s.b.front());
+        Pop(s, true);
+        Pop(s, false);
+        ++paired;
+      }
+      for (size_t i = paired; i < skip_a; ++i) {
+        ReportOnly(s.a.front(), true);
+        Pop(s, true);
+      }
+      for (size_t j = paired; j < skip_b; ++j) {
+        ReportOnly(s.b.front(), false);
+        Pop(s, false);
+      }
+    }
+  }
+
+  static bool SameKind(const Item& a, const Item& b) {
+    if (a.record.index() != b.record.index()) return false;
+    const auto* ea = std::get_if<trace::EventRecord>(&a.record);
+    const auto* eb = std::get_if<trace::EventRecord>(&b.record);
+    if (ea && eb) return ea->arch == eb->arch && ea->nr == eb->nr;
+    const auto* pa = std::get_if<trace::ProcessRecord>(&a.record);
+    const auto* pb = std::get_if<trace::ProcessRecord>(&b.record);
+    if (pa && pb) return pa->kind == pb->kind;
+    const auto* ca = std::get_if<trace::CowRecord>(&a.record);
+    const auto* cb = std::get_if<trace::CowRecord>(&b.record);
+    return ca && cb && ca->kind == cb->kind;
+  }
+
+  std::string Where(const Item& a, const Item* b) {
+    std::string out;
+    const auto* ea = std::get_if<trace::EventRecord>(&a.record);
+    const auto* eb = b ? std::get_if<trace::EventRecord>(&b->record) : nullptr;
+    if (ea) {
+      out = "#" + std::to_string(ea->seq);
+      if (eb && eb->seq != ea->seq) out += "/#" + std::to_string(eb->seq);
+      out += " [" + std::to_string(ea->tid);
+      if (eb && eb->tid != ea->tid) out += "/" + std::to_string(eb->tid);
+      out += "] " + text_.Call(*ea);
+    } else if (const auto* p = std::get_if<trace::ProcessRecord>(&a.record)) {
+      out = text_.Line(*p);
+    } else if (const auto* c = std::get_if<trace::CowRecord>(&a.record)) {
+      out = text_.Line(*c);
+    }
+    return out;
+  }
+
+  void Add(DiffEntry entry) {
+    for (const auto& aspect : entry.aspects) ++summary_.by_kind[static_cast<size_t>(aspect.first)];
+    if (summary_.entries.size() < options_.max_reported) {
+      summary_.entries.push_back(std::move(entry));
+    } else {
+      ++summary_.unreported;
+    }
+  }
+
+  void ReportOnly(const Item& item, bool side_a) {
+    ++(side_a ? summary_.only_a : summary_.only_b);
+    DiffEntry entry;
+    const auto* e = std::get_if<trace::EventRecord>(&item.record);
+    (side_a ? entry.seq_a : entry.seq_b) = e ? std::optional(e->seq) : std::nullopt;
+    entry.where = e ? text_.Line(*e) : Where(item, nullptr);
+    if (e && !options_.text.show_seq) entry.where = "#" + std::to_string(e->seq) + " " + entry.where;
+    entry.aspects.push_back({side_a ? DiffKind::kOnlyInA : DiffKind::kOnlyInB, ""});
+    entry.order = item.position;
+    Add(std::move(entry));
+  }
+
+  void Compare(const Item& ia, const Item& ib) {
+    ++summary_.matched;
+    std::vector<std::pair<DiffKind, std::string>> aspects;
+    const auto* a = std::get_if<trace::EventRecord>(&ia.record);
+    const auto* b = std::get_if<trace::EventRecord>(&ib.record);
+    if (a && b) {
+      CompareEvents(*a, *b, aspects);
+    } else if (const auto* pa = std::get_if<trace::ProcessRecord>(&ia.record)) {
+      const auto& pb = std::get<trace::ProcessRecord>(ib.record);
+      if (pa->argv != pb.argv || pa->exit_status != pb.exit_status || pa->signal != pb.signal ||
+          pa->exec_path != pb.exec_path) {
+        aspects.push_back({DiffKind::kProcess, "A " + text_.Line(*pa) + "; B " + text_.Line(pb)});
+      }
+    } else if (const auto* ca = std::get_if<trace::CowRecord>(&ia.record)) {
+      const auto& cb = std::get<trace::CowRecord>(ib.record);
+      if (ca->detail != cb.detail || ca->path != cb.path) {
+        aspects.push_back({DiffKind::kCow, "A " + text_.Line(*ca) + "; B " + text_.Line(cb)});
+      }
+    }
+    if (aspects.empty()) {
+      ++summary_.identical;
+      return;
+    }
+    ++summary_.different;
+    DiffEntry entry;
+    if (a && b) {
+      entry.seq_a = a->seq;
+      entry.seq_b = b->seq;
+    }
+    entry.where = Where(ia, &ib);
+    entry.aspects = std::move(aspects);
+    entry.order = ia.position;
+    Add(std::move(entry));
+  }
+
+  void CompareEvents(const trace::EventRecord& a, const trace::EventRecord& b,
+                     std::vector<std::pair<DiffKind, std::string>>& aspects) {
+    const ArchTable* table = ArchTableFor(a.arch);
+    const SyscallDef* def = table ? table->FindByNr(a.nr) : nullptr;
+    for (int i = 0; def != nullptr && i < def->nargs(); ++i) {
+      if (ScalarRole(def->args[i]) && a.args[i] != b.args[i]) {
+        aspects.push_back({DiffKind::kArgs, "argument " + std::to_string(i + 1) + ": A " +
+                                                FormatArg(def->args[i], a.args[i]) + "; B " +
+                                                FormatArg(def->args[i], b.args[i])});
+      }
+    }
+    const size_t n = std::min(a.calls.size(), b.calls.size());
+    bool payload_reported = false;
+    for (size_t i = 0; i < n && !payload_reported; ++i) {
+      if (!SameCall(a.calls[i], b.calls[i])) {
+        aspects.push_back({DiffKind::kPayload, "Tracee call " + std::to_string(i + 1) + ": A " +
+                                                   DescribeCall(a.calls[i]) + "; B " +
+                                                   DescribeCall(b.calls[i])});
+        payload_reported = true;
+      }
+    }
+    if (!payload_reported && a.calls.size() != b.calls.size()) {
+      const auto& longer = a.calls.size() > b.calls.size() ? a.calls : b.calls;
+      aspects.push_back({DiffKind::kPayload,
+                         "A made " + std::to_string(a.calls.size()) + " Tracee calls, B " +
+                             std::to_string(b.calls.size()) + "; the first extra: " +
+                             DescribeCall(longer[n])});
+    }
+    const auto& da = a.decision;
+    const auto& db = b.decision;
+    if (da.kind != db.kind || da.value != db.value || da.error != db.error) {
+      aspects.push_back({DiffKind::kDecision, "A " + text_.Decision(a) + "; B " + text_.Decision(b)});
+    } else if (da.kind == trace::DecisionKind::kInjectFd && da.file != db.file) {
+      aspects.push_back({DiffKind::kInjectedFile,
+                         "A " + DescribeFile(da.file) + "; B " + DescribeFile(db.file)});
+    }
+    if (a.outcome != b.outcome) {
+      aspects.push_back({DiffKind::kOutcome, std::string("A ") + std::string(trace::Name(a.outcome)) +
+                                                 "; B " + std::string(trace::Name(b.outcome))});
+    }
+  }
+
+  const DiffOptions& options_;
+  DiffSummary& summary_;
+  EventText text_;
+  std::map<uint64_t, Stream> streams_;
+  std::unordered_map<uint32_t, uint64_t> ord_a_, ord_b_;
+  size_t buffered_a_ = 0, buffered_b_ = 0;
+  bool done_a_ = false, done_b_ = false;
+};
+
+void CompareFooters(const std::optional<trace::FooterRecord>& a,
+                    const std::optional<trace::FooterRecord>& b, DiffSummary& summary) {
+  if (!a || !b) {
+    if (a.has_value() != b.has_value()) {
+      summary.notes.push_back(std::string("only ") + (a ? "A" : "B") + " has a footer");
+    }
+    return;
+  }
+  auto status = [](const trace::FooterRecord& f) {
+    return f.signal ? "killed by signal " + std::to_string(f.signal)
+                    : "exit status " + std::to_string(f.exit_status);
+  };
+  if (a->exit_status != b->exit_status || a->signal != b->signal) {
+    summary.footer_differences.push_back("command: A " + status(*a) + "; B " + status(*b));
+  }
+  auto letter = [](trace::ChangeKind k) { return std::string(trace::Name(k)); };
+  std::set<std::pair<std::string, std::string>> ca, cb;
+  for (const auto& c : a->changes) ca.insert({c.path, letter(c.kind)});
+  for (const auto& c : b->changes) cb.insert({c.path, letter(c.kind)});
+  size_t listed = 0;
+  for (const auto& c : ca) {
+    if (!cb.count(c) && listed++ < 20) {
+      summary.footer_differences.push_back("change only in A: " + c.second + " " + Quote(c.first));
+    }
+  }
+  for (const auto& c : cb) {
+    if (!ca.count(c) && listed++ < 20) {
+      summary.footer_differences.push_back("change only in B: " + c.second + " " + Quote(c.first));
+    }
+  }
+  if (listed > 20) {
+    summary.footer_differences.push_back("... and " + std::to_string(listed - 20) +
+                                         " more change-list differences");
+  }
+}
+
+}  // namespace
+
+std::string_view Name(DiffKind kind) {
+  static constexpr std::string_view kNames[kDiffKinds] = {
+      "args", "payload", "decision", "injected file", "outcome", "process", "cow",
+      "only in A", "only in B"};
+  return kNames[static_cast<size_t>(kind)];
+}
+
+Result<DiffSummary> DiffTraces(trace::TraceReader& a, trace::TraceReader& b,
+                               const DiffOptions& options) {
+  DiffSummary summary;
+  if (a.header().argv != b.header().argv) {
+    summary.notes.push_back("the traces ran different command lines");
+  }
+  Differ differ(options, summary);
+  std::optional<trace::FooterRecord> footer_a, footer_b;
+  uint64_t position_a = 0, position_b = 0;
+  trace::Record record;
+  while (!differ.done_a() || !differ.done_b()) {
+    // Read from the side with less waiting, so both advance together.
+    const bool side_a =
+        differ.done_b() || (!differ.done_a() && differ.buffered_a() <= differ.buffered_b());
+    trace::TraceReader& reader = side_a ? a : b;
+    auto more = reader.Next(record);
+    if (!more.ok()) return more.error();
+    if (!*more) {
+      differ.SetDone(side_a);
+      continue;
+    }
+    uint64_t& position = side_a ? position_a : position_b;
+    ++position;
+    if (std::holds_alternative<trace::EventRecord>(record)) {
+      ++(side_a ? summary.events_a : summary.events_b);
+    }
+    if (auto* f = std::get_if<trace::FooterRecord>(&record)) {
+      (side_a ? footer_a : footer_b) = std::move(*f);
+    } else if (std::holds_alternative<trace::EventRecord>(record) ||
+               std::holds_alternative<trace::ProcessRecord>(record) ||
+               std::holds_alternative<trace::CowRecord>(record)) {
+      differ.Push(std::move(record), position, side_a);
+    }
+  }
+  differ.Finish();
+  CompareFooters(footer_a, footer_b, summary);
+  if (!a.warning().empty()) summary.notes.push_back("A: " + a.warning());
+  if (!b.warning().empty()) summary.notes.push_back("B: " + b.warning());
+  std::stable_sort(summary.entries.begin(), summary.entries.end(),
+                   [](const DiffEntry& x, const DiffEntry& y) { return x.order < y.order; });
+  return summary;
+}
+
+std::string DiffText(const DiffSummary& s, const std::string& name_a, const std::string& name_b) {
+  std::string out;
+  for (const DiffEntry& e : s.entries) {
+    const DiffKind first = e.aspects.front().first;
+    if (first == DiffKind::kOnlyInA || first == DiffKind::kOnlyInB) {
+      out += std::string(first == DiffKind::kOnlyInA ? "only in A: " : "only in B: ") + e.where + "\n";
+      continue;
+    }
+    out += e.where + "\n";
+    for (const auto& [kind, what] : e.aspects) {
+      out += "  " + std::string(Name(kind)) + ": " + what + "\n";
+    }
+  }
+  if (s.unreported) out += "... " + std::to_string(s.unreported) + " more differences not shown\n";
+  for (const auto& f : s.footer_differences) out += f + "\n";
+  for (const auto& n : s.notes) out += "note: " + n + "\n";
+  out += "A: " + name_a + ", " + std::to_string(s.events_a) + " events; B: " + name_b + ", " +
+         std::to_string(s.events_b) + " events\n";
+  out += std::to_string(s.matched) + " aligned: " + std::to_string(s.identical) + " identical, " +
+         std::to_string(s.different) + " different";
+  std::string kinds;
+  for (size_t k = 0; k < static_cast<size_t>(DiffKind::kOnlyInA); ++k) {
+    if (s.by_kind[k] == 0) continue;
+    kinds += (kinds.empty() ? "" : ", ") + std::string(Name(static_cast<DiffKind>(k))) + " " +
+             std::to_string(s.by_kind[k]);
+  }
+  if (!kinds.empty()) out += " (" + kinds + ")";
+  out += "; " + std::to_string(s.only_a) + " only in A, " + std::to_string(s.only_b) +
+         " only in B\n";
+  out += s.same() ? "identical\n" : "different\n";
+  return out;
+}
+
+}  // namespace sandtrace::inspect
