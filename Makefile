@@ -29,5 +29,9 @@ demo: build
 bench: build
 	sh bench/run_all.sh $(BUILD)
 
+# Fuzzes the trace reader with libFuzzer (needs clang); FUZZ_SECONDS=120 by default.
+fuzz: build
+	sh tests/formats/fuzz.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD)

@@ -12,4 +12,4 @@ if [ ! -x "$FUZZER" ]; then
 fi
 mkdir -p "$SEEDS"
 if [ -x "$BUILD/bin/trace_format_demo" ]; then "$BUILD/bin/trace_format_demo" --corpus "$SEEDS" >/dev/null; fi
-exec "$FUZZER" -runs=20000 -max_len=65536 -rss_limit_mb=2048 -timeout=20 "$SEEDS"
+exec "$FUZZER" -runs=5000 -max_len=65536 -rss_limit_mb=2048 -timeout=20 "$SEEDS"
