@@ -69,7 +69,7 @@ static Status FixMode(int dir_fd, const std::string& name, mode_t mode) {
 Status Overlay::Mkdir(const Base& base, std::string_view path, mode_t mode) {
   Impl& im = *impl_;
   im.CheckLive();
-  auto w = im.WalkInside(base, path, NoFollow());
+  auto w = im.WalkInside(base, path, NoFollow(), true);
   if (!w) return w.error();
   if (auto s = PrepareCreate(im, *w, true); !s) return s;
   if (auto s = im.Charge(kEntryCost, "mkdir"); !s) return s;
@@ -97,7 +97,7 @@ Status Overlay::Mknod(const Base& base, std::string_view path, mode_t mode, dev_
       type != S_IFBLK) {
     return Err(EINVAL, "mknod type");
   }
-  auto w = im.WalkInside(base, path, NoFollow());
+  auto w = im.WalkInside(base, path, NoFollow(), true);
   if (!w) return w.error();
   if (auto s = PrepareCreate(im, *w, false); !s) return s;
   if (type == S_IFCHR || type == S_IFBLK) return Err(EPERM, "devices are not created in the upper");
@@ -119,7 +119,7 @@ Status Overlay::Symlink(std::string_view target, const Base& base, std::string_v
   Impl& im = *impl_;
   im.CheckLive();
   if (target.empty()) return Err(ENOENT, "empty symlink target");
-  auto w = im.WalkInside(base, path, NoFollow());
+  auto w = im.WalkInside(base, path, NoFollow(), true);
   if (!w) return w.error();
   if (auto s = PrepareCreate(im, *w, false); !s) return s;
   if (auto s = im.Charge(kEntryCost + target.size(), "symlink"); !s) return s;
@@ -141,21 +141,23 @@ Status Overlay::Link(const Base& old_base, std::string_view old_path, const Base
                      std::string_view new_path, bool follow) {
   Impl& im = *impl_;
   im.CheckLive();
+  // The kernel's order: the old path must exist, then the new name must be
+  // free, and only then is a directory refused.
   auto wo = im.WalkInside(old_base, old_path, Follow(follow));
   if (!wo) return wo.error();
-  auto wn = im.WalkInside(new_base, new_path, NoFollow());
-  if (!wn) return wn.error();
   if (!wo->res.exists) return Err(ENOENT, wo->res.path);
-  if (wo->found.type == FileType::kDirectory) return Err(EPERM, "link of a directory");
+  auto wn = im.WalkInside(new_base, new_path, NoFollow(), true);
+  if (!wn) return wn.error();
   if (wn->last != Last::kName || wn->res.exists) return Err(EEXIST, wn->res.path);
   if (wn->res.trailing_slash) return Err(ENOENT, wn->res.path);
   if (auto s = im.CheckDirWrite(wn->stack.back()); !s) return s;
+  if (wo->found.type == FileType::kDirectory) return Err(EPERM, "link of a directory");
   if (wo->found.type == FileType::kCharDevice || wo->found.type == FileType::kBlockDevice) {
     return Err(EPERM, "link of a device");
   }
   if (auto s = im.CopyUpObject(*wo, true); !s) return s;
   // Copy-ups may have created directories the new walk did not see.
-  wn = im.WalkInside(new_base, new_path, NoFollow());
+  wn = im.WalkInside(new_base, new_path, NoFollow(), true);
   if (!wn) return wn.error();
   if (wn->res.exists) return Err(EEXIST, wn->res.path);
   if (auto s = im.EnsureUpperChain(wn->stack); !s) return s;
@@ -173,11 +175,13 @@ Status Overlay::Link(const Base& old_base, std::string_view old_path, const Base
 Status Overlay::Unlink(const Base& base, std::string_view path) {
   Impl& im = *impl_;
   im.CheckLive();
-  auto w = im.WalkInside(base, path, NoFollow());
+  // The last component is never followed, even with a trailing slash.
+  auto w = im.WalkInside(base, path, NoFollow(), true);
   if (!w) return w.error();
   if (w->last != Last::kName) return Err(EISDIR, w->res.path);
   if (!w->res.exists) return Err(ENOENT, w->res.path);
   if (w->found.type == FileType::kDirectory) return Err(EISDIR, w->res.path);
+  if (w->res.trailing_slash) return Err(ENOTDIR, w->res.path);
   if (auto s = im.CheckDirWrite(w->stack.back()); !s) return s;
   if (auto s = im.CheckSticky(w->stack.back(), w->found.st); !s) return s;
   if (auto s = im.EnsureUpperChain(w->stack); !s) return s;
@@ -195,7 +199,7 @@ Status Overlay::Unlink(const Base& base, std::string_view path) {
 Status Overlay::Rmdir(const Base& base, std::string_view path) {
   Impl& im = *impl_;
   im.CheckLive();
-  auto w = im.WalkInside(base, path, NoFollow());
+  auto w = im.WalkInside(base, path, NoFollow(), true);
   if (!w) return w.error();
   if (w->last == Last::kDot) return Err(EINVAL, "rmdir .");
   if (w->last == Last::kDotDot) return Err(ENOTEMPTY, "rmdir ..");
@@ -229,26 +233,39 @@ Status Overlay::Rename(const Base& old_base, std::string_view old_path, const Ba
   }
   const bool exchange = flags & RENAME_EXCHANGE;
   if (exchange && (flags & RENAME_NOREPLACE)) return Err(EINVAL, "rename flags");
-  auto wo = im.DoWalk(old_base, old_path, NoFollow());
+  // The checks in the kernel's order (do_renameat2, then vfs_rename). The
+  // last components are never followed, trailing slashes included.
+  auto wo = im.DoWalk(old_base, old_path, NoFollow(), true);
   if (!wo) return wo.error();
-  auto wn = im.DoWalk(new_base, new_path, NoFollow());
+  auto wn = im.DoWalk(new_base, new_path, NoFollow(), true);
   if (!wn) return wn.error();
   if (wo->res.outside || wn->res.outside) return Err(EXDEV, "rename across the workdir");
-  if (wo->last != Last::kName || wn->last != Last::kName) return Err(EBUSY, "rename of . or ..");
+  if (wo->last != Last::kName) return Err(EBUSY, "rename of . or ..");
+  if (wn->last != Last::kName) {
+    return Err((flags & RENAME_NOREPLACE) ? EEXIST : EBUSY, "rename onto . or ..");
+  }
   if (!wo->res.exists) return Err(ENOENT, wo->res.path);
-  if (exchange && !wn->res.exists) return Err(ENOENT, wn->res.path);
   if ((flags & RENAME_NOREPLACE) && wn->res.exists) return Err(EEXIST, wn->res.path);
   const bool old_dir = wo->found.type == FileType::kDirectory;
   const bool new_dir = wn->found.type == FileType::kDirectory;
-  if (!old_dir && wn->res.trailing_slash) return Err(ENOTDIR, wn->res.path);
+  if (exchange) {
+    if (!wn->res.exists) return Err(ENOENT, wn->res.path);
+    if (!new_dir && wn->res.trailing_slash) return Err(ENOTDIR, wn->res.path);
+  }
+  if (!old_dir) {
+    if (wo->res.trailing_slash) return Err(ENOTDIR, wo->res.path);
+    if (!exchange && wn->res.trailing_slash) return Err(ENOTDIR, wn->res.path);
+  }
   const std::string opath = wo->res.path;
   const std::string npath = wn->res.path;
+  // A directory cannot move under itself; nor can the target be an
+  // ancestor of the source.
+  if (opath != npath && fs::PathWithin(npath, opath)) return Err(EINVAL, "rename into itself");
+  if (wn->res.exists && opath != npath && fs::PathWithin(opath, npath)) {
+    return Err(exchange ? EINVAL : ENOTEMPTY, npath);
+  }
   if (wn->res.exists && SameObject(wo->found, wn->found)) return OkStatus();
-  // A directory cannot move under itself (nor, exchanged, the other way).
-  if (old_dir && fs::PathWithin(npath, opath)) return Err(EINVAL, "rename into itself");
-  if (exchange && new_dir && fs::PathWithin(opath, npath)) return Err(EINVAL, "rename into itself");
   if (!exchange && wn->res.exists) {
-    if (fs::PathWithin(opath, npath)) return Err(ENOTEMPTY, npath);
     if (old_dir && !new_dir) return Err(ENOTDIR, npath);
     if (!old_dir && new_dir) return Err(EISDIR, npath);
     if (new_dir) {
@@ -268,7 +285,7 @@ Status Overlay::Rename(const Base& old_base, std::string_view old_path, const Ba
   // is its lower path: moving it then moves no data), re-walking the new end
   // because copy-ups on the old side may have created its directories.
   if (auto s = im.CopyUpObject(*wo, true); !s) return s;
-  wn = im.WalkInside(new_base, new_path, NoFollow());
+  wn = im.WalkInside(new_base, new_path, NoFollow(), true);
   if (!wn) return wn.error();
   if (auto s = im.EnsureUpperChain(wn->stack); !s) return s;
   if (exchange) {

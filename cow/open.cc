@@ -61,9 +61,18 @@ Result<OpenedFile> Overlay::Open(const Base& base, std::string_view path, int fl
   const bool trunc = flags & O_TRUNC;
   ResolveOptions o = ropts;
   o.follow_final = !(flags & O_NOFOLLOW) && !excl;
-  auto wr = im.WalkInside(base, path, o);
+  // O_CREAT with a trailing slash fails before the last component is even
+  // looked up (so a final symlink is not followed).
+  const bool creat_slash = creat && !path.empty() && path.back() == '/';
+  if (creat_slash) o.follow_final = false;
+  auto wr = im.WalkInside(base, path, o, creat);
   if (!wr) return wr.error();
   Walk& w = *wr;
+  // As in the kernel's open_last_lookups()/do_open(): O_CREAT on ".", ".."
+  // or the root is EEXIST with O_EXCL, else EISDIR; with a trailing slash
+  // it is EISDIR whatever is there.
+  if (creat && w.last != Last::kName) return Err(excl ? EEXIST : EISDIR, w.res.path);
+  if (creat && w.res.trailing_slash) return Err(EISDIR, w.res.path);
 
   if (!w.res.exists) {
     if (!creat) return Err(ENOENT, w.res.path);

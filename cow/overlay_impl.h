@@ -85,11 +85,15 @@ class Overlay::Impl {
   Result<DirNode> Descend(const DirNode& parent, const std::string& name,
                           const Found& found) const;
   Result<Found> FoundOfNode(const DirNode& node) const;
-  Result<Walk> DoWalk(const Base& base, std::string_view path,
-                      const ResolveOptions& options) const;
+  // create_last: the walk is for creating the last component (mkdir,
+  // symlink, link, mknod, O_CREAT): a trailing slash then neither follows
+  // a final symlink nor requires a directory, as in the kernel's
+  // filename_create(); the operation decides.
+  Result<Walk> DoWalk(const Base& base, std::string_view path, const ResolveOptions& options,
+                      bool create_last = false) const;
   // DoWalk, then EXDEV for outside results (mutations and queries).
   Result<Walk> WalkInside(const Base& base, std::string_view path,
-                          const ResolveOptions& options) const;
+                          const ResolveOptions& options, bool create_last = false) const;
   std::optional<std::string> ViewPathOf(std::string_view real) const;
   bool HasLowerEntry(const DirNode& dir, const std::string& name) const;
 

@@ -121,12 +121,12 @@ Result<Found> Overlay::Impl::FoundOfNode(const DirNode& node) const {
 }
 
 Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path,
-                                   const ResolveOptions& o) const {
+                                   const ResolveOptions& o, bool create_last) const {
   if (path.empty()) return Err(ENOENT, "empty path");
   if (path.size() >= PATH_MAX) return Err(ENAMETOOLONG, "path");
   Walk w;
-  const bool must_dir = path.back() == '/';
-  w.res.trailing_slash = must_dir;
+  const bool must_dir = path.back() == '/' && !create_last;
+  w.res.trailing_slash = path.back() == '/';
 
   // Components still to process, last one first (so pop_back takes the next).
   std::vector<std::string> todo;
@@ -330,8 +330,8 @@ Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path,
 }
 
 Result<Walk> Overlay::Impl::WalkInside(const Base& base, std::string_view path,
-                                       const ResolveOptions& options) const {
-  auto w = DoWalk(base, path, options);
+                                       const ResolveOptions& options, bool create_last) const {
+  auto w = DoWalk(base, path, options, create_last);
   if (!w) return w;
   if (w->res.outside) return Err(EXDEV, "outside the workdir: " + w->res.outside_path);
   return w;
