@@ -132,9 +132,7 @@ void AddRunCommand(CLI::App& app, Action* action) {
   // Everything after `--` (or from the first non-option) is the command.
   run->add_option("command", flags->argv, "CMD [ARGS...] (after --)");
   run->positionals_at_end();
-  run->callback([flags, action] {
-    *action = [flags] { return RunMain(*flags, flags->argv); };
-  });
+  run->callback([flags, action] { *action = [flags] { return RunMain(*flags, flags->argv); }; });
 }
 
 }  // namespace sandtrace::cli

@@ -67,9 +67,9 @@ KernelFeatures ProbeKernelFeatures(bool probe_listener) {
   // gives EFAULT when the flags are known and EINVAL otherwise. Nothing is
   // installed either way.
   errno = 0;
-  long r = Seccomp(SECCOMP_SET_MODE_FILTER,
-                   SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-                   nullptr);
+  long r =
+      Seccomp(SECCOMP_SET_MODE_FILTER,
+              SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, nullptr);
   f.wait_killable_recv = r < 0 && errno == EFAULT;
 
   if (probe_listener && f.user_notif) {

@@ -12,16 +12,16 @@
 namespace sandtrace {
 
 struct KernelFeatures {
-  std::string release;            // uname -r
-  int landlock_abi = 0;           // 0: Landlock unavailable or disabled
-  bool user_notif = false;        // SECCOMP_RET_USER_NOTIF (5.0)
+  std::string release;              // uname -r
+  int landlock_abi = 0;             // 0: Landlock unavailable or disabled
+  bool user_notif = false;          // SECCOMP_RET_USER_NOTIF (5.0)
   bool wait_killable_recv = false;  // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19)
   // Only known from a listener: filled by ProbeKernelFeatures(true), or by
   // the supervisor on its real listener.
-  bool addfd_send = false;        // SECCOMP_ADDFD_FLAG_SEND (5.14)
-  bool sync_wake_up = false;      // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6)
+  bool addfd_send = false;    // SECCOMP_ADDFD_FLAG_SEND (5.14)
+  bool sync_wake_up = false;  // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6)
   bool listener_probed = false;
-  seccomp_notif_sizes sizes{};    // SECCOMP_GET_NOTIF_SIZES
+  seccomp_notif_sizes sizes{};  // SECCOMP_GET_NOTIF_SIZES
 
   // Multi-line human-readable summary ("landlock: ABI 7" ...).
   std::string Describe() const;

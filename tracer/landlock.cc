@@ -15,8 +15,8 @@ namespace sandtrace {
 
 namespace {
 
-constexpr uint64_t kRead = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
-                           LANDLOCK_ACCESS_FS_READ_DIR;
+constexpr uint64_t kRead =
+    LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
 // Rights that make sense on a file (not a directory) rule.
 constexpr uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
                                  LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |
@@ -36,8 +36,9 @@ std::string RealPath(const std::string& p) {
 // True if `inner` is `outer` or lies beneath it (both canonical).
 bool Beneath(const std::string& inner, const std::string& outer) {
   if (outer == "/") return true;
-  return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-                            inner[outer.size()] == '/');
+  return inner == outer ||
+         (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+          inner[outer.size()] == '/');
 }
 
 Status AddRule(int ruleset, const std::string& path, uint64_t access, uint64_t handled,
@@ -47,7 +48,7 @@ Status AddRule(int ruleset, const std::string& path, uint64_t access, uint64_t h
     if (optional) return OkStatus();
     return ErrnoError("landlock rule for " + path);
   }
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd.get(), &st) != 0) return ErrnoError("stat " + path);
   if (!S_ISDIR(st.st_mode)) access &= kFileRights;
   access &= handled;
@@ -84,8 +85,8 @@ Status CheckWritePaths(const std::vector<std::string>& write_paths, const std::s
                              "supervisor)");
     }
     if (Beneath(real, wd)) {
-      return Err(EINVAL, "-w " + w + " is inside the workdir " + wd +
-                             " (the workdir is never writable)");
+      return Err(EINVAL,
+                 "-w " + w + " is inside the workdir " + wd + " (the workdir is never writable)");
     }
   }
   return OkStatus();
@@ -111,7 +112,8 @@ Result<LandlockRuleset> BuildLandlockRuleset(const LandlockPolicy& policy, int a
   const uint64_t write = rs.handled_fs;  // read + write + create/remove beneath
   std::string reads;
   if (policy.read_paths.empty()) {
-    if (Status s = AddRule(rs.fd.get(), "/", kRead, rs.handled_fs, false); !s.ok()) return s.error();
+    if (Status s = AddRule(rs.fd.get(), "/", kRead, rs.handled_fs, false); !s.ok())
+      return s.error();
     reads = "/";
   } else {
     for (const auto& p : policy.read_paths) {
@@ -143,7 +145,8 @@ Result<LandlockRuleset> BuildLandlockRuleset(const LandlockPolicy& policy, int a
       return s.error();
     }
   }
-  writes += (writes.empty() ? "" : " ") + std::string("/dev/{null,zero,full,tty,ptmx,pts,urandom,random}");
+  writes += (writes.empty() ? "" : " ") +
+            std::string("/dev/{null,zero,full,tty,ptmx,pts,urandom,random}");
 
   char hex[32];
   std::snprintf(hex, sizeof hex, "%#llx", static_cast<unsigned long long>(rs.handled_fs));

@@ -87,10 +87,18 @@ Result<std::string> LiveTracee::ReadString(uint64_t addr, size_t max_len) {
 Result<std::string> LiveTracee::ReadProcLink(ProcLink which, int fd) {
   std::string path;
   switch (which) {
-    case ProcLink::kCwd: path = ProcPath(tid_, "cwd"); break;
-    case ProcLink::kRoot: path = ProcPath(tid_, "root"); break;
-    case ProcLink::kExe: path = ProcPath(tid_, "exe"); break;
-    case ProcLink::kFd: path = ProcPath(tid_, "fd/") + std::to_string(fd); break;
+    case ProcLink::kCwd:
+      path = ProcPath(tid_, "cwd");
+      break;
+    case ProcLink::kRoot:
+      path = ProcPath(tid_, "root");
+      break;
+    case ProcLink::kExe:
+      path = ProcPath(tid_, "exe");
+      break;
+    case ProcLink::kFd:
+      path = ProcPath(tid_, "fd/") + std::to_string(fd);
+      break;
   }
   char buf[PATH_MAX];
   ssize_t n = readlink(path.c_str(), buf, sizeof buf);

@@ -41,6 +41,7 @@ struct ChildPlan {
   int cookie_nr;
   int cookie_arg;
   uint64_t cookie;
+  bool foreground_tty;
 };
 
 [[noreturn]] void ChildFail(const ChildPlan& p, int stage, int err) {
@@ -52,6 +53,9 @@ struct ChildPlan {
 
 [[noreturn]] void ChildMain(const ChildPlan& p) {
   if (setpgid(0, 0) != 0) ChildFail(p, kStageSetpgid, errno);
+  // Take the terminal before exec so the command never reads it from the
+  // background (SIGTTIN). SIGTTOU is still blocked here (inherited from Run).
+  if (p.foreground_tty) tcsetpgrp(STDIN_FILENO, getpid());
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail(p, kStageParentDeath, errno);
   // The parent may have died before the prctl: then we were reparented.
   if (getppid() != p.parent) _exit(125);
@@ -97,8 +101,8 @@ struct ChildPlan {
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(cm), &lfd, sizeof lfd);
-  uint64_t a[6] = {static_cast<uint64_t>(p.sock), reinterpret_cast<uint64_t>(&msg),
-                   MSG_NOSIGNAL, 0, 0, 0};
+  uint64_t a[6] = {
+      static_cast<uint64_t>(p.sock), reinterpret_cast<uint64_t>(&msg), MSG_NOSIGNAL, 0, 0, 0};
   a[p.cookie_arg] = p.cookie;
   if (syscall(SYS_sendmsg, a[0], a[1], a[2], a[3], a[4], a[5]) != 1) {
     ChildFail(p, kStageHandshake, errno);
@@ -108,8 +112,10 @@ struct ChildPlan {
   for (size_t i = 0; i < p.n_candidates; ++i) {
     execve(p.candidates[i], p.argv, p.envp);
     // Like execvp: a permission problem is more telling than "not found".
-    if (errno == EACCES) err = EACCES;
-    else if (err != EACCES && errno != ENOENT && errno != ENOTDIR) err = errno;
+    if (errno == EACCES)
+      err = EACCES;
+    else if (err != EACCES && errno != ENOENT && errno != ENOTDIR)
+      err = errno;
   }
   ChildFail(p, kStageExec, err);
 }
@@ -179,14 +185,30 @@ std::vector<std::string> ExecCandidates(const std::string& argv0, const char* pa
 std::string DescribeChildStage(int stage, const std::string& command) {
   const char* what = "set up the sandbox";
   switch (stage) {
-    case kStageSetpgid: what = "create a process group"; break;
-    case kStageParentDeath: what = "set the parent-death signal"; break;
-    case kStageSignals: what = "reset signals"; break;
-    case kStageChdir: what = "enter the workdir"; break;
-    case kStageNoNewPrivs: what = "set no_new_privs"; break;
-    case kStageLandlock: what = "enforce the Landlock ruleset"; break;
-    case kStageSeccomp: what = "install the seccomp filter"; break;
-    case kStageHandshake: what = "hand the seccomp listener to the supervisor"; break;
+    case kStageSetpgid:
+      what = "create a process group";
+      break;
+    case kStageParentDeath:
+      what = "set the parent-death signal";
+      break;
+    case kStageSignals:
+      what = "reset signals";
+      break;
+    case kStageChdir:
+      what = "enter the workdir";
+      break;
+    case kStageNoNewPrivs:
+      what = "set no_new_privs";
+      break;
+    case kStageLandlock:
+      what = "enforce the Landlock ruleset";
+      break;
+    case kStageSeccomp:
+      what = "install the seccomp filter";
+      break;
+    case kStageHandshake:
+      what = "hand the seccomp listener to the supervisor";
+      break;
     case kStageExec:
       return "cannot execute '" + command + "'";
   }
@@ -235,6 +257,8 @@ Result<SpawnedChild> Spawn(const SpawnRequest& req) {
   plan.cookie_nr = req.cookie_nr;
   plan.cookie_arg = req.cookie_arg;
   plan.cookie = req.cookie;
+  plan.foreground_tty =
+      req.foreground_tty && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
   if (req.filter.empty() || req.filter.size() > 4096) return Err(EINVAL, "bad filter size");
 
   pid_t pid = fork();
@@ -297,9 +321,7 @@ Result<SpawnedChild> Spawn(const SpawnRequest& req) {
   child.watchdog = w;
   setpgid(w, pid);
 
-  if (req.foreground_tty && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
-    if (tcsetpgrp(STDIN_FILENO, pid) == 0) child.tty_fd = STDIN_FILENO;
-  }
+  if (plan.foreground_tty) child.tty_fd = STDIN_FILENO;
   return child;
 }
 

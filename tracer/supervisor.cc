@@ -51,8 +51,9 @@ std::string RealPathOr(const std::string& p, std::string fallback) {
 
 bool Beneath(const std::string& inner, const std::string& outer) {
   if (outer == "/") return true;
-  return inner == outer || (inner.size() > outer.size() &&
-                            inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '/');
+  return inner == outer ||
+         (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+          inner[outer.size()] == '/');
 }
 
 int RemoveEntry(const char* path, const struct stat*, int, FTW*) {
@@ -328,8 +329,12 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     Status sent = OkStatus();
     const Decision& d = dr.decision;
     switch (d.kind) {
-      case DecisionKind::kContinue: sent = listener.SendContinue(n.id); break;
-      case DecisionKind::kReturn: sent = listener.SendReturn(n.id, d.value); break;
+      case DecisionKind::kContinue:
+        sent = listener.SendContinue(n.id);
+        break;
+      case DecisionKind::kReturn:
+        sent = listener.SendReturn(n.id, d.value);
+        break;
       case DecisionKind::kErrno:
         if (d.error <= 0 || d.error > 4095) {
           (void)listener.SendErrno(n.id, ENOSYS);
@@ -385,8 +390,8 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     // dr.decision.fd (if any) closes here, after the observer saw it.
   };
 
-  uint64_t next_tick = tick_ ? NowNs() + static_cast<uint64_t>(tick_period_.count()) * 1000000ULL
-                             : 0;
+  uint64_t next_tick =
+      tick_ ? NowNs() + static_cast<uint64_t>(tick_period_.count()) * 1000000ULL : 0;
   constexpr int kSweepMs = 250;  // reaps even if another thread swallowed SIGCHLD
   try {
     bool listener_open = true;

@@ -78,8 +78,8 @@ TEST(Filter, WithoutTheFilterTheHelperSeesOtherErrors) {
   ASSERT_TRUE(prog.ok());
   testing::ProcResult r = RunFiltered(*prog, {TC_DENY});
   auto errnos = ParseErrnos(r.out);
-  for (const char* name : {"io_uring_setup", "mount", "bpf", "setns", "open_by_handle_at",
-                           "clone3", "seccomp", "chroot"}) {
+  for (const char* name : {"io_uring_setup", "mount", "bpf", "setns", "open_by_handle_at", "clone3",
+                           "seccomp", "chroot"}) {
     EXPECT_NE(errnos[name], EPERM) << name;
     EXPECT_NE(errnos[name], ENOSYS) << name;
   }
@@ -113,8 +113,12 @@ TEST(Filter, BuilderRejectsNotifyingDeniedSyscalls) {
   int unknown[] = {400};
   EXPECT_FALSE(FilterBuilder(NativeSyscalls()).Notify(unknown).Build().ok());
   int ok[] = {__NR_getppid, __NR_openat};
-  EXPECT_TRUE(
-      FilterBuilder(NativeSyscalls()).DenyList().Notify(ok).ExemptWithCookie(__NR_openat, 5, 1).Build().ok());
+  EXPECT_TRUE(FilterBuilder(NativeSyscalls())
+                  .DenyList()
+                  .Notify(ok)
+                  .ExemptWithCookie(__NR_openat, 5, 1)
+                  .Build()
+                  .ok());
 }
 
 }  // namespace

@@ -19,18 +19,24 @@ Notification Notif(int nr) {
 TEST(HandlerRegistry, FirstDecisionWinsInRegistrationOrder) {
   HandlerRegistry reg;
   std::vector<std::string> calls;
-  ASSERT_TRUE(reg.Add("a", {__NR_getppid}, [&](const Notification&, Tracee&) {
-    calls.push_back("a");
-    return std::optional<Decision>();
-  }).ok());
-  ASSERT_TRUE(reg.Add("b", {__NR_getppid, __NR_getpid}, [&](const Notification&, Tracee&) {
-    calls.push_back("b");
-    return std::optional<Decision>(Decision::Return(7));
-  }).ok());
-  ASSERT_TRUE(reg.Add("c", {__NR_getppid}, [&](const Notification&, Tracee&) {
-    calls.push_back("c");
-    return std::optional<Decision>(Decision::Errno(EPERM));
-  }).ok());
+  ASSERT_TRUE(reg.Add("a", {__NR_getppid},
+                      [&](const Notification&, Tracee&) {
+                        calls.push_back("a");
+                        return std::optional<Decision>();
+                      })
+                  .ok());
+  ASSERT_TRUE(reg.Add("b", {__NR_getppid, __NR_getpid},
+                      [&](const Notification&, Tracee&) {
+                        calls.push_back("b");
+                        return std::optional<Decision>(Decision::Return(7));
+                      })
+                  .ok());
+  ASSERT_TRUE(reg.Add("c", {__NR_getppid},
+                      [&](const Notification&, Tracee&) {
+                        calls.push_back("c");
+                        return std::optional<Decision>(Decision::Errno(EPERM));
+                      })
+                  .ok());
   testing::FakeTracee t;
   DispatchResult r = reg.Dispatch(Notif(__NR_getppid), t);
   EXPECT_EQ(r.decision.kind, DecisionKind::kReturn);
@@ -41,9 +47,9 @@ TEST(HandlerRegistry, FirstDecisionWinsInRegistrationOrder) {
 
 TEST(HandlerRegistry, NoDecisionMeansContinue) {
   HandlerRegistry reg;
-  ASSERT_TRUE(reg.AddByName("x", {"getppid"}, [](const Notification&, Tracee&) {
-    return std::optional<Decision>();
-  }).ok());
+  ASSERT_TRUE(reg.AddByName("x", {"getppid"},
+                            [](const Notification&, Tracee&) { return std::optional<Decision>(); })
+                  .ok());
   testing::FakeTracee t;
   DispatchResult r = reg.Dispatch(Notif(__NR_getppid), t);
   EXPECT_EQ(r.decision.kind, DecisionKind::kContinue);
@@ -86,11 +92,15 @@ TEST(HandlerRegistry, RefusesDeniedUnknownAndEmpty) {
 
 TEST(HandlerRegistry, HandlersSeeTheNotificationAndTracee) {
   HandlerRegistry reg;
-  ASSERT_TRUE(reg.AddByName("p", {"chdir"}, [](const Notification& n, Tracee& t) {
-    auto path = ReadPathChecked(t, n.args[0]);
-    if (!path.ok()) return std::optional<Decision>(Decision::Errno(EFAULT));
-    return std::optional<Decision>(Decision::Return(static_cast<int64_t>(path->size())));
-  }).ok());
+  ASSERT_TRUE(reg.AddByName("p", {"chdir"},
+                            [](const Notification& n, Tracee& t) {
+                              auto path = ReadPathChecked(t, n.args[0]);
+                              if (!path.ok())
+                                return std::optional<Decision>(Decision::Errno(EFAULT));
+                              return std::optional<Decision>(
+                                  Decision::Return(static_cast<int64_t>(path->size())));
+                            })
+                  .ok());
   testing::FakeTracee t;
   t.MapString(0x1000, "/some/dir");
   Notification n = Notif(__NR_chdir);

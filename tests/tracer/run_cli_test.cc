@@ -76,8 +76,9 @@ TEST_F(RunTest, UsageErrors) {
 TEST_F(RunTest, WritesOnlyWhereAllowed) {
   testing::TempDir out;
   ProcResult r = Traced({"-w", out.path(), "--", "sh", "-c",
-                         "echo x > " + out.path() + "/ok && echo y > in-workdir; "
-                         "echo t > $TMPDIR/t && cat $TMPDIR/t && echo $TMPDIR"});
+                         "echo x > " + out.path() +
+                             "/ok && echo y > in-workdir; "
+                             "echo t > $TMPDIR/t && cat $TMPDIR/t && echo $TMPDIR"});
   EXPECT_EQ(r.code(), 0) << r.err;
   EXPECT_EQ(testing::ReadFile(out.path() + "/ok"), "x\n");
   EXPECT_NE(access((work_.path() + "/in-workdir").c_str(), F_OK), 0);  // never written
@@ -114,12 +115,12 @@ TEST_F(RunTest, SeedMakesUrandomAndGetrandomDeterministic) {
 TEST_F(RunTest, ShellPipelineAndBackgroundJobs) {
   std::string script = "seq 1 3000 | grep 7 | sort -r | head -n 3; echo $(seq 1 100 | wc -l)";
   ProcResult native = RunProcess({"/bin/sh", "-c", script}, kTimeout);
-  ProcResult traced = Traced({"--passthrough", "openat,execve,pipe2,wait4", "--", "sh", "-c",
-                              script});
+  ProcResult traced =
+      Traced({"--passthrough", "openat,execve,pipe2,wait4", "--", "sh", "-c", script});
   EXPECT_EQ(traced.code(), 0) << traced.err;
   EXPECT_EQ(traced.out, native.out);
-  ProcResult bg = Traced({"--", "sh", "-c",
-                          "(sleep 0.2; echo late) & (echo early) & wait; echo done"});
+  ProcResult bg =
+      Traced({"--", "sh", "-c", "(sleep 0.2; echo late) & (echo early) & wait; echo done"});
   EXPECT_EQ(bg.code(), 0);
   EXPECT_EQ(bg.out, "early\nlate\ndone\n");
 }
@@ -147,8 +148,8 @@ TEST_F(RunTest, MakeWithFourJobs) {
 }
 
 TEST_F(RunTest, SixtyFourThreadsConcurrently) {
-  ProcResult r = Traced({"--stats", "--passthrough", "getppid,openat,close", "--", TC_THREADS,
-                         "100"});
+  ProcResult r =
+      Traced({"--stats", "--passthrough", "getppid,openat,close", "--", TC_THREADS, "100"});
   EXPECT_EQ(r.code(), 0) << r.err;
   EXPECT_EQ(r.out, "ok\n");
   // 64 threads x 100 x 3 notified calls, at least.
@@ -197,9 +198,8 @@ bool WaitForProcesses(const std::string& needle, size_t n, int seconds) {
 void SignalEndsTheTree(int sig, const std::string& cwd) {
   // A per-test marker so concurrent runs do not see each other's sleeps.
   std::string marker = "9" + std::to_string(getpid() % 100000) + "." + std::to_string(sig);
-  testing::Subprocess trace(Trace({"--", "sh", "-c",
-                                   "sleep " + marker + " & sleep " + marker + " & wait"}),
-                            cwd);
+  testing::Subprocess trace(
+      Trace({"--", "sh", "-c", "sleep " + marker + " & sleep " + marker + " & wait"}), cwd);
   ASSERT_TRUE(WaitForProcesses("sleep " + marker, 2, 30)) << "tree did not start";
   kill(trace.pid(), sig);
   ProcResult r = trace.Wait(kTimeout);

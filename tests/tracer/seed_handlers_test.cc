@@ -79,8 +79,7 @@ TEST(HandlerSeed, OpenOfUrandomInjectsDeterministicFile) {
   t.fds[5] = "/dev";
   auto open_at = [&](HandlerRegistry& r, int dirfd, uint64_t path, int flags) {
     return r.Dispatch(
-        Notif(__NR_openat, {static_cast<uint64_t>(dirfd), path, static_cast<uint64_t>(flags)}),
-        t);
+        Notif(__NR_openat, {static_cast<uint64_t>(dirfd), path, static_cast<uint64_t>(flags)}), t);
   };
   DispatchResult r = open_at(reg, AT_FDCWD, 0x1000, O_RDONLY | O_CLOEXEC);
   ASSERT_EQ(r.decision.kind, DecisionKind::kInjectFd);

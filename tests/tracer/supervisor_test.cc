@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <climits>
+#include <cstdlib>
 
 #include "tests/tracer/test_util.h"
 #include "tracer/base/errors.h"
@@ -95,9 +97,11 @@ Handler MagicFile(const std::string& contents) {
 
 TEST_F(SupervisorTest, HandlerReturnValueReachesTheChild) {
   HandlerRegistry reg;
-  ASSERT_TRUE(reg.AddByName("t", {"getppid"}, [](const Notification&, Tracee&) {
-    return std::optional<Decision>(Decision::Return(4242));
-  }).ok());
+  ASSERT_TRUE(reg.AddByName("t", {"getppid"},
+                            [](const Notification&, Tracee&) {
+                              return std::optional<Decision>(Decision::Return(4242));
+                            })
+                  .ok());
   Supervisor sup(reg, features_);
   Recorder rec;
   sup.set_observer(&rec);
@@ -165,10 +169,12 @@ TEST_F(SupervisorTest, FailedInjectionFailsTheSyscall) {
 TEST_F(SupervisorTest, NotifiedSendmsgDoesNotBlockTheListenerHandOver) {
   HandlerRegistry reg;
   int calls = 0;
-  ASSERT_TRUE(reg.AddByName("t", {"sendmsg", "execve"}, [&](const Notification&, Tracee&) {
-    ++calls;
-    return std::optional<Decision>();
-  }).ok());
+  ASSERT_TRUE(reg.AddByName("t", {"sendmsg", "execve"},
+                            [&](const Notification&, Tracee&) {
+                              ++calls;
+                              return std::optional<Decision>();
+                            })
+                  .ok());
   Supervisor sup(reg, features_);
   RunResult r = MustRun(sup, Options({"/bin/true"}));
   EXPECT_EQ(r.exit_code, 0);
@@ -177,10 +183,11 @@ TEST_F(SupervisorTest, NotifiedSendmsgDoesNotBlockTheListenerHandOver) {
 
 TEST_F(SupervisorTest, HandlerExceptionAbortsTheRun) {
   HandlerRegistry reg;
-  ASSERT_TRUE(reg.AddByName("t", {"getppid"}, [](const Notification&, Tracee&)
-                                                  -> std::optional<Decision> {
-    throw Fatal("handler bug");
-  }).ok());
+  ASSERT_TRUE(reg.AddByName("t", {"getppid"},
+                            [](const Notification&, Tracee&) -> std::optional<Decision> {
+                              throw Fatal("handler bug");
+                            })
+                  .ok());
   Supervisor sup(reg, features_);
   RunResult r = MustRun(sup, Options({TC_GETPPID, "1000000"}));
   EXPECT_EQ(r.abort_error, "handler bug");
@@ -200,6 +207,47 @@ TEST_F(SupervisorTest, ExitStatusesAndExecFailure) {
   RunResult by_path = MustRun(sup, Options({"sandtrace-no-such-command"}));
   EXPECT_EQ(by_path.exit_code, 127);
   EXPECT_NE(by_path.exec_error.find("sandtrace-no-such-command"), std::string::npos);
+}
+
+TEST_F(SupervisorTest, MemoryReadsFollowTheTaskAcrossExec) {
+  // sh opens /dev/null (a notified openat caches its /proc/<tid>/mem fd),
+  // then execs the helper in the same tid: the old mm is gone and the cached
+  // fd must not serve the new image's reads.
+  HandlerRegistry reg;
+  ASSERT_TRUE(reg.AddByName("t", {"openat"}, MagicFile("fresh")).ok());
+  Supervisor sup(reg, features_);
+  std::string out = CaptureStdout([&] {
+    MustRun(sup, Options({"/bin/sh", "-c",
+                          std::string(". /dev/null; exec ") + TC_OPEN_READ + " /sandtrace-magic"}));
+  });
+  EXPECT_EQ(out, "read 5 [fresh] cloexec 0\n");
+}
+
+TEST_F(SupervisorTest, TraceeReadsProcLinksAndUmask) {
+  HandlerRegistry reg;
+  std::string path, cwd;
+  mode_t umask_seen = 0;
+  ASSERT_TRUE(reg.AddByName("t", {"chdir"},
+                            [&](const Notification& n, Tracee& t) {
+                              auto p = ReadPathChecked(t, n.args[0]);
+                              auto c = t.ReadProcLink(ProcLink::kCwd, 0);
+                              auto u = t.ReadUmask();
+                              if (p.ok()) path = *p;
+                              if (c.ok()) cwd = *c;
+                              if (u.ok()) umask_seen = *u;
+                              return std::optional<Decision>(Decision::Errno(ENOTDIR));
+                            })
+                  .ok());
+  Supervisor sup(reg, features_);
+  std::string out = CaptureStdout([&] {
+    MustRun(sup, Options({"/bin/sh", "-c", "umask 027; cd /etc 2>/dev/null || echo refused"}));
+  });
+  EXPECT_EQ(out, "refused\n");  // the handler's errno reached the child
+  EXPECT_EQ(path, "/etc");
+  char real[PATH_MAX];
+  ASSERT_NE(realpath(work_.path().c_str(), real), nullptr);
+  EXPECT_EQ(cwd, real);
+  EXPECT_EQ(umask_seen, 027u);
 }
 
 TEST_F(SupervisorTest, TickIsCalledDuringTheRun) {

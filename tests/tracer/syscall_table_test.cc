@@ -35,12 +35,35 @@ TEST(SyscallTable, LookupsByNumberAndNameAgree) {
 
 TEST(SyscallTable, DenyListHasTheBypasses) {
   const ArchTable& t = X86_64Syscalls();
-  for (const char* name :
-       {"io_uring_setup", "io_uring_enter", "io_uring_register", "ptrace", "process_vm_writev",
-        "mount", "umount2", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
-        "mount_setattr", "pivot_root", "chroot", "setns", "open_by_handle_at", "bpf",
-        "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "init_module",
-        "finit_module", "delete_module", "kexec_load", "kexec_file_load"}) {
+  for (const char* name : {"io_uring_setup",
+                           "io_uring_enter",
+                           "io_uring_register",
+                           "ptrace",
+                           "process_vm_writev",
+                           "mount",
+                           "umount2",
+                           "fsopen",
+                           "fsconfig",
+                           "fsmount",
+                           "fspick",
+                           "move_mount",
+                           "open_tree",
+                           "mount_setattr",
+                           "pivot_root",
+                           "chroot",
+                           "setns",
+                           "open_by_handle_at",
+                           "bpf",
+                           "perf_event_open",
+                           "userfaultfd",
+                           "keyctl",
+                           "add_key",
+                           "request_key",
+                           "init_module",
+                           "finit_module",
+                           "delete_module",
+                           "kexec_load",
+                           "kexec_file_load"}) {
     const SyscallDef* d = t.FindByName(name);
     ASSERT_NE(d, nullptr) << name;
     EXPECT_EQ(d->policy, SyscallPolicy::kDeny) << name;
@@ -81,13 +104,14 @@ TEST(SyscallTable, FormatsLikeStrace) {
   // Without the string, the address; with O_CREAT, the mode.
   a[2] = O_WRONLY | O_CREAT | O_TRUNC;
   a[3] = 0644;
-  EXPECT_EQ(FormatSyscall(t, __NR_openat, a), "openat(AT_FDCWD, 0x1000, O_WRONLY|O_CREAT|O_TRUNC, 0644)");
+  EXPECT_EQ(FormatSyscall(t, __NR_openat, a),
+            "openat(AT_FDCWD, 0x1000, O_WRONLY|O_CREAT|O_TRUNC, 0644)");
   std::array<uint64_t, 6> r{3, 0x7ff0, 4096};
   EXPECT_EQ(FormatSyscall(t, __NR_read, r), "read(3, 0x7ff0, 4096)");
   std::array<uint64_t, 6> k{static_cast<uint64_t>(-1), 9};
   EXPECT_EQ(FormatSyscall(t, __NR_kill, k), "kill(-1, SIGKILL)");
-  std::array<uint64_t, 6> m{0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                            static_cast<uint64_t>(-1), 0};
+  std::array<uint64_t, 6> m{
+      0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, static_cast<uint64_t>(-1), 0};
   EXPECT_EQ(FormatSyscall(t, __NR_mmap, m),
             "mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)");
   std::array<uint64_t, 6> c{CLONE_VM | CLONE_NEWUSER | SIGCHLD};

@@ -105,8 +105,7 @@ ProcResult Subprocess::Wait(int timeout_s) {
   return r;
 }
 
-ProcResult RunProcess(const std::vector<std::string>& argv, int timeout_s,
-                      const std::string& cwd) {
+ProcResult RunProcess(const std::vector<std::string>& argv, int timeout_s, const std::string& cwd) {
   Subprocess p(argv, cwd);
   return p.Wait(timeout_s);
 }

@@ -22,8 +22,8 @@ Status HandlerRegistry::Add(std::string_view set, std::span<const int> nrs, Hand
   for (int nr : nrs) {
     const SyscallDef* def = table_->FindByNr(nr);
     if (def == nullptr) {
-      return Err(EINVAL, "unknown " + std::string(table_->name()) + " syscall " +
-                             std::to_string(nr));
+      return Err(EINVAL,
+                 "unknown " + std::string(table_->name()) + " syscall " + std::to_string(nr));
     }
     if (def->denied()) {
       return Err(EPERM, std::string(def->name) + " is on the deny list and cannot be notified");
@@ -41,8 +41,8 @@ Status HandlerRegistry::AddByName(std::string_view set, std::span<const std::str
   for (std::string_view name : names) {
     const SyscallDef* def = table_->FindByName(name);
     if (def == nullptr) {
-      return Err(EINVAL, "unknown " + std::string(table_->name()) + " syscall '" +
-                             std::string(name) + "'");
+      return Err(EINVAL,
+                 "unknown " + std::string(table_->name()) + " syscall '" + std::string(name) + "'");
     }
     nrs.push_back(def->nr);
   }

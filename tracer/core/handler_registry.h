@@ -61,8 +61,7 @@ class HandlerRegistry {
     return Add(set, std::span<const int>(nrs.begin(), nrs.size()), std::move(handler));
   }
   // The same by syscall name ("openat"); EINVAL names the unknown one.
-  Status AddByName(std::string_view set, std::span<const std::string_view> names,
-                   Handler handler);
+  Status AddByName(std::string_view set, std::span<const std::string_view> names, Handler handler);
   Status AddByName(std::string_view set, std::initializer_list<std::string_view> names,
                    Handler handler) {
     return AddByName(set, std::span<const std::string_view>(names.begin(), names.size()),

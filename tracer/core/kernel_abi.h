@@ -74,9 +74,9 @@ static_assert(sizeof(landlock_ruleset_attr) <= sizeof(LandlockRulesetAttr));
 
 // Namespace creation flags (CLONE_NEW*). CLONE_NEWTIME shares its bit with
 // CSIGNAL in clone(2), so it only counts for unshare(2).
-inline constexpr unsigned long kCloneNamespaceFlags = CLONE_NEWNS | CLONE_NEWCGROUP |
-                                                      CLONE_NEWUTS | CLONE_NEWIPC |
-                                                      CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+inline constexpr unsigned long kCloneNamespaceFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS |
+                                                      CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+                                                      CLONE_NEWNET;
 inline constexpr unsigned long kUnshareNamespaceFlags = kCloneNamespaceFlags | CLONE_NEWTIME;
 
 }  // namespace sandtrace::kabi

@@ -53,8 +53,8 @@ std::optional<Decision> OnGetrandom(SeedState& st, const Notification& n, Tracee
   const size_t count = n.args[1];
   const auto flags = static_cast<unsigned>(n.args[2]);
   constexpr unsigned kKnown = GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE;
-  if ((flags & ~kKnown) != 0 || (flags & (GRND_RANDOM | GRND_INSECURE)) ==
-                                    (GRND_RANDOM | GRND_INSECURE)) {
+  if ((flags & ~kKnown) != 0 ||
+      (flags & (GRND_RANDOM | GRND_INSECURE)) == (GRND_RANDOM | GRND_INSECURE)) {
     return Decision::Errno(EINVAL);
   }
   if (count == 0) return Decision::Return(0);
@@ -79,8 +79,8 @@ std::optional<Decision> OnOpen(SeedState& st, const Notification& n, Tracee& tra
   if (def->name == "openat2") {
     open_how how{};
     if (n.args[3] < sizeof(how.flags)) return std::nullopt;  // the kernel will say EINVAL
-    auto st_read = ReadExactChecked(
-        tracee, n.args[2], std::as_writable_bytes(std::span(&how.flags, 1)));
+    auto st_read =
+        ReadExactChecked(tracee, n.args[2], std::as_writable_bytes(std::span(&how.flags, 1)));
     if (!st_read.ok()) return std::nullopt;
     flags = how.flags;
   } else {
@@ -108,8 +108,8 @@ std::optional<Decision> OnOpen(SeedState& st, const Notification& n, Tracee& tra
   SeedStream(st.seed, ++st.opens).Fill(bytes);
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t w = pwrite(memfd.get(), bytes.data() + done, bytes.size() - done,
-                       static_cast<off_t>(done));
+    ssize_t w =
+        pwrite(memfd.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
     if (w <= 0) return Decision::Errno(ENOMEM);
     done += static_cast<size_t>(w);
   }
@@ -143,15 +143,13 @@ void SeedStream::Fill(std::span<std::byte> out) {
 
 Status AddSeedHandlers(HandlerRegistry& registry, uint64_t seed, bool files) {
   auto state = std::make_shared<SeedState>(SeedState{seed, SeedStream(seed, 0)});
-  Status s = registry.AddByName(kSeedSetName, {"getrandom"},
-                                [state](const Notification& n, Tracee& t) {
-                                  return OnGetrandom(*state, n, t);
-                                });
+  Status s = registry.AddByName(
+      kSeedSetName, {"getrandom"},
+      [state](const Notification& n, Tracee& t) { return OnGetrandom(*state, n, t); });
   if (!s.ok() || !files) return s;
-  return registry.AddByName(kSeedSetName, {"open", "openat", "openat2"},
-                            [state](const Notification& n, Tracee& t) {
-                              return OnOpen(*state, n, t);
-                            });
+  return registry.AddByName(
+      kSeedSetName, {"open", "openat", "openat2"},
+      [state](const Notification& n, Tracee& t) { return OnOpen(*state, n, t); });
 }
 
 }  // namespace sandtrace

@@ -74,51 +74,73 @@ std::string Flags(uint64_t v, std::span<const FlagName> names, const char* zero)
 }
 
 constexpr FlagName kOpenFlags[] = {
-    {O_CREAT, "O_CREAT"},
-    {O_EXCL, "O_EXCL"},       {O_NOCTTY, "O_NOCTTY"},     {O_TRUNC, "O_TRUNC"},
-    {O_APPEND, "O_APPEND"},   {O_NONBLOCK, "O_NONBLOCK"}, {O_SYNC, "O_SYNC"},
-    {O_DSYNC, "O_DSYNC"},
-    {O_ASYNC, "O_ASYNC"},     {O_DIRECT, "O_DIRECT"},     {O_LARGEFILE, "O_LARGEFILE"},
-    {O_TMPFILE, "O_TMPFILE"}, {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},
-    {O_NOATIME, "O_NOATIME"}, {O_CLOEXEC, "O_CLOEXEC"},   {O_PATH, "O_PATH"},
+    {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},           {O_NOCTTY, "O_NOCTTY"},
+    {O_TRUNC, "O_TRUNC"},         {O_APPEND, "O_APPEND"},       {O_NONBLOCK, "O_NONBLOCK"},
+    {O_SYNC, "O_SYNC"},           {O_DSYNC, "O_DSYNC"},         {O_ASYNC, "O_ASYNC"},
+    {O_DIRECT, "O_DIRECT"},       {O_LARGEFILE, "O_LARGEFILE"}, {O_TMPFILE, "O_TMPFILE"},
+    {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},   {O_NOATIME, "O_NOATIME"},
+    {O_CLOEXEC, "O_CLOEXEC"},     {O_PATH, "O_PATH"},
 };
 
 constexpr FlagName kAtFlags[] = {
-    {AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW"}, {AT_REMOVEDIR, "AT_REMOVEDIR"},
-    {AT_SYMLINK_FOLLOW, "AT_SYMLINK_FOLLOW"},     {AT_NO_AUTOMOUNT, "AT_NO_AUTOMOUNT"},
-    {AT_EMPTY_PATH, "AT_EMPTY_PATH"},             {AT_STATX_FORCE_SYNC, "AT_STATX_FORCE_SYNC"},
-    {AT_STATX_DONT_SYNC, "AT_STATX_DONT_SYNC"},   {AT_RECURSIVE, "AT_RECURSIVE"},
+    {AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW"},
+    {AT_REMOVEDIR, "AT_REMOVEDIR"},
+    {AT_SYMLINK_FOLLOW, "AT_SYMLINK_FOLLOW"},
+    {AT_NO_AUTOMOUNT, "AT_NO_AUTOMOUNT"},
+    {AT_EMPTY_PATH, "AT_EMPTY_PATH"},
+    {AT_STATX_FORCE_SYNC, "AT_STATX_FORCE_SYNC"},
+    {AT_STATX_DONT_SYNC, "AT_STATX_DONT_SYNC"},
+    {AT_RECURSIVE, "AT_RECURSIVE"},
 };
 
 constexpr FlagName kProt[] = {
-    {PROT_READ, "PROT_READ"}, {PROT_WRITE, "PROT_WRITE"}, {PROT_EXEC, "PROT_EXEC"},
+    {PROT_READ, "PROT_READ"},           {PROT_WRITE, "PROT_WRITE"},     {PROT_EXEC, "PROT_EXEC"},
     {PROT_GROWSDOWN, "PROT_GROWSDOWN"}, {PROT_GROWSUP, "PROT_GROWSUP"},
 };
 
 constexpr FlagName kMmapFlags[] = {
-    {MAP_SHARED_VALIDATE, "MAP_SHARED_VALIDATE"}, {MAP_SHARED, "MAP_SHARED"},
-    {MAP_PRIVATE, "MAP_PRIVATE"},     {MAP_FIXED, "MAP_FIXED"},
-    {MAP_ANONYMOUS, "MAP_ANONYMOUS"}, {MAP_32BIT, "MAP_32BIT"},
-    {MAP_GROWSDOWN, "MAP_GROWSDOWN"}, {MAP_DENYWRITE, "MAP_DENYWRITE"},
-    {MAP_EXECUTABLE, "MAP_EXECUTABLE"}, {MAP_LOCKED, "MAP_LOCKED"},
-    {MAP_NORESERVE, "MAP_NORESERVE"}, {MAP_POPULATE, "MAP_POPULATE"},
-    {MAP_NONBLOCK, "MAP_NONBLOCK"},   {MAP_STACK, "MAP_STACK"},
-    {MAP_HUGETLB, "MAP_HUGETLB"},     {MAP_SYNC, "MAP_SYNC"},
+    {MAP_SHARED_VALIDATE, "MAP_SHARED_VALIDATE"},
+    {MAP_SHARED, "MAP_SHARED"},
+    {MAP_PRIVATE, "MAP_PRIVATE"},
+    {MAP_FIXED, "MAP_FIXED"},
+    {MAP_ANONYMOUS, "MAP_ANONYMOUS"},
+    {MAP_32BIT, "MAP_32BIT"},
+    {MAP_GROWSDOWN, "MAP_GROWSDOWN"},
+    {MAP_DENYWRITE, "MAP_DENYWRITE"},
+    {MAP_EXECUTABLE, "MAP_EXECUTABLE"},
+    {MAP_LOCKED, "MAP_LOCKED"},
+    {MAP_NORESERVE, "MAP_NORESERVE"},
+    {MAP_POPULATE, "MAP_POPULATE"},
+    {MAP_NONBLOCK, "MAP_NONBLOCK"},
+    {MAP_STACK, "MAP_STACK"},
+    {MAP_HUGETLB, "MAP_HUGETLB"},
+    {MAP_SYNC, "MAP_SYNC"},
     {MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE"},
 };
 
 constexpr FlagName kCloneFlags[] = {
-    {CLONE_VM, "CLONE_VM"},         {CLONE_FS, "CLONE_FS"},
-    {CLONE_FILES, "CLONE_FILES"},   {CLONE_SIGHAND, "CLONE_SIGHAND"},
-    {CLONE_PIDFD, "CLONE_PIDFD"},   {CLONE_PTRACE, "CLONE_PTRACE"},
-    {CLONE_VFORK, "CLONE_VFORK"},   {CLONE_PARENT, "CLONE_PARENT"},
-    {CLONE_THREAD, "CLONE_THREAD"}, {CLONE_NEWNS, "CLONE_NEWNS"},
-    {CLONE_SYSVSEM, "CLONE_SYSVSEM"}, {CLONE_SETTLS, "CLONE_SETTLS"},
-    {CLONE_PARENT_SETTID, "CLONE_PARENT_SETTID"}, {CLONE_CHILD_CLEARTID, "CLONE_CHILD_CLEARTID"},
-    {CLONE_UNTRACED, "CLONE_UNTRACED"}, {CLONE_CHILD_SETTID, "CLONE_CHILD_SETTID"},
-    {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {CLONE_NEWUTS, "CLONE_NEWUTS"},
-    {CLONE_NEWIPC, "CLONE_NEWIPC"}, {CLONE_NEWUSER, "CLONE_NEWUSER"},
-    {CLONE_NEWPID, "CLONE_NEWPID"}, {CLONE_NEWNET, "CLONE_NEWNET"},
+    {CLONE_VM, "CLONE_VM"},
+    {CLONE_FS, "CLONE_FS"},
+    {CLONE_FILES, "CLONE_FILES"},
+    {CLONE_SIGHAND, "CLONE_SIGHAND"},
+    {CLONE_PIDFD, "CLONE_PIDFD"},
+    {CLONE_PTRACE, "CLONE_PTRACE"},
+    {CLONE_VFORK, "CLONE_VFORK"},
+    {CLONE_PARENT, "CLONE_PARENT"},
+    {CLONE_THREAD, "CLONE_THREAD"},
+    {CLONE_NEWNS, "CLONE_NEWNS"},
+    {CLONE_SYSVSEM, "CLONE_SYSVSEM"},
+    {CLONE_SETTLS, "CLONE_SETTLS"},
+    {CLONE_PARENT_SETTID, "CLONE_PARENT_SETTID"},
+    {CLONE_CHILD_CLEARTID, "CLONE_CHILD_CLEARTID"},
+    {CLONE_UNTRACED, "CLONE_UNTRACED"},
+    {CLONE_CHILD_SETTID, "CLONE_CHILD_SETTID"},
+    {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+    {CLONE_NEWUTS, "CLONE_NEWUTS"},
+    {CLONE_NEWIPC, "CLONE_NEWIPC"},
+    {CLONE_NEWUSER, "CLONE_NEWUSER"},
+    {CLONE_NEWPID, "CLONE_NEWPID"},
+    {CLONE_NEWNET, "CLONE_NEWNET"},
     {CLONE_IO, "CLONE_IO"},
 };
 
@@ -126,10 +148,17 @@ std::string OpenFlags(uint64_t v) {
   const char* acc = "O_RDONLY";
   std::string rest = Flags(v & ~uint64_t{O_ACCMODE}, kOpenFlags, "");
   switch (v & O_ACCMODE) {
-    case O_WRONLY: acc = "O_WRONLY"; break;
-    case O_RDWR: acc = "O_RDWR"; break;
-    case O_RDONLY: break;
-    default: acc = "O_ACCMODE"; break;
+    case O_WRONLY:
+      acc = "O_WRONLY";
+      break;
+    case O_RDWR:
+      acc = "O_RDWR";
+      break;
+    case O_RDONLY:
+      break;
+    default:
+      acc = "O_ACCMODE";
+      break;
   }
   return rest.empty() ? acc : std::string(acc) + "|" + rest;
 }
@@ -144,20 +173,34 @@ std::string Signal(uint64_t v) {
 
 std::string FcntlCmd(uint64_t v) {
   switch (static_cast<int>(v)) {
-    case F_DUPFD: return "F_DUPFD";
-    case F_GETFD: return "F_GETFD";
-    case F_SETFD: return "F_SETFD";
-    case F_GETFL: return "F_GETFL";
-    case F_SETFL: return "F_SETFL";
-    case F_GETLK: return "F_GETLK";
-    case F_SETLK: return "F_SETLK";
-    case F_SETLKW: return "F_SETLKW";
-    case F_DUPFD_CLOEXEC: return "F_DUPFD_CLOEXEC";
-    case F_SETPIPE_SZ: return "F_SETPIPE_SZ";
-    case F_GETPIPE_SZ: return "F_GETPIPE_SZ";
-    case F_ADD_SEALS: return "F_ADD_SEALS";
-    case F_GET_SEALS: return "F_GET_SEALS";
-    default: return std::to_string(static_cast<int>(v));
+    case F_DUPFD:
+      return "F_DUPFD";
+    case F_GETFD:
+      return "F_GETFD";
+    case F_SETFD:
+      return "F_SETFD";
+    case F_GETFL:
+      return "F_GETFL";
+    case F_SETFL:
+      return "F_SETFL";
+    case F_GETLK:
+      return "F_GETLK";
+    case F_SETLK:
+      return "F_SETLK";
+    case F_SETLKW:
+      return "F_SETLKW";
+    case F_DUPFD_CLOEXEC:
+      return "F_DUPFD_CLOEXEC";
+    case F_SETPIPE_SZ:
+      return "F_SETPIPE_SZ";
+    case F_GETPIPE_SZ:
+      return "F_GETPIPE_SZ";
+    case F_ADD_SEALS:
+      return "F_ADD_SEALS";
+    case F_GET_SEALS:
+      return "F_GET_SEALS";
+    default:
+      return std::to_string(static_cast<int>(v));
   }
 }
 
@@ -168,10 +211,18 @@ std::string Quote(const std::string& s) {
   for (size_t i = 0; i < s.size() && i < kMax; ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c >= 0x7f) {
           char buf[8];
@@ -201,7 +252,7 @@ std::string FormatArg(ArgRole role, uint64_t v) {
       return std::to_string(static_cast<int32_t>(v));
     case ArgRole::kDirFd:
       return static_cast<int32_t>(v) == AT_FDCWD ? "AT_FDCWD"
-                                                   : std::to_string(static_cast<int32_t>(v));
+                                                 : std::to_string(static_cast<int32_t>(v));
     case ArgRole::kUint:
     case ArgRole::kSize:
       return std::to_string(v);

@@ -80,9 +80,8 @@ struct SyscallDef {
 // One architecture's table. Lookups by number are O(1), by name O(log n).
 class ArchTable {
  public:
-  constexpr ArchTable(uint32_t audit_arch, std::string_view name,
-                      std::span<const SyscallDef> defs, std::span<const int16_t> by_nr,
-                      std::span<const int16_t> by_name)
+  constexpr ArchTable(uint32_t audit_arch, std::string_view name, std::span<const SyscallDef> defs,
+                      std::span<const int16_t> by_nr, std::span<const int16_t> by_name)
       : audit_arch_(audit_arch), name_(name), defs_(defs), by_nr_(by_nr), by_name_(by_name) {}
 
   uint32_t audit_arch() const { return audit_arch_; }
