@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <type_traits>
@@ -269,7 +270,12 @@ struct TraceWriter::Impl {
 TraceWriter::TraceWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 TraceWriter::~TraceWriter() {
-  if (impl_ && !impl_->closed) (void)impl_->CloseFile();
+  if (!impl_ || impl_->closed) return;
+  try {
+    (void)impl_->CloseFile();
+  } catch (const Fatal&) {
+    // Only a zstd bug can throw here; a destructor must not.
+  }
 }
 
 Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path,
@@ -282,7 +288,9 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path,
 Result<std::unique_ptr<TraceWriter>> TraceWriter::Adopt(UniqueFd fd, std::string name,
                                                         WriterOptions options) {
   if (!fd) return Err(EBADF, name);
-  if (options.frame_bytes == 0) options.frame_bytes = 1;
+  // Readers accept frames up to 32 MiB by default: a frame holds at most
+  // max(frame_bytes, one record), so both stay at or below 16 MiB.
+  options.frame_bytes = std::clamp<size_t>(options.frame_bytes, 1, kMaxRecordBytes);
   auto impl = std::make_unique<Impl>();
   impl->fd = std::move(fd);
   impl->name = std::move(name);
