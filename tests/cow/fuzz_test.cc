@@ -37,10 +37,12 @@ const char* const kNames[] = {"a", "b", "c", "d"};
 
 enum OpKind {
   kCreate, kWrite, kAppend, kTruncate, kMkdir, kRmdir, kUnlink, kRename, kSymlink, kLink,
-  kChmod, kUtimens, kOpKinds
+  kChmod, kUtimens, kMkfifo, kLstat, kReadlink, kOpenDir, kOpKinds
 };
-const char* const kOpNames[] = {"create", "write", "append", "truncate", "mkdir", "rmdir",
-                                "unlink", "rename", "symlink", "link", "chmod", "utimens"};
+const char* const kOpNames[] = {"create", "write",   "append",  "truncate", "mkdir",
+                                "rmdir",  "unlink",  "rename",  "symlink",  "link",
+                                "chmod",  "utimens", "mkfifo",  "lstat",    "readlink",
+                                "opendir"};
 
 struct Op {
   OpKind kind = kCreate;
@@ -143,6 +145,9 @@ class Gen {
       case kUtimens:
         op.flags = OneIn(2);
         break;
+      case kMkfifo:
+        op.mode = FileMode();
+        break;
       default:
         break;
     }
@@ -242,6 +247,21 @@ int RealOp(const Op& op, const std::string& root) {
       struct timespec ts[2] = {{1234, 0}, {5678, 9}};
       return rc(::utimensat(AT_FDCWD, a.c_str(), ts, op.flags ? 0 : AT_SYMLINK_NOFOLLOW));
     }
+    case kMkfifo: return rc(::mknod(a.c_str(), S_IFIFO | op.mode, 0));
+    case kLstat: {
+      struct stat st {};
+      return rc(::lstat(a.c_str(), &st));
+    }
+    case kReadlink: {
+      char buf[256];
+      return ::readlink(a.c_str(), buf, sizeof(buf)) >= 0 ? 0 : errno;
+    }
+    case kOpenDir: {
+      int fd = ::open(a.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) return errno;
+      ::close(fd);
+      return 0;
+    }
     default: return EINVAL;
   }
 }
@@ -273,6 +293,10 @@ int EngineOp(const Op& op, Overlay& ov, mode_t umask_bits) {
       struct timespec ts[2] = {{1234, 0}, {5678, 9}};
       return ov.Utimens(r, op.a, ts, op.flags != 0).code();
     }
+    case kMkfifo: return ov.Mknod(r, op.a, S_IFIFO | (op.mode & ~umask_bits)).code();
+    case kLstat: return ov.Stat(r, op.a, false).code();
+    case kReadlink: return ov.Readlink(r, op.a).code();
+    case kOpenDir: return ov.Open(r, op.a, O_RDONLY | O_DIRECTORY, 0).code();
     default: return EINVAL;
   }
 }
