@@ -99,7 +99,10 @@ Status Recorder::Begin(trace::HeaderRecord header) {
     if (m.ok()) monitor_ = std::move(*m);
   }
   header.features.push_back({"process.connector", monitor_ ? 1 : 0, monitor_ ? 1 : 0});
-  return Check(writer_.Write(header));
+  if (Status s = Check(writer_.Write(header)); !s.ok()) return s;
+  // The header gets a frame of its own at once, so that a trace cut short
+  // at any later point (SIGKILL, a full disk) still opens.
+  return Check(writer_.Flush());
 }
 
 // ---- notifications ---------------------------------------------------------------
