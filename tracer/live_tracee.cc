@@ -1,6 +1,9 @@
 #include "tracer/live_tracee.h"
 
 #include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -8,6 +11,8 @@
 #include <climits>
 #include <cstring>
 #include <string>
+
+#include "tracer/core/kernel_abi.h"
 
 namespace sandtrace {
 
@@ -133,6 +138,98 @@ Result<size_t> LiveTracee::WriteMemory(uint64_t addr, std::span<const std::byte>
   ssize_t n = process_vm_writev(tid_, &local, 1, &remote, 1, 0);
   if (n < 0) return ErrnoError("write child memory");
   return static_cast<size_t>(n);
+}
+
+namespace {
+
+// Reads a small /proc file whole (they fit in a page or two).
+Result<std::string> ReadProcFile(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("open " + path);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof buf);
+    if (n < 0) return ErrnoError("read " + path);
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// The decimal number after "\n<key>:" in a /proc status text, or -1.
+long long StatusField(const std::string& text, const char* key) {
+  std::string k = std::string("\n") + key + ":";
+  size_t at = text.find(k);
+  if (at == std::string::npos) return -1;
+  return std::strtoll(text.c_str() + at + k.size(), nullptr, 10);
+}
+
+}  // namespace
+
+Result<ProcIds> LiveTracee::ReadProcIds() {
+  auto status = ReadProcFile(ProcPath(tid_, "status"));
+  if (!status.ok()) {
+    if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+    return status.error();
+  }
+  ProcIds ids;
+  long long tgid = StatusField(*status, "Tgid");
+  long long ppid = StatusField(*status, "PPid");
+  if (tgid <= 0 || ppid < 0) return Err(EIO, "no Tgid/PPid in /proc/<tid>/status");
+  ids.tgid = static_cast<pid_t>(tgid);
+  ids.ppid = static_cast<pid_t>(ppid);
+  auto stat = ReadProcFile(ProcPath(ids.tgid, "stat"));
+  if (stat.ok()) {
+    // Field 22 (starttime), counted after the ")" that ends the command name.
+    size_t paren = stat->rfind(')');
+    if (paren != std::string::npos) {
+      const char* p = stat->c_str() + paren + 1;
+      for (int field = 3; field < 22 && *p != '\0'; ++field) {
+        while (*p == ' ') ++p;
+        while (*p != ' ' && *p != '\0') ++p;
+      }
+      ids.start_time = std::strtoull(p, nullptr, 10);
+    }
+  }
+  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  return ids;
+}
+
+Result<int64_t> LiveTracee::SeekFd(int fd, int64_t offset, int whence) {
+  long pidfd = syscall(SYS_pidfd_open, tid_, PIDFD_THREAD);
+  if (pidfd < 0 && errno == EINVAL) pidfd = syscall(SYS_pidfd_open, tid_, 0);  // before 6.9
+  if (pidfd < 0) {
+    if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+    return ErrnoError("pidfd_open");
+  }
+  UniqueFd owner(static_cast<int>(pidfd));
+  long dup = syscall(SYS_pidfd_getfd, owner.get(), fd, 0);
+  if (dup < 0) {
+    int err = errno;
+    if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+    return Err(err, "pidfd_getfd");
+  }
+  UniqueFd child_fd(static_cast<int>(dup));
+  off_t r = lseek(child_fd.get(), static_cast<off_t>(offset), whence);
+  if (r < 0) return ErrnoError("lseek on the child's fd");
+  return static_cast<int64_t>(r);
+}
+
+Result<int> LiveTracee::InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile&) {
+  seccomp_notif_addfd addfd{};
+  addfd.id = id_;
+  addfd.flags = 0;  // no SEND: the syscall stays pending
+  addfd.srcfd = static_cast<__u32>(srcfd);
+  addfd.newfd = 0;
+  addfd.newfd_flags = fd_flags & O_CLOEXEC;
+  for (;;) {
+    int r = ioctl(listener_.fd(), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    if (errno == ENOENT) return Err(ESRCH, "notification no longer valid");
+    return ErrnoError("SECCOMP_IOCTL_NOTIF_ADDFD");
+  }
 }
 
 }  // namespace sandtrace

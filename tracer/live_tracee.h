@@ -54,6 +54,11 @@ class LiveTracee final : public Tracee {
   Result<mode_t> ReadUmask() override;
   bool IdValid() override;
   Result<size_t> WriteMemory(uint64_t addr, std::span<const std::byte> data) override;
+  Result<ProcIds> ReadProcIds() override;
+  // Through a duplicate of the child's fd (pidfd_getfd): the offset lives
+  // in the shared open file description.
+  Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
+  Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
 
  private:
   // pread on the cached mem fd, reopening once on a stale (0-byte) read.

@@ -57,6 +57,12 @@
 #define CLONE_NEWTIME 0x00000080  // 5.6
 #endif
 
+// ---- pidfd -----------------------------------------------------------------
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD 0x80  // 6.9: pidfd_open of a thread (O_EXCL's value)
+#endif
+
 namespace sandtrace::kabi {
 
 // struct landlock_ruleset_attr as of ABI 6 (the 6.1 header has only the
@@ -78,5 +84,24 @@ inline constexpr unsigned long kCloneNamespaceFlags = CLONE_NEWNS | CLONE_NEWCGR
                                                       CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
                                                       CLONE_NEWNET;
 inline constexpr unsigned long kUnshareNamespaceFlags = kCloneNamespaceFlags | CLONE_NEWTIME;
+
+// struct xattr_args of setxattrat/getxattrat (6.13; not in the 6.1 header).
+struct XattrArgs {
+  __aligned_u64 value;  // address of the value buffer
+  __u32 size;
+  __u32 flags;  // XATTR_CREATE / XATTR_REPLACE (setxattrat only)
+};
+static_assert(sizeof(XattrArgs) == 16);
+
+// The legacy getdents(2) record, struct linux_dirent, which no uapi header
+// defines: d_name is NUL-terminated, then padding, and the entry's d_type
+// is the record's last byte (at d_reclen - 1).
+struct LinuxDirent {
+  unsigned long d_ino;
+  unsigned long d_off;
+  unsigned short d_reclen;
+  char d_name[1];
+};
+static_assert(offsetof(LinuxDirent, d_name) == 18);
 
 }  // namespace sandtrace::kabi

@@ -4,6 +4,14 @@
 
 namespace sandtrace {
 
+Result<ProcIds> Tracee::ReadProcIds() { return Err(ENOSYS, "ReadProcIds: not supported"); }
+
+Result<int64_t> Tracee::SeekFd(int, int64_t, int) { return Err(ENOSYS, "SeekFd: not supported"); }
+
+Result<int> Tracee::InstallFd(int, uint32_t, const InjectedFile&) {
+  return Err(ENOSYS, "InstallFd: not supported");
+}
+
 Result<std::string> ReadPathChecked(Tracee& tracee, uint64_t addr) {
   auto path = tracee.ReadString(addr, PATH_MAX);
   if (!tracee.IdValid()) return Err(ESRCH, "notification no longer valid");

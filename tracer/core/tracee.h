@@ -22,6 +22,7 @@
 #include <string>
 
 #include "tracer/base/result.h"
+#include "tracer/core/notification.h"
 
 namespace sandtrace {
 
@@ -31,6 +32,15 @@ enum class ProcLink : uint8_t {
   kFd,    // /proc/<tid>/fd/<fd>
   kRoot,  // /proc/<tid>/root
   kExe,   // /proc/<tid>/exe
+};
+
+// The process a thread belongs to (Tracee::ReadProcIds).
+struct ProcIds {
+  pid_t tgid = 0;           // thread group (process) id
+  pid_t ppid = 0;           // parent process id
+  uint64_t start_time = 0;  // the process's start, clock ticks since boot
+                            // (/proc/<tgid>/stat field 22): tells a reused
+                            // pid from the process that had it before
 };
 
 class Tracee {
@@ -58,6 +68,28 @@ class Tracee {
 
   // Writes `data` at `addr` in the child. Returns bytes written or an errno.
   virtual Result<size_t> WriteMemory(uint64_t addr, std::span<const std::byte> data) = 0;
+
+  // ---- Added for the COW handlers (cow/handlers). The trace format must
+  // record these calls like the others. The defaults fail with ENOSYS, so a
+  // Tracee that does not implement them makes the handlers fall back (and
+  // say so) rather than guess.
+
+  // The notifying thread's process identity (/proc/<tid>/status Tgid and
+  // PPid, the start time from /proc/<tgid>/stat), checked with ID_VALID.
+  virtual Result<ProcIds> ReadProcIds();
+
+  // lseek(fd, offset, whence) on the child's open file description behind
+  // `fd` (the offset is shared with its dups and across fork, exactly as for
+  // the child's own lseek). Returns the resulting offset; SeekFd(fd, 0,
+  // SEEK_CUR) only reads it. EBADF if the child has no such fd.
+  virtual Result<int64_t> SeekFd(int fd, int64_t offset, int whence);
+
+  // Installs a duplicate of the supervisor's `srcfd` in the child at its
+  // lowest free fd number (SECCOMP_IOCTL_NOTIF_ADDFD without SEND: the
+  // notification stays pending and must still be answered). `fd_flags` is
+  // O_CLOEXEC or 0; `what` describes the file for the record. Returns the
+  // child's fd number. The fd stays in the child whatever happens next.
+  virtual Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what);
 };
 
 // ReadString(addr, PATH_MAX) followed by the ID_VALID check: returns ESRCH
