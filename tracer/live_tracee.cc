@@ -51,8 +51,11 @@ Result<size_t> LiveTracee::RawRead(uint64_t addr, std::span<std::byte> out) {
     if (n < 0 && errno != EIO && errno != EFAULT && errno != EINVAL) {
       return ErrnoError("read child memory");
     }
-    if (n < 0) return Err(EFAULT, "read child memory");
+    if (n < 0 && attempt == 1) return Err(EFAULT, "read child memory");
     // n == 0: the mm this fd refers to is gone (the tid exec'd); reopen.
+    // n < 0 on a cached fd: the fd may still point at an mm that lives on
+    // elsewhere, the parent's when the tid was a vfork child (dash runs
+    // simple commands with vfork) before it exec'd; reopen once as well.
   }
   return Err(ESRCH, "read child memory");
 }
