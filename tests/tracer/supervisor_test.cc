@@ -7,6 +7,7 @@
 #include <linux/audit.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -248,6 +249,26 @@ TEST_F(SupervisorTest, TraceeReadsProcLinksAndUmask) {
   ASSERT_NE(realpath(work_.path().c_str(), real), nullptr);
   EXPECT_EQ(cwd, real);
   EXPECT_EQ(umask_seen, 027u);
+}
+
+TEST_F(SupervisorTest, TargetGoneIsANormalOutcome) {
+  // The handler kills its own target (tests only: real handlers never touch
+  // the child) and waits until the notification is gone; the response then
+  // fails with ENOENT and the run goes on.
+  HandlerRegistry reg;
+  ASSERT_TRUE(reg.AddByName("t", {"getppid"}, [](const Notification& n, Tracee& t) {
+    kill(static_cast<pid_t>(n.tid), SIGKILL);
+    for (int i = 0; i < 2000 && t.IdValid(); ++i) usleep(1000);
+    return std::optional<Decision>(Decision::Return(1));
+  }).ok());
+  Supervisor sup(reg, features_);
+  Recorder rec;
+  sup.set_observer(&rec);
+  RunResult r = MustRun(sup, Options({TC_GETPPID}));
+  EXPECT_EQ(r.exit_code, 128 + SIGKILL);
+  ASSERT_EQ(rec.responses.size(), 1u);
+  EXPECT_EQ(rec.responses[0].outcome, ResponseOutcome::kTargetGone);
+  EXPECT_EQ(r.target_gone, 1u);
 }
 
 TEST_F(SupervisorTest, TickIsCalledDuringTheRun) {
