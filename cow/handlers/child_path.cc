@@ -1,0 +1,430 @@
+// Call: reading a path argument and deciding where it leads (the cheap
+// lexical walk, /proc magic links, cwd and dirfd bases).
+#include <fcntl.h>
+#include <linux/limits.h>
+
+#include <cstring>
+
+#include "cow/handlers/handlers.h"
+
+namespace sandtrace::cow {
+
+namespace {
+
+bool StartsWithDir(std::string_view path, std::string_view root) {
+  if (root == "/") return !path.empty() && path[0] == '/';
+  return path.size() >= root.size() && path.compare(0, root.size(), root) == 0 &&
+         (path.size() == root.size() || path[root.size()] == '/');
+}
+
+// The part of `path` after `root` ("" for root itself), no leading slash.
+std::string_view RestAfter(std::string_view path, std::string_view root) {
+  if (root == "/") return path.substr(1);
+  std::string_view rest = path.substr(root.size());
+  while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+  return rest;
+}
+
+bool HasDotDot(std::string_view path) {
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    size_t end = slash == std::string_view::npos ? path.size() : slash;
+    if (path.substr(pos, end - pos) == "..") return true;
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+  return false;
+}
+
+constexpr std::string_view kDeleted = " (deleted)";
+
+bool IsDeletedLink(std::string_view s) {
+  return s.size() > kDeleted.size() && s.substr(s.size() - kDeleted.size()) == kDeleted;
+}
+
+// Parses a decimal fd number; -1 if not one.
+int ParseFd(std::string_view s) {
+  if (s.empty() || s.size() > 9) return -1;
+  int v = 0;
+  for (char ch : s) {
+    if (ch < '0' || ch > '9') return -1;
+    v = v * 10 + (ch - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+std::optional<Decision> FromError(const Error& e) {
+  if (e.code == ESRCH) return Decision::Errno(EINTR);  // the notification is gone
+  if (e.code <= 0 || e.code > 4095) return Decision::Errno(EIO);
+  return Decision::Errno(e.code);
+}
+
+std::optional<Decision> FromStatus(const Status& s) {
+  if (s.ok()) return Decision::Return(0);
+  return FromError(s.error());
+}
+
+Call::Call(SessionState& state, const Notification& notification, Tracee& tracee)
+    : s(state), n(notification), t(tracee) {
+  tgid = s.procs.Observe(n.tid, t);
+}
+
+Result<std::string> Call::ReadPath(int i) {
+  if (n.args[i] == 0) return Err(EFAULT, "NULL path");
+  return ReadPathChecked(t, n.args[i]);
+}
+
+Result<mode_t> Call::Umask() { return t.ReadUmask(); }
+
+Status Call::Write(uint64_t addr, std::span<const std::byte> bytes) {
+  if (bytes.empty()) return OkStatus();
+  auto w = t.WriteMemory(addr, bytes);
+  if (!w.ok() || *w != bytes.size()) return Err(EFAULT, "write child memory");
+  return OkStatus();
+}
+
+Result<Call::FdBase> Call::BaseOfFd(int fd) {
+  FdBase out;
+  if (fd == AT_FDCWD) {
+    if (const std::string* v = s.procs.VirtualCwd(tgid)) {
+      out.base = Base::View(*v);
+      out.base.real_is_upper = true;  // the kernel's cwd is elsewhere
+      out.kernel_ok = false;
+      out.real = s.lower_root + (v->empty() ? "" : "/" + *v);
+      return out;
+    }
+  }
+  auto link = fd == AT_FDCWD ? t.ReadProcLink(ProcLink::kCwd, 0) : t.ReadProcLink(ProcLink::kFd, fd);
+  if (!link.ok()) {
+    if (link.code() == ENOENT) return Err(EBADF, "no such fd");
+    return link.error();
+  }
+  out.real = std::move(*link);
+  if (out.real.empty() || out.real[0] != '/' || IsDeletedLink(out.real)) {
+    out.usable = false;
+    return out;
+  }
+  if (StartsWithDir(out.real, s.upper_root)) {
+    out.base = Base::View(std::string(RestAfter(out.real, s.upper_root)));
+    out.base.real_is_upper = true;
+    out.kernel_ok = false;
+  } else if (StartsWithDir(out.real, s.lower_root)) {
+    out.base = Base::View(std::string(RestAfter(out.real, s.lower_root)));
+    out.kernel_ok = true;
+  } else {
+    out.base = Base::Outside(out.real);
+    out.kernel_ok = true;
+  }
+  return out;
+}
+
+Call::Magic Call::ParseMagic(std::string_view v) const {
+  Magic m;
+  std::string_view after;
+  if (v.substr(0, 6) == "/proc/") {
+    std::string_view rest = v.substr(6);
+    size_t slash = rest.find('/');
+    std::string_view who = rest.substr(0, slash);
+    int pid = ParseFd(who);
+    if (!(who == "self" || who == "thread-self" ||
+          (pid > 0 && (static_cast<uint32_t>(pid) == n.tid || pid == tgid)))) {
+      return m;
+    }
+    if (slash == std::string_view::npos) return m;  // /proc/self itself: an ordinary symlink
+    after = rest.substr(slash + 1);
+  } else if (s.dev_fd_is_proc && v.substr(0, 8) == "/dev/fd/") {
+    after = v.substr(5);  // "fd/N..."
+  } else if (s.dev_fd_is_proc && v.substr(0, 5) == "/dev/") {
+    std::string_view name = v.substr(5);
+    int fd = -1;
+    size_t len = 0;
+    for (auto [std_name, n_fd] : {std::pair<std::string_view, int>{"stdin", 0}, {"stdout", 1},
+                                  {"stderr", 2}}) {
+      if (name.substr(0, std_name.size()) == std_name &&
+          (name.size() == std_name.size() || name[std_name.size()] == '/')) {
+        fd = n_fd;
+        len = std_name.size();
+      }
+    }
+    if (fd < 0) return m;
+    m.kind = Magic::kLink;
+    m.which = ProcLink::kFd;
+    m.fd = fd;
+    m.rest = std::string(name.substr(len));
+    return m;
+  } else {
+    return m;
+  }
+  // after = "cwd[/rest]", "root[/rest]", "exe[/rest]", "fd/N[/rest]", or
+  // another entry (status, maps...), which is no link into the workdir.
+  m.kind = Magic::kOther;
+  size_t slash = after.find('/');
+  std::string_view first = after.substr(0, slash);
+  std::string_view tail = slash == std::string_view::npos ? "" : after.substr(slash);
+  if (first == "cwd" || first == "root" || first == "exe") {
+    m.which = first == "cwd" ? ProcLink::kCwd : first == "root" ? ProcLink::kRoot : ProcLink::kExe;
+    m.rest = std::string(tail);
+    m.kind = Magic::kLink;
+  } else if (first == "fd" && tail.size() > 1) {
+    std::string_view num = tail.substr(1);
+    size_t s2 = num.find('/');
+    int fd = ParseFd(num.substr(0, s2));
+    if (fd < 0) return m;
+    m.which = ProcLink::kFd;
+    m.fd = fd;
+    m.rest = s2 == std::string_view::npos ? "" : std::string(num.substr(s2));
+    m.kind = Magic::kLink;
+  }
+  return m;
+}
+
+int Call::MagicFdNumber(std::string_view path) const {
+  Magic m = ParseMagic(path);
+  return m.kind == Magic::kLink && m.which == ProcLink::kFd && m.rest.empty() ? m.fd : -1;
+}
+
+Result<Call::MagicLink> Call::ExactMagicLink(std::string_view path) {
+  MagicLink out;
+  Magic m = ParseMagic(path);
+  if (m.kind != Magic::kLink || !m.rest.empty()) return out;
+  out.magic = true;
+  if (m.which == ProcLink::kCwd) {
+    if (const std::string* v = s.procs.VirtualCwd(tgid)) {
+      out.rewritten = true;
+      out.target = s.lower_root + (v->empty() ? "" : "/" + *v);
+      return out;
+    }
+  }
+  auto link = t.ReadProcLink(m.which, m.fd);
+  if (!link.ok()) {
+    if (link.code() == ENOENT) return out;  // the kernel says ENOENT too
+    return link.error();
+  }
+  if (StartsWithDir(*link, s.upper_root)) {
+    std::string_view r = RestAfter(*link, s.upper_root);
+    out.rewritten = true;
+    out.target = s.lower_root + (r.empty() ? "" : "/" + std::string(r));
+  }
+  return out;
+}
+
+Result<Call::FdTargetInfo> Call::FdTarget(int fd) {
+  FdTargetInfo out;
+  auto link = t.ReadProcLink(ProcLink::kFd, fd);
+  if (!link.ok()) {
+    if (link.code() == ENOENT) return Err(EBADF, "no such fd");
+    return link.error();
+  }
+  out.real = std::move(*link);
+  if (out.real.empty() || out.real[0] != '/') return out;
+  if (IsDeletedLink(out.real)) {
+    std::string_view p = std::string_view(out.real).substr(0, out.real.size() - kDeleted.size());
+    if (StartsWithDir(p, s.upper_root)) {
+      out.deleted_upper = true;
+      std::string_view name = p.substr(p.rfind('/') + 1);
+      if (name.size() > 1 && name[0] == '#') {
+        for (char ch : name.substr(1)) {
+          if (ch < '0' || ch > '9') {
+            out.ino = 0;
+            break;
+          }
+          out.ino = out.ino * 10 + static_cast<uint64_t>(ch - '0');
+        }
+      }
+    }
+    return out;
+  }
+  out.reachable = true;
+  if (StartsWithDir(out.real, s.upper_root)) {
+    out.view = std::string(RestAfter(out.real, s.upper_root));
+  } else if (StartsWithDir(out.real, s.lower_root)) {
+    out.view = std::string(RestAfter(out.real, s.lower_root));
+    out.lower = true;
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> Call::ChildAbsolute(int dirfd, const std::string& path) {
+  using Out = std::optional<std::string>;
+  if (!path.empty() && path[0] == '/') {
+    Magic m = ParseMagic(path);
+    if (m.kind != Magic::kLink) return Out(path);
+    std::string target;
+    if (m.which == ProcLink::kCwd && s.procs.VirtualCwd(tgid) != nullptr) {
+      const std::string& vc = *s.procs.VirtualCwd(tgid);
+      target = s.lower_root + (vc.empty() ? "" : "/" + vc);
+    } else {
+      auto link = t.ReadProcLink(m.which, m.fd);
+      if (!link.ok()) return link.code() == ENOENT ? Result<Out>(Err(ENOENT, "no such fd")) : link.error();
+      target = std::move(*link);
+    }
+    if (target.empty() || target[0] != '/' || IsDeletedLink(target)) return Out();
+    return Out(target + m.rest);
+  }
+  auto fb = BaseOfFd(dirfd);
+  if (!fb.ok()) return fb.error();
+  if (!fb->usable) return Err(ENOTDIR, "dirfd");
+  return Out(fb->real + "/" + path);
+}
+
+Result<ChildPath> Call::LocateArg(int path_arg, int dirfd, const LocateOptions& o) {
+  auto p = ReadPath(path_arg);
+  if (!p.ok()) return p.error();
+  return Locate(dirfd, std::move(*p), o);
+}
+
+Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions& o) {
+  if (path.empty()) {
+    if (!o.allow_empty) return Err(ENOENT, "empty path");
+    ChildPath p;
+    if (dirfd == AT_FDCWD) {
+      // The cwd itself: "." through the usual route (a virtual cwd matters).
+      return Locate(dirfd, ".", o);
+    }
+    p.kind = ChildPath::Kind::kFd;
+    p.fd = dirfd;
+    return p;
+  }
+  if (path.size() >= PATH_MAX) return Err(ENAMETOOLONG, "path");
+  if (path[0] == '/') return LocateAbsolute(std::move(path), o);
+
+  auto fb = BaseOfFd(dirfd);
+  if (!fb.ok()) return fb.error();
+  if (!fb->usable) {
+    ChildPath p;  // a pipe, a socket, a deleted directory: the kernel answers
+    p.kind = ChildPath::Kind::kKernel;
+    return p;
+  }
+  if (fb->base.outside) {
+    ChildPath p;
+    // From outside, only ".." can lead (lexically) into the workdir; a
+    // symlink outside can too, and then the kernel and Landlock decide, as
+    // for any path that is outside as far as the engine can see.
+    if (!HasDotDot(path)) return p;
+    p.kind = ChildPath::Kind::kView;
+    p.base = fb->base;
+    p.path = std::move(path);
+    return p;
+  }
+  return Walk(fb->base, fb->kernel_ok, std::move(path), o);
+}
+
+Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o) {
+  Magic m = ParseMagic(path);
+  if (m.kind == Magic::kOther) return ChildPath{};  // /proc/self/status...: the kernel's
+  if (m.kind == Magic::kLink) {
+    std::string target;
+    bool via_vcwd = false;
+    if (m.which == ProcLink::kCwd && s.procs.VirtualCwd(tgid) != nullptr) {
+      const std::string& vc = *s.procs.VirtualCwd(tgid);
+      target = s.lower_root + (vc.empty() ? "" : "/" + vc);
+      via_vcwd = true;
+    } else {
+      auto link = t.ReadProcLink(m.which, m.fd);
+      if (!link.ok()) {
+        // No such fd: the kernel answers ENOENT the same way.
+        if (link.code() == ENOENT) return ChildPath{};
+        return link.error();
+      }
+      target = std::move(*link);
+    }
+    if (target.empty() || target[0] != '/' || IsDeletedLink(target)) return ChildPath{};
+    const bool into_upper = StartsWithDir(target, s.upper_root);
+    std::string mapped = target;
+    if (into_upper) {
+      std::string_view r = RestAfter(target, s.upper_root);
+      mapped = s.lower_root + (r.empty() ? "" : "/" + std::string(r));
+    }
+    std::string full = mapped + m.rest;
+    if (!StartsWithDir(mapped, s.lower_root)) return LocateAbsolute(std::move(full), o);
+    std::string_view view_rest = RestAfter(full, s.lower_root);
+    auto walked = Walk(Base::Root(), !into_upper && !via_vcwd,
+                       std::string(view_rest.empty() ? "." : view_rest), o);
+    if (!walked.ok()) return walked;
+    if (into_upper && m.rest.empty()) walked->kernel_real = target;
+    return walked;
+  }
+
+  if (StartsWithDir(path, s.lower_root)) {
+    std::string_view rest = RestAfter(path, s.lower_root);
+    std::string rel(rest.empty() ? "." : rest);
+    if (path.back() == '/' && !rel.empty() && rel.back() != '/') rel += '/';
+    return Walk(Base::Root(), true, std::move(rel), o);
+  }
+  if (StartsWithDir(path, s.upper_root)) {
+    // The storage path, e.g. from a string the child got before the
+    // handlers hid it: an alias of the view the kernel does not share.
+    std::string_view rest = RestAfter(path, s.upper_root);
+    return Walk(Base::Root(), false, std::string(rest.empty() ? "." : rest), o);
+  }
+  ChildPath p;
+  if (HasDotDot(path)) {
+    // "/elsewhere/../workdir/x": the engine follows it lexically.
+    p.kind = ChildPath::Kind::kView;
+    p.base = Base::Root();
+    p.path = std::move(path);
+  }
+  return p;
+}
+
+Result<ChildPath> Call::Walk(Base base, bool kernel_ok, std::string original,
+                             const LocateOptions& o) {
+  ChildPath p;
+  p.kind = ChildPath::Kind::kView;
+  p.base = base;
+  p.path = original;
+  if (HasDotDot(original)) return p;  // the engine handles ".."
+
+  const bool must_dir = !original.empty() && original.back() == '/';
+  // Split into components.
+  std::vector<std::string_view> comps;
+  std::string_view rest = original;
+  while (!rest.empty()) {
+    size_t slash = rest.find('/');
+    std::string_view c = rest.substr(0, slash);
+    if (!c.empty() && c != ".") comps.push_back(c);
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  std::string dir = base.view;
+  for (size_t i = 0; i < comps.size(); ++i) {
+    const bool last = i + 1 == comps.size();
+    if (!last || o.follow_final || must_dir) {
+      ViewIndex::Entry e = s.index.Lookup(dir, comps[i]);
+      if (e == ViewIndex::Entry::kUnknown) {
+        // Learn the directory's symlinks from the engine's merged listing
+        // (once per directory; kept current by the handlers).
+        auto list = s.overlay->ListDir(Base::Root(), dir.empty() ? "." : dir);
+        if (!list.ok()) return p;  // missing or not a directory: the engine decides
+        std::vector<std::string> links;
+        for (const DirEntry& de : *list) {
+          if (de.type == FileType::kSymlink) links.push_back(de.name);
+        }
+        s.index.SetListing(dir, std::move(links));
+        e = s.index.Lookup(dir, comps[i]);
+      }
+      if (e == ViewIndex::Entry::kSymlink) return p;
+    }
+    dir = JoinView(dir, comps[i]);
+  }
+  p.view = dir;
+  p.kernel_equivalent = kernel_ok && !s.index.SubtreeDirty(dir);
+  p.final_object_dirty = s.index.ObjectDirty(dir);
+  return p;
+}
+
+Result<std::optional<std::string>> Call::ViewPath(const ChildPath& p, bool follow_final) {
+  if (p.kind != ChildPath::Kind::kView) return std::optional<std::string>();
+  if (p.view) return p.view;
+  ResolveOptions ro;
+  ro.follow_final = follow_final;
+  auto r = s.overlay->Resolve(p.base, p.path, ro);
+  if (!r.ok()) return r.error();
+  if (r->outside) return std::optional<std::string>();
+  return std::optional<std::string>(r->path);
+}
+
+}  // namespace sandtrace::cow

@@ -1,0 +1,214 @@
+#include "cow/handlers/cow_session.h"
+
+#include <fcntl.h>
+#include <dirent.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cow/handlers/handlers.h"
+#include "cow/storage.h"
+
+namespace sandtrace::cow {
+
+Status RegisterCowHandlers(std::shared_ptr<SessionState> state, HandlerRegistry& registry,
+                           std::string_view set);
+
+namespace {
+
+std::string RealPath(const std::string& p) {
+  char buf[PATH_MAX];
+  if (realpath(p.c_str(), buf) == nullptr) return {};
+  return buf;
+}
+
+bool Within(const std::string& inner, const std::string& outer) {
+  if (outer == "/") return true;
+  return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+                            inner[outer.size()] == '/');
+}
+
+bool IsEmptyDir(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  char buf[4096];
+  for (;;) {
+    long n = syscall(SYS_getdents64, fd.get(), buf, sizeof buf);
+    if (n < 0) return false;
+    if (n == 0) return true;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+      std::string_view name = d->d_name;
+      if (name != "." && name != "..") return false;
+      off += d->d_reclen;
+    }
+  }
+}
+
+// The storage area for options.storage: created 0700 if missing, else it
+// must be an empty directory.
+Result<std::string> PrepareStorage(const std::string& requested) {
+  if (requested.empty()) return CreateStorageArea();
+  if (mkdir(requested.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoError("--storage " + requested);
+  }
+  std::string real = RealPath(requested);
+  if (real.empty()) return ErrnoError("--storage " + requested);
+  struct stat st {};
+  if (stat(real.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Err(EINVAL, "--storage " + requested + " is not a directory");
+  }
+  if (!IsEmptyDir(real)) return Err(EINVAL, "--storage " + requested + " is not empty");
+  return real;
+}
+
+}  // namespace
+
+// ---- SessionState -------------------------------------------------------------------------
+
+void SessionState::Warn(std::string message) {
+  if (warnings.size() >= 100) return;
+  if (std::find(warnings.begin(), warnings.end(), message) != warnings.end()) return;
+  warnings.push_back(std::move(message));
+}
+
+void SessionState::NoteServedPosition(int64_t pos) {
+  if (!served_positions.insert(pos).second) return;
+  served_positions_fifo.push_back(pos);
+  if (served_positions_fifo.size() > kMaxServedPositions) {
+    served_positions.erase(served_positions_fifo.front());
+    served_positions_fifo.pop_front();
+  }
+}
+
+Result<UniqueFd> SessionState::LowerDirAt(std::string_view view, bool path_only) const {
+  open_how how{};
+  how.flags = (path_only ? O_PATH : O_RDONLY) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  std::string rel = view.empty() ? "." : std::string(view);
+  long fd = syscall(SYS_openat2, lower_fd.get(), rel.c_str(), &how, sizeof how);
+  if (fd < 0) return ErrnoError("lower directory " + rel);
+  return UniqueFd(static_cast<int>(fd));
+}
+
+void SessionState::RemeasureRecent() {
+  for (const std::string& path : recent_writes) {
+    (void)overlay->Remeasure(Base::Root(), path.empty() ? "." : path);
+  }
+  recent_writes.clear();
+}
+
+// ---- CowSession ---------------------------------------------------------------------------
+
+CowSession::CowSession(std::shared_ptr<SessionState> state) : state_(std::move(state)) {}
+CowSession::~CowSession() = default;
+
+Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& options) {
+  const std::string requested = options.workdir.empty() ? "." : options.workdir;
+  std::string workdir = RealPath(requested);
+  if (workdir.empty()) return ErrnoError("workdir " + requested);
+  struct stat st {};
+  if (stat(workdir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Err(EINVAL, "workdir " + requested + " is not a directory");
+  }
+  if (workdir == "/") {
+    return Err(EINVAL, "refusing / as the workdir (give -C/--workdir a directory below it)");
+  }
+  auto storage = PrepareStorage(options.storage);
+  if (!storage.ok()) return storage.error();
+  if (Within(*storage, workdir) || Within(workdir, *storage)) {
+    // A default area we just created: remove it again.
+    if (options.storage.empty()) (void)RemoveTree(*storage);
+    return Err(EINVAL, "the storage area " + *storage + " is inside the workdir " + workdir +
+                           " (or contains it): choose another with --storage DIR");
+  }
+  OverlayOptions oo;
+  oo.quota_bytes = options.quota_bytes;
+  oo.observer = options.observer;
+  if (options.check_permissions) {
+    Credentials creds;
+    creds.uid = geteuid();
+    creds.gid = getegid();
+    int n = getgroups(0, nullptr);
+    if (n > 0) {
+      creds.groups.resize(static_cast<size_t>(n));
+      n = getgroups(n, creds.groups.data());
+      creds.groups.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    }
+    oo.creds = std::move(creds);
+  }
+  auto overlay = Overlay::Create(OverlayPaths{workdir, *storage}, oo);
+  if (!overlay.ok()) {
+    if (options.storage.empty()) (void)RemoveTree(*storage);
+    return overlay.error();
+  }
+  auto state = std::make_shared<SessionState>();
+  state->overlay = std::move(*overlay);
+  state->lower_root = state->overlay->lower_root();
+  state->upper_root = state->overlay->upper_root();
+  state->storage_root = state->overlay->storage_root();
+  state->lower_fd = UniqueFd(open(state->lower_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!state->lower_fd.valid()) return ErrnoError("open workdir " + state->lower_root);
+  char link[64];
+  ssize_t n = readlink("/dev/fd", link, sizeof link - 1);
+  if (n > 0 && std::string_view(link, static_cast<size_t>(n)) == "/proc/self/fd") {
+    state->dev_fd_is_proc = true;
+    state->self_fd_prefix = "/dev/fd/";
+  }
+  return std::unique_ptr<CowSession>(new CowSession(std::move(state)));
+}
+
+Status CowSession::Register(HandlerRegistry& registry, std::string_view set) {
+  return RegisterCowHandlers(state_, registry, set);
+}
+
+Overlay& CowSession::overlay() { return *state_->overlay; }
+const std::string& CowSession::workdir() const { return state_->lower_root; }
+const std::string& CowSession::storage() const { return state_->storage_root; }
+const CowStats& CowSession::stats() const { return state_->stats; }
+
+std::vector<std::string> CowSession::TakeWarnings() {
+  std::vector<std::string> out;
+  out.swap(state_->warnings);
+  return out;
+}
+
+std::string FormatStats(const CowStats& s, const ArchTable& table) {
+  char line[512];
+  std::string out;
+  std::snprintf(line, sizeof line,
+                "cow: %" PRIu64 " notifications: %" PRIu64 " continued (%" PRIu64
+                " before any change, %" PRIu64 " by the cheap walk), %" PRIu64
+                " answered, %" PRIu64 " fds injected; %" PRIu64 " decided with the engine\n",
+                s.notifications, s.continued, s.pristine, s.fast, s.emulated, s.injected,
+                s.engine);
+  out += line;
+  std::snprintf(line, sizeof line,
+                "cow: %" PRIu64 " fstat-like calls (empty path + AT_EMPTY_PATH), %" PRIu64
+                " exec rewrites, %" PRIu64 " virtual chdirs, %" PRIu64
+                " getdents served, %" PRIu64 " metadata changes outside the workdir\n",
+                s.empty_path, s.exec_rewrites, s.virtual_chdirs, s.getdents_served,
+                s.outside_metadata);
+  out += line;
+  std::vector<std::pair<uint64_t, int>> by;
+  for (size_t nr = 0; nr < s.by_nr.size(); ++nr) {
+    if (s.by_nr[nr] > 0) by.emplace_back(s.by_nr[nr], static_cast<int>(nr));
+  }
+  std::sort(by.rbegin(), by.rend());
+  if (!by.empty()) {
+    out += "cow: by syscall:";
+    for (const auto& [count, nr] : by) out += " " + table.NameOf(nr) + "=" + std::to_string(count);
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace sandtrace::cow

@@ -1,0 +1,171 @@
+// The COW handler set: every syscall that can touch the workdir, answered
+// through the overlay engine (DESIGN.md §4).
+//
+// Design note
+// -----------
+// State. A CowSession owns the Overlay and everything the handlers remember
+// between notifications (what changed in the view, per-process virtual
+// cwds, listing caches, statistics). The caller creates it and registers its
+// handlers in a HandlerRegistry; nothing is global. A handler learns about
+// the child only through the Tracee (memory, strings, /proc/<tid>/cwd and
+// fd links, umask, process ids, file offsets, fd installation, ID_VALID)
+// and is deterministic given the Tracee's answers and the overlay, so replay
+// can drive the same set from a trace (CowSession::Create on scratch
+// directories + Register).
+//
+// Decisions. Reads of objects the kernel would find unchanged in the real
+// workdir are CONTINUEd (Landlock keeps the child read-only there). Reads of
+// changed objects are answered by the supervisor: stat buffers, readlink and
+// xattr bytes and directory entries are written into the child, files are
+// opened on the right layer and injected (ADDFD+SEND). Anything that would
+// modify the workdir is performed on the upper layer by the engine and never
+// CONTINUEd; paths outside the workdir are left to the kernel and Landlock,
+// except metadata changes (chmod, chown, utimes, xattrs), which Landlock
+// does not govern: the supervisor resolves those itself (O_PATH, no magic
+// links), checks the object is not in the workdir or the storage area and
+// applies them, so a path rewritten by another thread after the check can
+// never redirect the change into the workdir.
+//
+// Cheap decisions. Most notifications are reads of untouched files. Until
+// the first change the view equals the lower layer and every read is
+// CONTINUEd without reading child memory. Afterwards a handler reads the
+// path and walks it lexically against the ViewIndex (view_index.h): if no
+// component is a symlink, "..", or a changed path, the kernel reaches the
+// same object and the read is CONTINUEd without asking the engine.
+//
+// Directories. A directory that has an upper copy but also exists at the
+// same path in the lower (a "merged" directory: the workdir root, any
+// directory an entry was created in) is presented with the lower
+// directory's identity (st_dev/st_ino, the fd the child gets), as it will
+// be after commit; its entries come from the engine's merged listing
+// (getdents64 is emulated on it) and its mode, owner and times from the
+// upper copy. New and replaced directories have the upper's identity.
+//
+// getdents64/getdents. Directories without changes are CONTINUEd. On a
+// changed directory the handler serves Overlay::ListDir entries whose
+// offset is greater than the fd's file offset, then sets the offset to the
+// last entry served (Tracee::SeekFd: the position lives in the child's open
+// file description, so dup, fork, lseek, rewinddir and seekdir/telldir
+// behave as usual). An offset the handler did not set (the kernel served
+// earlier calls, before the directory changed) keeps the kernel serving
+// that description: it then lists the lower as it was, which POSIX allows
+// for entries changed after opendir.
+//
+// cwd. See process_table.h: a chdir the kernel can follow is CONTINUEd; one
+// into a directory the kernel cannot reach by the same string becomes a
+// virtual cwd. getcwd, readlink of /proc/self/cwd and of fd links into the
+// upper layer are emulated so the child never sees the storage path
+// (`pwd -P` prints the workdir path).
+//
+// execve of a file that exists only in the upper layer, or was modified:
+// the kernel must run the upper bytes, but only the child's path string is
+// available. The handler installs the upper file in the child
+// (Tracee::InstallFd, without completing the syscall) and rewrites the path
+// string in place to "/dev/fd/N" (or "/proc/self/fd/N"), then CONTINUEs.
+// After a successful exec the old memory is gone, so the rewrite is
+// invisible; argv is a separate array, so argv[0] stays intact unless it
+// is the very same string as the path (dash's `./prog` is: a warning is
+// recorded). The fd is close-on-exec for binaries; for scripts ("#!") it
+// stays open, since the interpreter opens /dev/fd/N, and the script's $0 is
+// then "/dev/fd/N". The rewrite is refused (exec fails with ENOEXEC and a
+// warning) when the string is too short, read-only, or the Tracee cannot
+// install fds. A deleted file's path fails with ENOENT. If the exec fails
+// after the rewrite, the caller sees its string changed (a vfork child
+// shares its parent's memory: same). A thread racing to rewrite the path
+// can make the kernel run the lower bytes of a file it could read anyway.
+//
+// Quota. Engine operations fail with ENOSPC at the limit; reads cost
+// nothing. Files the child writes through injected fds are re-measured on
+// the next writable open (the last kRecentWrites of them) and all at the
+// end (RemeasureAll), before the change list.
+//
+// Ownership: the session owns the overlay; the handlers registered in a
+// registry share the session's state (kept alive by them). Thread-safety:
+// one thread (the supervisor loop, or replay).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cow/overlay.h"
+#include "tracer/base/result.h"
+#include "tracer/core/handler_registry.h"
+
+namespace sandtrace::cow {
+
+inline constexpr std::string_view kCowSetName = "cow";
+inline constexpr std::string_view kPassthroughSetName = "passthrough";
+inline constexpr size_t kRecentWrites = 16;
+
+// What the handlers decided, for --stats and the benchmarks.
+struct CowStats {
+  uint64_t notifications = 0;  // handled by the set
+  uint64_t continued = 0;      // CONTINUE, all reasons
+  uint64_t pristine = 0;       // ... before any change: no child memory read
+  uint64_t fast = 0;           // ... after the cheap lexical walk (no engine call)
+  uint64_t engine = 0;         // decided with an engine resolution
+  uint64_t emulated = 0;       // answered with a value or an errno
+  uint64_t injected = 0;       // an fd injected
+  uint64_t empty_path = 0;     // newfstatat/statx(fd, "", AT_EMPTY_PATH): fstat
+  uint64_t exec_rewrites = 0;
+  uint64_t virtual_chdirs = 0;
+  uint64_t getdents_served = 0;
+  uint64_t outside_metadata = 0;  // chmod & co. applied by the supervisor outside
+  std::vector<uint64_t> by_nr;    // notifications per syscall number
+};
+
+struct CowSessionOptions {
+  std::string workdir;       // the lower layer; absolute or relative to the cwd
+  std::string storage;       // an existing empty private directory; "" = CreateStorageArea()
+  uint64_t quota_bytes = 0;  // 0 = unlimited
+  OverlayObserver* observer = nullptr;  // not owned
+  // Apply the kernel's permission checks for the caller's own credentials
+  // (the child runs with them).
+  bool check_permissions = true;
+};
+
+struct SessionState;
+
+class CowSession {
+ public:
+  // Refuses a workdir of "/" and a storage area inside the workdir (or the
+  // workdir inside it), with EINVAL and a one-line message.
+  static Result<std::unique_ptr<CowSession>> Create(const CowSessionOptions& options);
+  ~CowSession();
+  CowSession(const CowSession&) = delete;
+  CowSession& operator=(const CowSession&) = delete;
+
+  // Registers the COW handlers in `set` of `registry`.
+  Status Register(HandlerRegistry& registry, std::string_view set = kCowSetName);
+
+  Overlay& overlay();
+  const std::string& workdir() const;  // canonical
+  const std::string& storage() const;  // canonical
+  const CowStats& stats() const;
+  // Messages for the user collected during the run (exec rewrites that lost
+  // argv[0], fallbacks); cleared by the call.
+  std::vector<std::string> TakeWarnings();
+
+ private:
+  explicit CowSession(std::shared_ptr<SessionState> state);
+  std::shared_ptr<SessionState> state_;
+};
+
+// The syscalls the COW set handles (x86_64 names). The pass-through set
+// uses the same list.
+std::span<const std::string_view> CowSyscallNames();
+
+// Registers `set` (default "passthrough"): the COW set's notify set with
+// every decision CONTINUE, the in-project measure of the bare notification
+// cost.
+Status AddPassthroughSet(HandlerRegistry& registry,
+                         std::string_view set = kPassthroughSetName);
+
+// One line per handler-set statistic, for --stats.
+std::string FormatStats(const CowStats& stats, const ArchTable& table);
+
+}  // namespace sandtrace::cow

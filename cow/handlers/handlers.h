@@ -1,0 +1,295 @@
+// Internal to cow/handlers: the state every COW handler shares, the
+// per-notification context they run with, and the handler functions (one
+// family per handlers_*.cc). The public API is cow_session.h.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cow/handlers/cow_session.h"
+#include "cow/handlers/process_table.h"
+#include "cow/handlers/view_index.h"
+#include "cow/overlay.h"
+#include "tracer/base/errors.h"
+#include "tracer/base/result.h"
+#include "tracer/base/unique_fd.h"
+#include "tracer/core/notification.h"
+#include "tracer/core/tracee.h"
+
+namespace sandtrace::cow {
+
+inline constexpr size_t kMaxTmpfiles = 64;
+inline constexpr size_t kMaxServedPositions = 4096;
+
+struct SessionState {
+  std::unique_ptr<Overlay> overlay;
+  std::string lower_root;    // canonical workdir
+  std::string upper_root;    // canonical upper
+  std::string storage_root;  // canonical storage area
+  UniqueFd lower_fd;         // O_PATH | O_DIRECTORY of lower_root
+  // "/dev/fd/" when /dev/fd is the usual symlink to /proc/self/fd (shorter
+  // for exec rewrites), else "/proc/self/fd/".
+  std::string self_fd_prefix = "/proc/self/fd/";
+  bool dev_fd_is_proc = false;
+
+  ViewIndex index;
+  ProcessTable procs;
+  CowStats stats;
+  std::vector<std::string> warnings;
+
+  // Upper files recently injected writable (view paths): re-measured for the
+  // quota on the next writable open (they have usually been written and
+  // closed by then) and at the end of the run.
+  std::deque<std::string> recent_writes;
+  // Positions getdents64 emulation set on directory fds (so a later call
+  // knows the offset is ours and not the kernel's); bounded FIFO.
+  std::deque<int64_t> served_positions_fifo;
+  std::set<int64_t> served_positions;
+  // O_TMPFILE files injected and not linked yet: kept so linkat can name
+  // them (the child's fd only leads to a "(deleted)" path).
+  struct Tmpfile {
+    std::string dir_view;  // the directory it was created in
+    uint64_t ino = 0;
+    UniqueFd fd;
+  };
+  std::deque<Tmpfile> tmpfiles;
+
+  void Warn(std::string message);
+  void NoteServedPosition(int64_t pos);
+  // An O_RDONLY|O_DIRECTORY (or O_PATH when path_only) fd of the lower
+  // directory at exactly view path `view` (no symlink followed), or an error.
+  Result<UniqueFd> LowerDirAt(std::string_view view, bool path_only) const;
+  // Re-measures recently written files for the quota.
+  void RemeasureRecent();
+};
+
+// Where a path argument leads, as far as the handler needs to know.
+struct ChildPath {
+  enum class Kind : uint8_t {
+    kKernel,  // outside the workdir, or not a path the view handles: the kernel decides
+    kView,    // (possibly) inside: resolve through the engine with base + path
+    kFd,      // empty path with AT_EMPTY_PATH: the object of fd `fd`
+  };
+  Kind kind = Kind::kKernel;
+  Base base;
+  std::string path;  // what the engine resolves (the child's string, or translated)
+  int fd = -1;       // kFd (AT_FDCWD for the cwd itself)
+  // A CONTINUE makes the kernel reach exactly the view's object (computed by
+  // the cheap walk; false when unknown).
+  bool kernel_equivalent = false;
+  // The canonical view path, when the cheap walk found it.
+  std::optional<std::string> view;
+  // The view object is a directory with an upper copy (the walk's final
+  // component is object-dirty): its identity is the lower directory's, but
+  // metadata may differ.
+  bool final_object_dirty = false;
+  // When the child's string is a magic link into the upper layer with
+  // nothing after it: the real path the kernel opens.
+  std::string kernel_real;
+};
+
+struct LocateOptions {
+  bool follow_final = true;
+  bool allow_empty = false;  // AT_EMPTY_PATH
+};
+
+// One notification being handled.
+class Call {
+ public:
+  Call(SessionState& s, const Notification& n, Tracee& t);
+
+  SessionState& s;
+  const Notification& n;
+  Tracee& t;
+  pid_t tgid = 0;  // 0 if unknown
+
+  uint64_t arg(int i) const { return n.args[i]; }
+
+  // Before the first change every read is the kernel's (no virtual cwd
+  // exists either): decided without reading child memory.
+  bool Pristine() const { return s.index.pristine() && !s.procs.any_virtual_cwd(); }
+  // CONTINUE, counted by why it was safe.
+  std::optional<Decision> PristineContinue() {
+    ++s.stats.pristine;
+    return Decision::Continue();
+  }
+  std::optional<Decision> FastContinue() {
+    ++s.stats.fast;
+    return Decision::Continue();
+  }
+  std::optional<Decision> EngineContinue() {
+    ++s.stats.engine;
+    return Decision::Continue();
+  }
+  // Outside the workdir, an fd the view does not concern, a path the
+  // kernel handles: CONTINUE.
+  std::optional<Decision> Kernel() { return Decision::Continue(); }
+  int dirfd_arg(int i) const { return static_cast<int>(static_cast<int32_t>(n.args[i])); }
+
+  // Reads the NUL-terminated string at args[i] (with the ID_VALID check).
+  Result<std::string> ReadPath(int i);
+  // Where `path` (relative to `dirfd`) leads.
+  Result<ChildPath> Locate(int dirfd, std::string path, const LocateOptions& o = {});
+  // ReadPath + Locate.
+  Result<ChildPath> LocateArg(int path_arg, int dirfd, const LocateOptions& o = {});
+  // The Base of the child's fd (a directory fd for *at calls), or an error
+  // (EBADF for an fd the child does not have). Outside bases have
+  // outside == true; kernel_ok tells whether relative lookups by the kernel
+  // match the view.
+  struct FdBase {
+    Base base;
+    bool kernel_ok = false;
+    bool usable = true;  // false: not a directory path (pipe, socket, deleted)
+    std::string real;    // the link target
+  };
+  Result<FdBase> BaseOfFd(int fd);
+  // What the child's fd refers to.
+  struct FdTargetInfo {
+    std::string real;                 // the link target
+    std::optional<std::string> view;  // a workdir (lower) or upper object, not deleted
+    bool lower = false;               // view is set and the fd is on the lower layer
+    bool reachable = false;           // real is a path that still names the object
+    bool deleted_upper = false;       // an unlinked upper file (O_TMPFILE...)
+    uint64_t ino = 0;                 // deleted_upper from "#<ino> (deleted)" (O_TMPFILE)
+  };
+  Result<FdTargetInfo> FdTarget(int fd);
+  // N for "/proc/self/fd/N", "/dev/fd/N" (and /proc/<own pid>/fd/N), else -1.
+  int MagicFdNumber(std::string_view path) const;
+  // For a path that is exactly one of the child's magic links (cwd, exe,
+  // root, fd/N): magic is true, and target is what readlink must return
+  // when the kernel's answer would show the storage area or a stale cwd
+  // (rewritten).
+  struct MagicLink {
+    bool magic = false;
+    bool rewritten = false;
+    std::string target;
+  };
+  Result<MagicLink> ExactMagicLink(std::string_view path);
+  // The child's path as an absolute real path (relative ones joined to the
+  // real directory of dirfd, magic prefixes replaced by their targets);
+  // nullopt when it leads to something with no path (pipe, deleted file).
+  Result<std::optional<std::string>> ChildAbsolute(int dirfd, const std::string& path);
+
+  // The engine's canonical view path of a located path (cheap walk result,
+  // else Resolve). nullopt when it resolves outside.
+  Result<std::optional<std::string>> ViewPath(const ChildPath& p, bool follow_final);
+
+  // Writes `bytes` at args-provided address; EFAULT on a short or failed write.
+  Status Write(uint64_t addr, std::span<const std::byte> bytes);
+  Result<mode_t> Umask();
+
+ private:
+  struct Magic {
+    enum Kind : uint8_t { kNone, kOther, kLink } kind = kNone;
+    ProcLink which = ProcLink::kCwd;
+    int fd = 0;
+    std::string rest;  // "" or "/..."
+  };
+  // The child's own /proc links at the start of an absolute path.
+  Magic ParseMagic(std::string_view path) const;
+  Result<ChildPath> LocateAbsolute(std::string path, const LocateOptions& o);
+  Result<ChildPath> Walk(Base base, bool kernel_ok, std::string original, const LocateOptions& o);
+};
+
+// Decision helpers.
+inline std::optional<Decision> Continue() { return Decision::Continue(); }
+inline std::optional<Decision> Errno(int e) { return Decision::Errno(e); }
+inline std::optional<Decision> Return(int64_t v) { return Decision::Return(v); }
+// Errno for a failed Result (ESRCH, i.e. the notification died: EINTR).
+std::optional<Decision> FromError(const Error& e);
+// The decision for an engine Status: 0 or -errno.
+std::optional<Decision> FromStatus(const Status& s);
+
+// ---- Handler families (handlers_*.cc) -------------------------------------
+
+// handlers_open.cc
+std::optional<Decision> InjectOpened(Call& c, OpenedFile f, int child_flags);
+Result<OpenedFile> OpenViewDir(Call& c, const std::string& view, int flags);
+// open/creat/openat (ropts: openat2's resolve flags, or null).
+std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t flags,
+                                   uint64_t mode, const ResolveOptions* ropts = nullptr);
+std::optional<Decision> HandleOpenat2(Call& c);
+std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_arg,
+                                   uint64_t at_flags);
+
+// handlers_query.cc
+struct StatForm {
+  int dirfd = -100;  // AT_FDCWD
+  int path_arg = 0;
+  uint64_t buf = 0;
+  uint64_t at_flags = 0;
+  bool follow = true;  // stat vs lstat (AT_SYMLINK_NOFOLLOW also counts)
+  bool statx = false;  // struct statx vs struct stat
+};
+std::optional<Decision> HandleStat(Call& c, const StatForm& f);
+std::optional<Decision> HandleAccess(Call& c, int dirfd, int path_arg, uint64_t mode,
+                                     uint64_t at_flags);
+std::optional<Decision> HandleReadlink(Call& c, int dirfd, int path_arg, uint64_t buf,
+                                       uint64_t size);
+// One xattr call, whatever its form.
+struct XattrForm {
+  bool fd_form = false;      // f*xattr: the object of fd `dirfd`
+  bool list = false;         // list*xattr
+  bool follow = true;        // path form vs l- form (AT_SYMLINK_NOFOLLOW for *at)
+  bool allow_empty = false;  // *at with AT_EMPTY_PATH
+  int dirfd = -100;
+  int path_arg = 0;
+  uint64_t name_addr = 0;
+  uint64_t value_addr = 0;   // value (get/set) or list buffer
+  uint64_t size = 0;
+};
+std::optional<Decision> HandleGetXattr(Call& c, const XattrForm& f);
+std::optional<Decision> HandleFileGetattr(Call& c);
+
+// handlers_mutate.cc
+std::optional<Decision> HandleMkdir(Call& c, int dirfd, int path_arg, uint64_t mode);
+std::optional<Decision> HandleMknod(Call& c, int dirfd, int path_arg, uint64_t mode,
+                                    uint64_t dev);
+std::optional<Decision> HandleUnlink(Call& c, int dirfd, int path_arg, uint64_t flags);
+std::optional<Decision> HandleRename(Call& c, int olddirfd, int old_arg, int newdirfd,
+                                     int new_arg, uint64_t flags);
+std::optional<Decision> HandleLink(Call& c, int olddirfd, int old_arg, int newdirfd, int new_arg,
+                                   uint64_t flags);
+std::optional<Decision> HandleSymlink(Call& c, int target_arg, int newdirfd, int path_arg);
+std::optional<Decision> HandleTruncate(Call& c, int path_arg, uint64_t length);
+
+// handlers_meta.cc
+struct MetaOp {
+  enum Kind : uint8_t { kChmod, kChown, kUtimens, kSetXattr, kRemoveXattr } kind = kChmod;
+  mode_t mode = 0;
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  bool times_null = true;
+  struct timespec times[2] = {};
+  std::string name;
+  std::string value;
+  int xflags = 0;
+};
+enum class TimesForm : uint8_t { kUtimbuf, kTimeval, kTimespec };
+std::optional<Decision> ApplyMeta(Call& c, bool fd_form, int dirfd, int path_arg, bool follow,
+                                  bool allow_empty, const MetaOp& op);
+std::optional<Decision> HandleChmod(Call& c, bool fd_form, int dirfd, int path_arg,
+                                    uint64_t mode, uint64_t flags);
+std::optional<Decision> HandleChown(Call& c, bool fd_form, int dirfd, int path_arg, uint64_t uid,
+                                    uint64_t gid, uint64_t flags);
+std::optional<Decision> HandleUtimes(Call& c, TimesForm form, int dirfd, int path_arg,
+                                     uint64_t times_addr, uint64_t flags);
+std::optional<Decision> HandleSetXattr(Call& c, const XattrForm& f, bool remove, uint64_t xflags);
+std::optional<Decision> HandleFileSetattr(Call& c);
+std::optional<Decision> HandleIoctl(Call& c);
+
+// handlers_dir.cc
+std::optional<Decision> HandleGetdents(Call& c, bool legacy);
+std::optional<Decision> HandleChdir(Call& c);
+std::optional<Decision> HandleFchdir(Call& c);
+std::optional<Decision> HandleGetcwd(Call& c);
+
+}  // namespace sandtrace::cow

@@ -1,0 +1,275 @@
+// Metadata changes: chmod, fchmod, fchmodat, fchmodat2; chown, fchown,
+// lchown, fchownat; utime, utimes, futimesat, utimensat; setxattr,
+// lsetxattr, fsetxattr, removexattr, lremovexattr, fremovexattr,
+// setxattrat, removexattrat; file_setattr; inode-flag ioctls.
+//
+// Landlock does not govern these, so none is ever CONTINUEd: inside the
+// workdir the engine applies them to the upper layer; outside, the
+// supervisor resolves the path itself (O_PATH, RESOLVE_NO_MAGICLINKS),
+// checks that the object it holds is neither in the workdir (then the change
+// goes to the view: an outside symlink pointing in) nor in the storage area,
+// and applies the change to that object. A path another thread rewrites
+// after the check cannot redirect it.
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+#include "cow/handlers/handlers.h"
+#include "tracer/core/kernel_abi.h"
+
+namespace sandtrace::cow {
+
+namespace {
+
+bool StartsWithDir(std::string_view path, std::string_view root) {
+  return path.size() >= root.size() && path.compare(0, root.size(), root) == 0 &&
+         (path.size() == root.size() || path[root.size()] == '/');
+}
+
+std::string ProcSelfFd(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+Status ApplyView(Call& c, const Base& base, const std::string& path, bool follow,
+                 const MetaOp& op) {
+  Overlay& o = *c.s.overlay;
+  switch (op.kind) {
+    case MetaOp::kChmod: return o.Chmod(base, path, op.mode, follow);
+    case MetaOp::kChown: return o.Chown(base, path, op.uid, op.gid, follow);
+    case MetaOp::kUtimens: return o.Utimens(base, path, op.times_null ? nullptr : op.times, follow);
+    case MetaOp::kSetXattr: return o.SetXattr(base, path, op.name, op.value, op.xflags, follow);
+    case MetaOp::kRemoveXattr: return o.RemoveXattr(base, path, op.name, follow);
+  }
+  return Err(EINVAL, "meta op");
+}
+
+// Applies `op` to the object the supervisor holds as an O_PATH fd.
+Status ApplyReal(int fd, const MetaOp& op) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return ErrnoError("fstat");
+  const std::string proc = ProcSelfFd(fd);
+  int rc = 0;
+  switch (op.kind) {
+    case MetaOp::kChmod:
+      if (S_ISLNK(st.st_mode)) return Err(EOPNOTSUPP, "chmod of a symlink");
+      rc = fchmodat(AT_FDCWD, proc.c_str(), op.mode, 0);
+      break;
+    case MetaOp::kChown:
+      rc = fchownat(fd, "", op.uid, op.gid, AT_EMPTY_PATH);
+      break;
+    case MetaOp::kUtimens:
+      rc = utimensat(fd, "", op.times_null ? nullptr : op.times, AT_EMPTY_PATH);
+      if (rc != 0 && errno == EINVAL && !S_ISLNK(st.st_mode)) {
+        rc = utimensat(AT_FDCWD, proc.c_str(), op.times_null ? nullptr : op.times, 0);
+      }
+      break;
+    case MetaOp::kSetXattr:
+      rc = setxattr(proc.c_str(), op.name.c_str(), op.value.data(), op.value.size(), op.xflags);
+      break;
+    case MetaOp::kRemoveXattr:
+      rc = removexattr(proc.c_str(), op.name.c_str());
+      break;
+  }
+  if (rc != 0) return ErrnoError("metadata change outside the workdir");
+  return OkStatus();
+}
+
+// The change on an object outside the workdir as far as the handler can
+// see: `abs_base` is the real directory the child's relative path starts
+// from (or "/"), `path` the child's string (magic prefixes translated).
+std::optional<Decision> ApplyOutside(Call& c, const std::string& abs_base, const std::string& path,
+                                     bool follow, const MetaOp& op) {
+  ++c.s.stats.outside_metadata;
+  UniqueFd base(open(abs_base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!base.valid()) return Errno(errno == ENOENT ? ENOENT : errno);
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+  how.resolve = RESOLVE_NO_MAGICLINKS;
+  long fd = syscall(SYS_openat2, base.get(), path.c_str(), &how, sizeof how);
+  if (fd < 0) return Errno(errno);
+  UniqueFd obj(static_cast<int>(fd));
+  char buf[PATH_MAX];
+  ssize_t n = readlink(ProcSelfFd(obj.get()).c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return Errno(EIO);
+  std::string real(buf, static_cast<size_t>(n));
+  if (StartsWithDir(real, c.s.storage_root)) return Errno(EACCES);
+  if (StartsWithDir(real, c.s.lower_root)) {
+    // An outside name for a workdir object (a symlink pointing in): the
+    // change belongs to the view.
+    std::string view = real.size() == c.s.lower_root.size() ? "." : real.substr(c.s.lower_root.size() + 1);
+    c.s.index.MarkChanged(view == "." ? "" : view);
+    return FromStatus(ApplyView(c, Base::Root(), view, false, op));
+  }
+  return FromStatus(ApplyReal(obj.get(), op));
+}
+
+}  // namespace
+
+// The common route of every metadata change (fd_form: the object of fd
+// `dirfd`; else the path at args[path_arg] relative to dirfd).
+std::optional<Decision> ApplyMeta(Call& c, bool fd_form, int dirfd, int path_arg, bool follow,
+                                  bool allow_empty, const MetaOp& op) {
+  if (!fd_form) {
+    auto raw = c.ReadPath(path_arg);
+    if (!raw.ok()) return FromError(raw.error());
+    if (raw->empty()) {
+      if (!allow_empty) return Errno(ENOENT);
+      if (dirfd != AT_FDCWD) {
+        fd_form = true;
+      } else {
+        *raw = ".";
+      }
+    }
+    if (!fd_form) {
+      LocateOptions lo;
+      lo.follow_final = follow;
+      auto p = c.Locate(dirfd, *raw, lo);
+      if (!p.ok()) return FromError(p.error());
+      if (p->kind == ChildPath::Kind::kView) {
+        auto v = c.ViewPath(*p, follow);
+        if (!v.ok()) return FromError(v.error());
+        if (v->has_value()) {
+          c.s.index.MarkChanged(**v);
+          return FromStatus(ApplyView(c, p->base, p->path, follow, op));
+        }
+      }
+      // Outside the workdir (as far as the view can tell).
+      auto abs = c.ChildAbsolute(dirfd, *raw);
+      if (!abs.ok()) return FromError(abs.error());
+      if (!abs->has_value()) return Return(0);  // a pipe or a deleted object: nothing to reach
+      return ApplyOutside(c, "/", **abs, follow, op);
+    }
+  }
+  auto target = c.FdTarget(dirfd);
+  if (!target.ok()) return FromError(target.error());
+  if (target->view) {
+    c.s.index.MarkChanged(*target->view);
+    return FromStatus(
+        ApplyView(c, Base::Root(), target->view->empty() ? "." : *target->view, false, op));
+  }
+  if (!target->reachable) return Return(0);  // pipe, socket, deleted file: not in any tree
+  return ApplyOutside(c, "/", target->real, false, op);
+}
+
+std::optional<Decision> HandleChmod(Call& c, bool fd_form, int dirfd, int path_arg,
+                                    uint64_t mode, uint64_t flags) {
+  if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) return Errno(EINVAL);
+  MetaOp op;
+  op.kind = MetaOp::kChmod;
+  op.mode = static_cast<mode_t>(mode) & 07777;
+  return ApplyMeta(c, fd_form, dirfd, path_arg, !(flags & AT_SYMLINK_NOFOLLOW),
+                   flags & AT_EMPTY_PATH, op);
+}
+
+std::optional<Decision> HandleChown(Call& c, bool fd_form, int dirfd, int path_arg, uint64_t uid,
+                                    uint64_t gid, uint64_t flags) {
+  if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) return Errno(EINVAL);
+  MetaOp op;
+  op.kind = MetaOp::kChown;
+  op.uid = static_cast<uid_t>(uid);
+  op.gid = static_cast<gid_t>(gid);
+  return ApplyMeta(c, fd_form, dirfd, path_arg, !(flags & AT_SYMLINK_NOFOLLOW),
+                   flags & AT_EMPTY_PATH, op);
+}
+
+std::optional<Decision> HandleUtimes(Call& c, TimesForm form, int dirfd, int path_arg,
+                                     uint64_t times_addr, uint64_t flags) {
+  if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) return Errno(EINVAL);
+  MetaOp op;
+  op.kind = MetaOp::kUtimens;
+  op.times_null = times_addr == 0;
+  if (!op.times_null) {
+    if (form == TimesForm::kUtimbuf) {
+      int64_t raw[2];
+      if (Status s = ReadExactChecked(c.t, times_addr, std::as_writable_bytes(std::span(raw)));
+          !s.ok()) {
+        return FromError(s.error());
+      }
+      op.times[0] = {raw[0], 0};
+      op.times[1] = {raw[1], 0};
+    } else if (form == TimesForm::kTimeval) {
+      struct timeval tv[2];
+      if (Status s = ReadExactChecked(c.t, times_addr, std::as_writable_bytes(std::span(tv)));
+          !s.ok()) {
+        return FromError(s.error());
+      }
+      for (int i = 0; i < 2; ++i) {
+        if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000) return Errno(EINVAL);
+        op.times[i] = {tv[i].tv_sec, tv[i].tv_usec * 1000};
+      }
+    } else {
+      if (Status s =
+              ReadExactChecked(c.t, times_addr, std::as_writable_bytes(std::span(op.times)));
+          !s.ok()) {
+        return FromError(s.error());
+      }
+      for (const auto& ts : op.times) {
+        if (ts.tv_nsec != UTIME_NOW && ts.tv_nsec != UTIME_OMIT &&
+            (ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)) {
+          return Errno(EINVAL);
+        }
+      }
+    }
+  }
+  const bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
+  if (form == TimesForm::kTimespec && c.arg(path_arg) == 0) {
+    // utimensat(fd, NULL, ...) is futimens(fd).
+    if (dirfd == AT_FDCWD) return Errno(EFAULT);
+    return ApplyMeta(c, true, dirfd, path_arg, follow, false, op);
+  }
+  return ApplyMeta(c, false, dirfd, path_arg, follow, flags & AT_EMPTY_PATH, op);
+}
+
+std::optional<Decision> HandleSetXattr(Call& c, const XattrForm& f, bool remove, uint64_t xflags) {
+  MetaOp op;
+  op.kind = remove ? MetaOp::kRemoveXattr : MetaOp::kSetXattr;
+  if (xflags & ~uint64_t{XATTR_CREATE | XATTR_REPLACE}) return Errno(EINVAL);
+  op.xflags = static_cast<int>(xflags);
+  if (f.name_addr == 0) return Errno(EFAULT);
+  auto name = c.t.ReadString(f.name_addr, XATTR_NAME_MAX + 1);
+  if (!c.t.IdValid()) return Errno(EINTR);
+  if (!name.ok()) return Errno(name.code() == ENAMETOOLONG ? ERANGE : name.code());
+  if (name->empty()) return Errno(ERANGE);
+  op.name = std::move(*name);
+  if (!remove) {
+    if (f.size > XATTR_SIZE_MAX) return Errno(E2BIG);
+    op.value.resize(f.size);
+    if (f.size > 0) {
+      if (Status s = ReadExactChecked(c.t, f.value_addr, std::as_writable_bytes(std::span(
+                                                             op.value.data(), op.value.size())));
+          !s.ok()) {
+        return FromError(s.error());
+      }
+    }
+  }
+  return ApplyMeta(c, f.fd_form, f.dirfd, f.path_arg, f.follow, f.allow_empty, op);
+}
+
+std::optional<Decision> HandleFileSetattr(Call& c) {
+  // Inode flags (immutable, append-only, project ids): the engine has no
+  // such state and Landlock does not govern them. Refused everywhere, so a
+  // path rewritten after a check cannot reach the workdir.
+  return Errno(EOPNOTSUPP);
+}
+
+std::optional<Decision> HandleIoctl(Call& c) {
+  const uint32_t cmd = static_cast<uint32_t>(c.arg(1));
+  // The ioctls that change inode flags through a read-only fd (chattr).
+  switch (cmd) {
+    case FS_IOC_SETFLAGS:
+    case FS_IOC32_SETFLAGS:
+    case FS_IOC_FSSETXATTR:
+    case FS_IOC_SETVERSION:
+    case FS_IOC32_SETVERSION:
+      return Errno(EOPNOTSUPP);
+    default:
+      return c.Kernel();
+  }
+}
+
+}  // namespace sandtrace::cow

@@ -1,0 +1,280 @@
+// open, creat, openat, openat2; execve, execveat.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "cow/handlers/handlers.h"
+
+namespace sandtrace::cow {
+
+namespace {
+
+constexpr uint64_t kValidOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND |
+                                     O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_LARGEFILE |
+                                     O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH |
+                                     O_TMPFILE | FASYNC;
+constexpr uint64_t kValidResolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS |
+                                   RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT |
+                                   RESOLVE_CACHED;
+
+bool IsTmpfile(int flags) { return (flags & O_TMPFILE) == O_TMPFILE; }
+
+bool OpenWrites(int flags) {
+  return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) || IsTmpfile(flags);
+}
+
+bool IsMagicPath(std::string_view p) {
+  return p.substr(0, 6) == "/proc/" || p.substr(0, 5) == "/dev/";
+}
+
+FileRoot RootOf(Layer layer) { return layer == Layer::kUpper ? FileRoot::kUpper : FileRoot::kLower; }
+
+}  // namespace
+
+std::optional<Decision> InjectOpened(Call& c, OpenedFile f, int child_flags) {
+  InjectedFile what;
+  what.root = RootOf(f.layer);
+  what.path = f.layer_path;
+  what.open_flags = f.open_flags;
+  what.fd_flags = static_cast<uint32_t>(child_flags & O_CLOEXEC);
+  return Decision::Inject(std::move(f.fd), std::move(what));
+}
+
+// Opens a directory of the view for reading: a directory that also exists
+// at the same path in the lower is opened there (its identity, see the
+// design note), anything else through the engine.
+Result<OpenedFile> OpenViewDir(Call& c, const std::string& view, int flags) {
+  const bool path_only = flags & O_PATH;
+  auto low = c.s.LowerDirAt(view, path_only);
+  if (low.ok()) {
+    OpenedFile f;
+    f.fd = std::move(*low);
+    f.layer = Layer::kLower;
+    f.layer_path = view;
+    f.open_flags = path_only ? (O_PATH | O_DIRECTORY | O_CLOEXEC) : (O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    // Flags that matter on a directory fd the child reads.
+    if (!path_only && (flags & O_NONBLOCK)) {
+      (void)fcntl(f.fd.get(), F_SETFL, O_NONBLOCK);
+      f.open_flags |= O_NONBLOCK;
+    }
+    return f;
+  }
+  return c.s.overlay->Open(Base::Root(), view.empty() ? "." : view, flags & ~O_CLOEXEC, 0);
+}
+
+std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t flags64,
+                                   uint64_t mode64, const ResolveOptions* ropts) {
+  const int flags = static_cast<int>(flags64);
+  const bool writes = OpenWrites(flags);
+  if (!writes && c.Pristine()) return c.PristineContinue();
+  auto path = c.ReadPath(path_arg);
+  if (!path.ok()) return FromError(path.error());
+
+  ChildPath p;
+  const bool special_resolve = ropts != nullptr && (ropts->beneath || ropts->in_root || ropts->no_symlinks);
+  if (special_resolve) {
+    // RESOLVE_BENEATH / IN_ROOT / NO_SYMLINKS: the engine implements them
+    // relative to the dirfd; no cheap walk.
+    if (path->empty()) return Errno(ENOENT);
+    auto fb = c.BaseOfFd(dirfd);
+    if (!fb.ok()) return FromError(fb.error());
+    if (!fb->usable || fb->base.outside) return c.Kernel();
+    p.kind = ChildPath::Kind::kView;
+    p.base = fb->base;
+    p.path = *path;
+  } else {
+    LocateOptions lo;
+    lo.follow_final = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
+    auto located = c.Locate(dirfd, *path, lo);
+    if (!located.ok()) return FromError(located.error());
+    p = std::move(*located);
+  }
+  if (p.kind != ChildPath::Kind::kView) return c.Kernel();
+  ResolveOptions ro = ropts != nullptr ? *ropts : ResolveOptions{};
+  ro.follow_final = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
+
+  if (!writes) {
+    if (p.kernel_equivalent) return c.FastContinue();
+    auto r = c.s.overlay->Resolve(p.base, p.path, ro);
+    if (!r.ok()) return FromError(r.error());
+    if (r->outside) return c.Kernel();
+    if (r->kernel_equivalent || (!p.kernel_real.empty() && r->real_path == p.kernel_real)) {
+      return c.EngineContinue();
+    }
+    if (r->exists && r->type == FileType::kDirectory) {
+      auto f = OpenViewDir(c, r->path, flags);
+      if (!f.ok()) return FromError(f.error());
+      return InjectOpened(c, std::move(*f), flags);
+    }
+    auto f = c.s.overlay->Open(p.base, p.path, flags & ~O_CLOEXEC, 0, ro);
+    if (!f.ok()) return FromError(f.error());
+    return InjectOpened(c, std::move(*f), flags);
+  }
+
+  // Anything that may write: the engine, on the upper layer.
+  mode_t mode = static_cast<mode_t>(mode64) & 07777;
+  if ((flags & O_CREAT) || IsTmpfile(flags)) {
+    auto um = c.Umask();
+    if (!um.ok()) return FromError(um.error());
+    mode &= ~*um;
+  }
+  auto view = c.ViewPath(p, ro.follow_final);
+  if (!view.ok()) return FromError(view.error());
+  if (!view->has_value()) return c.Kernel();  // resolves outside: the kernel and Landlock
+  const std::string& v = **view;
+  if (IsTmpfile(flags)) {
+    c.s.index.MarkObject(v);
+    c.s.index.MarkAncestors(v);
+  } else {
+    c.s.index.MarkChanged(v);
+  }
+  c.s.RemeasureRecent();
+  auto f = c.s.overlay->Open(p.base, p.path, flags & ~O_CLOEXEC, mode, ro);
+  if (!f.ok()) return FromError(f.error());
+  if (IsTmpfile(flags)) {
+    struct stat st {};
+    if (fstat(f->fd.get(), &st) == 0) {
+      SessionState::Tmpfile tf;
+      tf.dir_view = v;
+      tf.ino = st.st_ino;
+      tf.fd = UniqueFd(fcntl(f->fd.get(), F_DUPFD_CLOEXEC, 3));
+      if (tf.fd.valid()) {
+        if (c.s.tmpfiles.size() >= kMaxTmpfiles) c.s.tmpfiles.pop_front();
+        c.s.tmpfiles.push_back(std::move(tf));
+      }
+    }
+  } else if ((flags & O_ACCMODE) != O_RDONLY) {
+    if (c.s.recent_writes.size() >= kRecentWrites) c.s.recent_writes.pop_front();
+    c.s.recent_writes.push_back(v);
+  }
+  return InjectOpened(c, std::move(*f), flags);
+}
+
+std::optional<Decision> HandleOpenat2(Call& c) {
+  const uint64_t how_addr = c.arg(2);
+  const uint64_t size = c.arg(3);
+  if (size < sizeof(open_how)) return Errno(EINVAL);
+  if (size > 4096) return Errno(E2BIG);
+  std::vector<std::byte> raw(size);
+  if (Status s = ReadExactChecked(c.t, how_addr, raw); !s.ok()) return FromError(s.error());
+  for (size_t i = sizeof(open_how); i < size; ++i) {
+    if (raw[i] != std::byte{0}) return Errno(E2BIG);
+  }
+  open_how how{};
+  std::memcpy(&how, raw.data(), sizeof how);
+  if ((how.flags & ~kValidOpenFlags) || (how.resolve & ~kValidResolve)) return Errno(EINVAL);
+  const int flags = static_cast<int>(how.flags);
+  if (how.mode != 0 && !(flags & O_CREAT) && !IsTmpfile(flags)) return Errno(EINVAL);
+  if (how.mode & ~uint64_t{07777}) return Errno(EINVAL);
+  if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT)) return Errno(EINVAL);
+  if ((flags & O_PATH) && (flags & ~(O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC))) {
+    return Errno(EINVAL);
+  }
+  if (how.resolve & RESOLVE_NO_MAGICLINKS) {
+    // The kernel refuses magic links itself before it opens anything.
+    auto path = c.ReadPath(1);
+    if (!path.ok()) return FromError(path.error());
+    if (IsMagicPath(*path)) return c.Kernel();
+  }
+  if (how.resolve & RESOLVE_CACHED) {
+    // Allowed to fail: the caller retries without it.
+    if (!OpenWrites(flags) && c.Pristine()) return c.PristineContinue();
+    return Errno(EAGAIN);
+  }
+  ResolveOptions ro;
+  ro.no_symlinks = how.resolve & RESOLVE_NO_SYMLINKS;
+  ro.beneath = how.resolve & RESOLVE_BENEATH;
+  ro.in_root = how.resolve & RESOLVE_IN_ROOT;
+  return HandleOpen(c, c.dirfd_arg(0), 1, how.flags, how.mode, &ro);
+}
+
+// ---- execve / execveat --------------------------------------------------------
+
+std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_arg,
+                                   uint64_t at_flags) {
+  if (c.Pristine()) return c.PristineContinue();
+  auto path = c.ReadPath(path_arg);
+  if (!path.ok()) return FromError(path.error());
+  if (path->empty() && (at_flags & AT_EMPTY_PATH)) return c.Kernel();  // exec of an fd
+  const bool follow = !(at_flags & AT_SYMLINK_NOFOLLOW);
+  LocateOptions lo;
+  lo.follow_final = follow;
+  auto p = c.Locate(dirfd, *path, lo);
+  if (!p.ok()) return FromError(p.error());
+  if (p->kind != ChildPath::Kind::kView) return c.Kernel();
+  if (p->kernel_equivalent) return c.FastContinue();
+  ResolveOptions ro;
+  ro.follow_final = follow;
+  auto r = c.s.overlay->Resolve(p->base, p->path, ro);
+  if (!r.ok()) return FromError(r.error());
+  if (r->outside) return c.Kernel();
+  if (r->kernel_equivalent || (!p->kernel_real.empty() && r->real_path == p->kernel_real)) {
+    return c.EngineContinue();
+  }
+  if (!r->exists) return Errno(ENOENT);
+  if (r->type == FileType::kSymlink) return Errno(ELOOP);
+  if (r->type != FileType::kRegular) return Errno(EACCES);
+  if (Status s = c.s.overlay->Access(p->base, p->path, X_OK, follow); !s.ok()) {
+    return FromError(s.error());
+  }
+  if (!follow) {
+    // The rewritten "/dev/fd/N" ends in a magic link, which
+    // AT_SYMLINK_NOFOLLOW refuses.
+    c.s.Warn("cannot execveat(AT_SYMLINK_NOFOLLOW) '" + *path + "': it exists only in the sandbox's upper layer");
+    return Errno(ENOEXEC);
+  }
+
+  // The kernel must run the upper bytes: install the file in the child and
+  // point the path string at it (see the design note in cow_session.h).
+  const uint64_t addr = c.arg(path_arg);
+  const size_t room = path->size();  // bytes before the NUL
+  const std::string& prefix = c.s.self_fd_prefix;
+  auto refuse = [&](const std::string& why) {
+    c.s.Warn("cannot execute '" + *path + "' (changed in the sandbox): " + why);
+    return Errno(ENOEXEC);
+  };
+  if (room < prefix.size() + 1) return refuse("its path string is too short to rewrite in place");
+  // Writable? (process_vm_writev honours page protections: a string in
+  // read-only data cannot be rewritten.)
+  if (Status s = c.Write(addr, std::as_bytes(std::span(path->data(), path->size()))); !s.ok()) {
+    return refuse("its path string is read-only");
+  }
+  auto f = c.s.overlay->Open(p->base, p->path, O_RDONLY, 0, ro);
+  if (!f.ok()) return FromError(f.error());
+  char magic[2] = {0, 0};
+  const bool script = pread(f->fd.get(), magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!';
+  // argv[0] is kept unless it is the very same string.
+  uint64_t argv0 = 0;
+  if (c.arg(argv_arg) != 0) {
+    std::byte raw[8];
+    if (ReadExactChecked(c.t, c.arg(argv_arg), raw).ok()) std::memcpy(&argv0, raw, 8);
+  }
+  InjectedFile what;
+  what.root = RootOf(f->layer);
+  what.path = f->layer_path;
+  what.open_flags = f->open_flags;
+  what.fd_flags = script ? 0 : O_CLOEXEC;
+  auto fd = c.t.InstallFd(f->fd.get(), what.fd_flags, what);
+  if (!fd.ok()) {
+    if (fd.code() == ESRCH) return FromError(fd.error());
+    return refuse("the fd could not be installed in the child (" + fd.error().Message() + ")");
+  }
+  std::string rewritten = prefix + std::to_string(*fd);
+  if (rewritten.size() > room) return refuse("fd " + std::to_string(*fd) + " does not fit its path string");
+  std::string bytes = rewritten;
+  bytes.push_back('\0');
+  if (Status s = c.Write(addr, std::as_bytes(std::span(bytes.data(), bytes.size()))); !s.ok()) {
+    return refuse("its path string could not be rewritten");
+  }
+  if (argv0 >= addr && argv0 <= addr + room) {
+    c.s.Warn("'" + *path + "' runs from the sandbox's upper layer as " + rewritten +
+             " (its argv[0] was the same string)");
+  }
+  ++c.s.stats.exec_rewrites;
+  return Decision::Continue();
+}
+
+}  // namespace sandtrace::cow

@@ -1,0 +1,73 @@
+// ProcessTable: which process each notifying thread belongs to, and the
+// processes whose working directory is virtual.
+//
+// Why a virtual cwd: the kernel lets a process chdir only to a directory
+// that really exists, and a handler cannot change the syscall's arguments.
+// When the child changes into a directory the kernel cannot reach by the
+// same path (it exists only in the upper layer, e.g. `mkdir build && cd
+// build`), the handler answers chdir with success and records the view path
+// here as the process's virtual cwd; its real cwd stays where it was. From
+// then on every notified syscall of that process that resolves a path
+// relative to AT_FDCWD uses the virtual cwd, and none of them is CONTINUEd
+// (the kernel would use the stale real cwd). The virtual cwd ends when the
+// process changes directory in a way the kernel can follow (an absolute
+// chdir to a directory the kernel reaches, fchdir).
+//
+// Inheritance: a process is registered the first time one of its threads
+// sends a notification (Tracee::ReadProcIds: thread group, parent and start
+// time). A process first seen while its parent has a virtual cwd inherits
+// it, as a forked child inherits its parent's cwd. Threads share their
+// process's entry.
+//
+// Limits (documented in the README of cow/handlers): a child forked before
+// its parent's virtual chdir but first seen after it inherits the new
+// directory; syscalls that are not notified (bind/connect on AF_UNIX paths,
+// inotify_add_watch, statfs...) resolve relative paths against the stale
+// real cwd; a tid reused by a new process is recognised by its start time
+// only when its cached process has a virtual cwd (that is when it matters).
+//
+// Thread-safety: none. Deterministic given the Tracee's answers.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "tracer/core/tracee.h"
+
+namespace sandtrace::cow {
+
+class ProcessTable {
+ public:
+  static constexpr size_t kMaxThreads = 1 << 16;
+
+  // Registers the notifying thread if it is new (and re-checks it when its
+  // process has a virtual cwd). Returns its thread group id, or 0 if the
+  // Tracee cannot tell (then the thread has no virtual cwd).
+  pid_t Observe(uint32_t tid, Tracee& tracee);
+
+  // The virtual cwd (a view path) of process `tgid`, if it has one.
+  const std::string* VirtualCwd(pid_t tgid) const;
+  void SetVirtualCwd(pid_t tgid, std::string view_path);
+  void ClearVirtualCwd(pid_t tgid);
+  bool any_virtual_cwd() const { return virtual_count_ > 0; }
+
+  size_t threads() const { return threads_.size(); }
+  size_t processes() const { return procs_.size(); }
+
+ private:
+  struct Proc {
+    uint64_t start_time = 0;
+    std::optional<std::string> vcwd;
+  };
+  void Register(uint32_t tid, const ProcIds& ids);
+
+  std::unordered_map<uint32_t, pid_t> threads_;  // tid -> tgid
+  std::unordered_map<pid_t, Proc> procs_;        // tgid -> process
+  size_t virtual_count_ = 0;
+};
+
+}  // namespace sandtrace::cow
