@@ -373,10 +373,9 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       char stat_path[64];
       std::snprintf(stat_path, sizeof stat_path, "/proc/%u/stat", n.tid);
       bool alive = false;
-      if (int fd = open(stat_path, O_RDONLY | O_CLOEXEC); fd >= 0) {
+      if (UniqueFd fd(open(stat_path, O_RDONLY | O_CLOEXEC)); fd.valid()) {
         char buf[512];
-        ssize_t k = read(fd, buf, sizeof buf - 1);
-        close(fd);
+        ssize_t k = read(fd.get(), buf, sizeof buf - 1);
         if (k > 0) {
           buf[k] = 0;
           const char* paren = std::strrchr(buf, ')');
