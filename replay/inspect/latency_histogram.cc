@@ -39,6 +39,7 @@ uint64_t LatencyHistogram::Percentile(double p) const {
   if (count_ == 0) return 0;
   const double want = std::ceil(p / 100.0 * static_cast<double>(count_));
   const uint64_t rank = std::clamp<uint64_t>(static_cast<uint64_t>(want), 1, count_);
+  if (rank == count_) return max_;  // the largest value is known exactly
   uint64_t seen = 0;
   for (size_t b = 0; b < buckets_.size(); ++b) {
     seen += buckets_[b];

@@ -21,7 +21,8 @@ class LatencyHistogram {
   uint64_t max() const { return max_; }
   uint64_t min() const { return count_ ? min_ : 0; }
   // The nearest-rank percentile (0 < p <= 100), reported as the middle of
-  // its bucket clamped to [min, max]; 0 when empty.
+  // its bucket clamped to [min, max] (exactly max for the top rank); 0 when
+  // empty.
   uint64_t Percentile(double p) const;
   void Merge(const LatencyHistogram& other);
 
