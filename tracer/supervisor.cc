@@ -255,43 +255,37 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   bool root_done = false;
   int root_status = 0;
 
-  if (observer_ != nullptr) {
-    ProcessEvent ev;
-    ev.kind = ProcessEvent::Kind::kSpawn;
-    ev.pid = child.pid;
-    ev.time = NowNs();
-    ev.argv = o.argv;
-    ev.root = true;
-    observer_->OnProcessEvent(ev);
-  }
-
+  // One reaped process: remember the command's status, tell the observer.
+  auto on_exit = [&](pid_t p, int st) {
+    mem.Forget(p);
+    if (p == child.watchdog) {
+      child.watchdog = -1;
+      return;
+    }
+    if (p == child.pid) {
+      root_done = true;
+      root_status = st;
+    }
+    if (observer_ != nullptr && (WIFEXITED(st) || WIFSIGNALED(st))) {
+      ProcessEvent ev;
+      ev.kind = ProcessEvent::Kind::kExit;
+      ev.pid = p;
+      ev.time = NowNs();
+      ev.root = p == child.pid;
+      if (WIFEXITED(st)) ev.exit_status = WEXITSTATUS(st);
+      if (WIFSIGNALED(st)) {
+        ev.signal = WTERMSIG(st);
+        ev.core_dumped = WCOREDUMP(st);
+      }
+      observer_->OnProcessEvent(ev);
+    }
+  };
   auto reap = [&] {
     for (;;) {
       int st = 0;
       pid_t p = waitpid(-1, &st, WNOHANG | __WALL);
       if (p <= 0) break;
-      mem.Forget(p);
-      if (p == child.watchdog) {
-        child.watchdog = -1;
-        continue;
-      }
-      if (p == child.pid) {
-        root_done = true;
-        root_status = st;
-      }
-      if (observer_ != nullptr && (WIFEXITED(st) || WIFSIGNALED(st))) {
-        ProcessEvent ev;
-        ev.kind = ProcessEvent::Kind::kExit;
-        ev.pid = p;
-        ev.time = NowNs();
-        ev.root = p == child.pid;
-        if (WIFEXITED(st)) ev.exit_status = WEXITSTATUS(st);
-        if (WIFSIGNALED(st)) {
-          ev.signal = WTERMSIG(st);
-          ev.core_dumped = WCOREDUMP(st);
-        }
-        observer_->OnProcessEvent(ev);
-      }
+      on_exit(p, st);
     }
   };
 
@@ -393,6 +387,15 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       tick_ ? NowNs() + static_cast<uint64_t>(tick_period_.count()) * 1000000ULL : 0;
   constexpr int kSweepMs = 250;  // reaps even if another thread swallowed SIGCHLD
   try {
+    if (observer_ != nullptr) {
+      ProcessEvent ev;
+      ev.kind = ProcessEvent::Kind::kSpawn;
+      ev.pid = child.pid;
+      ev.time = NowNs();
+      ev.argv = o.argv;
+      ev.root = true;
+      observer_->OnProcessEvent(ev);
+    }
     bool listener_open = true;
     while (!root_done && result.stop_signal == 0) {
       pollfd fds[4] = {
@@ -445,9 +448,10 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     pid_t p = waitpid(-1, &st, __WALL);
     if (p < 0 && errno == EINTR) continue;
     if (p < 0) break;
-    if (p == child.pid && !root_done) {
-      root_done = true;
-      root_status = st;
+    try {
+      on_exit(p, st);
+    } catch (const std::exception& e) {
+      if (result.abort_error.empty()) result.abort_error = e.what();
     }
   }
   if (child.status.valid()) read_status();
