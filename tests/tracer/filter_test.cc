@@ -105,6 +105,19 @@ TEST(Filter, X32SyscallsKillTheProcess) {
   EXPECT_EQ(r.out, "before\n");
 }
 
+TEST(Filter, OtherArchitecturesKillTheProcess) {
+  testing::ProcResult native = testing::RunProcess({TC_I386}, 30);
+  if (native.out.find("survived") == std::string::npos) {
+    GTEST_SKIP() << "no i386 emulation in this kernel";
+  }
+  auto prog = FilterBuilder(NativeSyscalls()).DenyList().Build();
+  ASSERT_TRUE(prog.ok());
+  testing::ProcResult r = RunFiltered(*prog, {TC_I386});
+  ASSERT_TRUE(WIFSIGNALED(r.status)) << r.out;
+  EXPECT_EQ(WTERMSIG(r.status), SIGSYS);
+  EXPECT_EQ(r.out, "before\n");
+}
+
 TEST(Filter, BuilderRejectsNotifyingDeniedSyscalls) {
   int nrs[] = {__NR_getppid, __NR_ptrace};
   auto prog = FilterBuilder(NativeSyscalls()).DenyList().Notify(nrs).Build();
