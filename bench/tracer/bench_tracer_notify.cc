@@ -2,7 +2,8 @@
 // makes N calls of one syscall natively and under Supervisor::Run with one
 // handler kind; the added wall time divided by the notifications is the cost.
 //
-//   bench_tracer_notify [N]   (default 100000; prints one line per case)
+//   bench_tracer_notify [N]   (default 100000; prints one line per case,
+//                             then the library-level startup overhead)
 //
 // Cases: continue (getppid, handler returns CONTINUE), emulate (getppid,
 // handler returns a value), emulate+write (getrandom with the seed handlers:
@@ -122,6 +123,32 @@ int main(int argc, char** argv) {
                   (best - native) / static_cast<double>(notes),
                   static_cast<unsigned long long>(notes));
     }
+  }
+  // Startup: Supervisor::Run of /bin/true (Landlock + filter + spawn +
+  // watchdog + teardown) against fork+exec of /bin/true, 50 runs each.
+  {
+    HandlerRegistry reg;
+    (void)sandtrace::AddSeedHandlers(reg, 1, false);
+    sandtrace::Supervisor sup(reg, features);
+    sandtrace::RunOptions o;
+    o.argv = {"/bin/true"};
+    o.workdir = "/proc";
+    o.landlock = features.landlock_abi > 0;
+    o.foreground_tty = false;
+    double bare = 0, traced = 0;
+    for (int i = 0; i < 50; ++i) bare += Native(o.argv);
+    for (int i = 0; i < 50; ++i) {
+      double t0 = NowUs();
+      auto r = sup.Run(o);
+      traced += NowUs() - t0;
+      if (!r.ok() || r->exit_code != 0) {
+        std::fprintf(stderr, "startup run failed\n");
+        return 1;
+      }
+    }
+    std::printf("startup (library, Landlock %s): Run(/bin/true) %.0f us, fork+exec %.0f us, "
+                "overhead %.0f us\n",
+                o.landlock ? "on" : "off", traced / 50, bare / 50, (traced - bare) / 50);
   }
   return 0;
 }
