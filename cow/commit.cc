@@ -26,6 +26,8 @@ bool ExistsAt(int dir_fd, const std::string& name) {
   return ::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+constexpr size_t kPerFileSyncMax = 32;
+
 Status Fsync(int fd, const std::string& what) {
   if (::fsync(fd) != 0) return ErrnoError("fsync " + what);
   return OkStatus();
@@ -215,8 +217,14 @@ Status ApplyJournal(const Journal& j, int workdir_fd, const std::function<void()
   }
   step();
   if (sync) {
-    for (const auto& dir : touched) {
-      if (auto s = fs::FsyncDirAt(workdir_fd, dir); !s && s.code() != ENOENT) return s;
+    if (touched.size() > kPerFileSyncMax) {
+      auto fd = fs::OpenIn(workdir_fd, "", O_RDONLY | O_DIRECTORY);
+      if (!fd) return fd.error();
+      if (::syncfs(fd->get()) != 0) return ErrnoError("syncfs");
+    } else {
+      for (const auto& dir : touched) {
+        if (auto s = fs::FsyncDirAt(workdir_fd, dir); !s && s.code() != ENOENT) return s;
+      }
     }
   }
   return OkStatus();
@@ -229,6 +237,7 @@ namespace {
 // Creates staging/new/<index> for one planned object.
 Status StagePlace(const Overlay::Impl& im, const PlanPlace& p, size_t index, int new_fd,
                   bool sync, std::vector<std::string>& warnings) {
+  // `sync`: fsync this file now (small commits); large ones syncfs() once.
   const std::string slot = std::to_string(index);
   const int src_root = p.src_layer == Layer::kUpper ? im.upper_fd_.get() : im.lower_fd_.get();
   switch (p.type) {
@@ -353,14 +362,20 @@ Result<CommitReport> Overlay::Commit(const CommitOptions& options) {
   }
   auto new_fd = fs::OpenAt(sfd->get(), "new", O_RDONLY | O_DIRECTORY);
   if (!new_fd) return undo(new_fd.error());
+  // Contents must be durable before any directory entry points at them.
+  // One fsync per file forces one journal commit per file; past a few dozen
+  // files a single syncfs() of the workdir's filesystem is far cheaper.
+  const bool per_file_sync = options.fsync && plan.places.size() <= kPerFileSyncMax;
   for (size_t i = 0; i < plan.places.size(); ++i) {
     step();
-    if (auto s = StagePlace(im, plan.places[i], i, new_fd->get(), options.fsync, report.warnings);
+    if (auto s = StagePlace(im, plan.places[i], i, new_fd->get(), per_file_sync,
+                            report.warnings);
         !s) {
       return undo(s.error());
     }
   }
   if (options.fsync) {
+    if (!per_file_sync && ::syncfs(new_fd->get()) != 0) return undo(ErrnoError("syncfs"));
     if (auto s = Fsync(new_fd->get(), "staging"); !s) return undo(s.error());
   }
   Journal j;

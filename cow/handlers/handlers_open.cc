@@ -47,16 +47,14 @@ std::optional<Decision> InjectOpened(Call& c, OpenedFile f, int child_flags) {
 // at the same path in the lower is opened there (its identity, see the
 // design note), anything else through the engine.
 Result<OpenedFile> OpenViewDir(Call& c, const std::string& view, int flags) {
-  const bool path_only = flags & O_PATH;
-  auto low = c.s.LowerDirAt(view, path_only);
+  auto low = c.s.LowerDirAt(view, /*path_only=*/false);
   if (low.ok()) {
     OpenedFile f;
     f.fd = std::move(*low);
     f.layer = Layer::kLower;
     f.layer_path = view;
-    f.open_flags = path_only ? (O_PATH | O_DIRECTORY | O_CLOEXEC) : (O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    // Flags that matter on a directory fd the child reads.
-    if (!path_only && (flags & O_NONBLOCK)) {
+    f.open_flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    if (flags & O_NONBLOCK) {
       (void)fcntl(f.fd.get(), F_SETFL, O_NONBLOCK);
       f.open_flags |= O_NONBLOCK;
     }
@@ -104,12 +102,22 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
     if (r->kernel_equivalent || (!p.kernel_real.empty() && r->real_path == p.kernel_real)) {
       return c.EngineContinue();
     }
+    // The kernel refuses to install O_PATH files with ADDFD (EBADF): an
+    // O_PATH open gets a read-only fd of the same object instead (it does
+    // everything an O_PATH fd does, and reads too).
+    int open_flags = flags & ~O_CLOEXEC;
+    if (flags & O_PATH) {
+      // An O_PATH fd of a symlink cannot be given; glibc's fchmodat and
+      // lchmod then report EOPNOTSUPP, as they do for symlinks anyway.
+      if (r->exists && r->type == FileType::kSymlink) return Errno(EOPNOTSUPP);
+      open_flags = O_RDONLY | (flags & (O_DIRECTORY | O_NOFOLLOW));
+    }
     if (r->exists && r->type == FileType::kDirectory) {
-      auto f = OpenViewDir(c, r->path, flags);
+      auto f = OpenViewDir(c, r->path, open_flags);
       if (!f.ok()) return FromError(f.error());
       return InjectOpened(c, std::move(*f), flags);
     }
-    auto f = c.s.overlay->Open(p.base, p.path, flags & ~O_CLOEXEC, 0, ro);
+    auto f = c.s.overlay->Open(p.base, p.path, open_flags, 0, ro);
     if (!f.ok()) return FromError(f.error());
     return InjectOpened(c, std::move(*f), flags);
   }
@@ -233,7 +241,8 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
   const size_t room = path->size();  // bytes before the NUL
   const std::string& prefix = c.s.self_fd_prefix;
   auto refuse = [&](const std::string& why) {
-    c.s.Warn("cannot execute '" + *path + "' (changed in the sandbox): " + why);
+    c.s.Warn("exec of '" + *path + "' (changed in the sandbox) failed with ENOEXEC (shells and "
+             "execvp then run it with /bin/sh): " + why);
     return Errno(ENOEXEC);
   };
   if (room < prefix.size() + 1) return refuse("its path string is too short to rewrite in place");

@@ -106,6 +106,18 @@ std::optional<Decision> HandleStat(Call& c, const StatForm& f) {
         stx->stx_dev_minor = minor(lst.st_dev);
         stx->stx_ino = lst.st_ino;
       }
+      if (stx->stx_nlink == 1) {
+        // A merged directory: the engine does not count its links; the
+        // kernel's count is 2 + its subdirectories.
+        auto list = c.s.overlay->ListDir(Base::Root(), view->value().empty() ? "." : **view);
+        if (list.ok()) {
+          uint32_t dirs = 0;
+          for (const DirEntry& e : *list) {
+            if (e.type == FileType::kDirectory && e.name != "." && e.name != "..") ++dirs;
+          }
+          stx->stx_nlink = 2 + dirs;
+        }
+      }
     }
   }
   if (f.statx) {

@@ -15,12 +15,14 @@
 
 namespace sandtrace::cow::testing {
 
-// A fresh directory under /tmp, removed (with its contents) on destruction.
+// A fresh directory under $COW_TEST_TMP (default /dev/shm when writable,
+// else /tmp), removed with its contents on destruction.
 class TempDir {
  public:
   TempDir() {
     const char* base = ::getenv("COW_TEST_TMP");
-    std::string tmpl = std::string(base ? base : "/tmp") + "/cowtest-XXXXXX";
+    if (!base) base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    std::string tmpl = std::string(base) + "/cowtest-XXXXXX";
     if (!::mkdtemp(tmpl.data())) std::abort();
     path_ = tmpl;
   }
