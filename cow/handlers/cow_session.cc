@@ -99,6 +99,28 @@ Result<UniqueFd> SessionState::LowerDirAt(std::string_view view, bool path_only)
   return UniqueFd(static_cast<int>(fd));
 }
 
+bool SessionState::OutsideWritable(const std::string& real) const {
+  for (const std::string& w : writable_paths) {
+    if (Within(real, w)) return true;
+  }
+  // A private TMPDIR: <base>/sandtrace-XXXXXX, ours, 0700 (tracer/
+  // supervisor.cc makes it with mkdtemp). TODO(cleanup): have the
+  // supervisor expose the run's TMPDIR instead of recognising its shape.
+  for (const std::string& base : tmpdir_bases) {
+    if (!Within(real, base) || real.size() <= base.size() + 1) continue;
+    std::string rest = real.substr(base == "/" ? 1 : base.size() + 1);
+    std::string top = rest.substr(0, rest.find('/'));
+    if (top.size() != 16 || top.compare(0, 10, "sandtrace-") != 0) continue;
+    struct stat st {};
+    std::string dir = base + "/" + top;
+    if (lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_mode & 07777) == 0700) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void SessionState::RemeasureRecent() {
   for (const std::string& path : recent_writes) {
     (void)overlay->Remeasure(Base::Root(), path.empty() ? "." : path);
@@ -152,6 +174,18 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
   }
   auto state = std::make_shared<SessionState>();
   state->overlay = std::move(*overlay);
+  state->quota = options.quota_bytes > 0;
+  for (const std::string& w : options.writable_paths) {
+    std::string real = RealPath(w);
+    if (!real.empty()) state->writable_paths.push_back(real);
+  }
+  std::vector<std::string> bases;
+  if (const char* t = getenv("TMPDIR"); t != nullptr && t[0] == '/') bases.emplace_back(t);
+  for (const char* b : {"/tmp", "/dev/shm", "/var/tmp"}) bases.emplace_back(b);
+  for (const std::string& b : bases) {
+    std::string real = RealPath(b);
+    if (!real.empty()) state->tmpdir_bases.push_back(real);
+  }
   state->lower_root = state->overlay->lower_root();
   state->upper_root = state->overlay->upper_root();
   state->storage_root = state->overlay->storage_root();

@@ -23,8 +23,10 @@
 // except metadata changes (chmod, chown, utimes, xattrs), which Landlock
 // does not govern: the supervisor resolves those itself (O_PATH, no magic
 // links), checks the object is not in the workdir or the storage area and
-// applies them, so a path rewritten by another thread after the check can
-// never redirect the change into the workdir.
+// applies them if the object lies where the child may write (its -w paths
+// and private TMPDIR; EACCES elsewhere, as Landlock answers writes), so a
+// path rewritten by another thread after the check can never redirect the
+// change into the workdir or onto a file the child may not write.
 //
 // Cheap decisions. Most notifications are reads of untouched files. Until
 // the first change the view equals the lower layer and every read is
@@ -126,6 +128,13 @@ struct CowSessionOptions {
   // Apply the kernel's permission checks for the caller's own credentials
   // (the child runs with them).
   bool check_permissions = true;
+  // Where, outside the workdir, the child may change metadata (chmod,
+  // chown, utimes, xattrs, which Landlock does not govern): the run's -w
+  // paths. The run's private TMPDIR is recognised by its shape (a
+  // "sandtrace-XXXXXX" directory of ours, mode 0700, directly under $TMPDIR,
+  // /tmp, /dev/shm or /var/tmp). Anywhere else such a change fails with
+  // EACCES, as a write there would.
+  std::vector<std::string> writable_paths;
 };
 
 struct SessionState;

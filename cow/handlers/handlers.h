@@ -39,15 +39,22 @@ struct SessionState {
   // for exec rewrites), else "/proc/self/fd/".
   std::string self_fd_prefix = "/proc/self/fd/";
   bool dev_fd_is_proc = false;
+  // Canonical -w paths, and the directories private TMPDIRs are made in.
+  std::vector<std::string> writable_paths;
+  std::vector<std::string> tmpdir_bases;
+  // May the child change the metadata of the outside object at canonical
+  // path `real`? (See CowSessionOptions::writable_paths.)
+  bool OutsideWritable(const std::string& real) const;
 
   ViewIndex index;
   ProcessTable procs;
   CowStats stats;
   std::vector<std::string> warnings;
 
-  // Upper files recently injected writable (view paths): re-measured for the
-  // quota on the next writable open (they have usually been written and
-  // closed by then) and at the end of the run.
+  // With a quota: upper files recently injected writable (view paths),
+  // re-measured on the next change (they have usually been written and
+  // closed by then); all files are re-measured at the end of the run.
+  bool quota = false;
   std::deque<std::string> recent_writes;
   // Positions getdents64 emulation set on directory fds (so a later call
   // knows the offset is ours and not the kernel's); bounded FIFO.

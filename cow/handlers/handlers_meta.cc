@@ -8,6 +8,7 @@
 // supervisor resolves the path itself (O_PATH, RESOLVE_NO_MAGICLINKS),
 // checks that the object it holds is neither in the workdir (then the change
 // goes to the view: an outside symlink pointing in) nor in the storage area,
+// and that the child may write there (-w paths, its TMPDIR; else EACCES),
 // and applies the change to that object. A path another thread rewrites
 // after the check cannot redirect it.
 #include <fcntl.h>
@@ -105,6 +106,9 @@ std::optional<Decision> ApplyOutside(Call& c, const std::string& abs_base, const
     c.s.index.MarkChanged(view == "." ? "" : view);
     return FromStatus(ApplyView(c, Base::Root(), view, false, op));
   }
+  // Landlock would refuse a write here; it does not govern metadata, so the
+  // supervisor does.
+  if (!c.s.OutsideWritable(real)) return Errno(EACCES);
   return FromStatus(ApplyReal(obj.get(), op));
 }
 

@@ -154,7 +154,7 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
         c.s.tmpfiles.push_back(std::move(tf));
       }
     }
-  } else if ((flags & O_ACCMODE) != O_RDONLY) {
+  } else if (c.s.quota && (flags & O_ACCMODE) != O_RDONLY) {
     if (c.s.recent_writes.size() >= kRecentWrites) c.s.recent_writes.pop_front();
     c.s.recent_writes.push_back(v);
   }
