@@ -67,8 +67,9 @@ Result<std::vector<FrameIndexEntry>> DecodeIndexPayload(std::span<const std::byt
   if (payload.size() < kIndexTrailerBytes) return Err(EBADMSG, "seek index too short");
   size_t trailer = payload.size() - kIndexTrailerBytes;
   uint64_t count = Get(payload, trailer, 4);
-  if (Get(payload, trailer + 16, 8) != kIndexMagic || Get(payload, trailer + 4, 4) != kIndexVersion ||
-      count > kMaxIndexEntries || count * kIndexEntryBytes != trailer) {
+  if (Get(payload, trailer + 16, 8) != kIndexMagic ||
+      Get(payload, trailer + 4, 4) != kIndexVersion || count > kMaxIndexEntries ||
+      count * kIndexEntryBytes != trailer) {
     return Err(EBADMSG, "seek index trailer is damaged");
   }
   if (Fnv1a(payload.first(trailer + 8)) != Get(payload, trailer + 8, 8)) {
@@ -88,8 +89,7 @@ Result<std::vector<FrameIndexEntry>> DecodeIndexPayload(std::span<const std::byt
     e.frames = static_cast<uint16_t>(Get(payload, at + 44, 2));
     e.has_events = (Get(payload, at + 46, 2) & 1) != 0;
     // Entries tile the data part of the file exactly, in order.
-    if (e.offset != next_offset || e.size == 0 || e.size > data_end - e.offset ||
-        e.frames == 0) {
+    if (e.offset != next_offset || e.size == 0 || e.size > data_end - e.offset || e.frames == 0) {
       return Err(EBADMSG, "seek index entry " + std::to_string(i) + " is inconsistent");
     }
     next_offset = e.offset + e.size;

@@ -24,7 +24,7 @@ struct FrameIndexEntry {
   uint64_t last_seq = 0;       // valid when has_events
   uint64_t first_time_ns = 0;  // 0 when no record in it carries a time
   uint32_t records = 0;
-  uint16_t frames = 1;         // consecutive frames covered
+  uint16_t frames = 1;  // consecutive frames covered
   bool has_events = false;
   bool operator==(const FrameIndexEntry&) const = default;
 };

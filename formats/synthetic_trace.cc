@@ -11,21 +11,27 @@ namespace {
 constexpr uint32_t kAuditArchX86_64 = 0xc000003e;
 constexpr uint32_t kFirstTid = 41000;
 
-constexpr std::array<std::string_view, 6> kDirs = {"src/", "src/core/", "include/", "build/",
-                                                   "tests/", "build/obj/"};
-constexpr std::array<std::string_view, 8> kFiles = {"main", "util", "parser", "lexer",
-                                                    "config", "table", "io", "alloc"};
+constexpr std::array<std::string_view, 6> kDirs = {"src/",   "src/core/", "include/",
+                                                   "build/", "tests/",    "build/obj/"};
+constexpr std::array<std::string_view, 8> kFiles = {"main",   "util",  "parser", "lexer",
+                                                    "config", "table", "io",     "alloc"};
 constexpr std::array<std::string_view, 4> kExts = {".c", ".h", ".o", ".d"};
 
 // x86_64 numbers of the syscalls the stream pretends to see.
-constexpr std::array<int32_t, 7> kNrs = {257 /*openat*/, 262 /*newfstatat*/, 332 /*statx*/,
-                                         21 /*access*/,  89 /*readlink*/,    263 /*unlinkat*/,
+constexpr std::array<int32_t, 7> kNrs = {257 /*openat*/,
+                                         262 /*newfstatat*/,
+                                         332 /*statx*/,
+                                         21 /*access*/,
+                                         89 /*readlink*/,
+                                         263 /*unlinkat*/,
                                          83 /*mkdir*/};
 
 }  // namespace
 
 SyntheticStream::SyntheticStream(uint64_t seed, StreamProfile profile)
-    : profile_(profile), rng_(seed * 0x9e3779b97f4a7c15ULL + 1), id_(0x5a17000000000000ULL ^ (seed << 20)) {}
+    : profile_(profile),
+      rng_(seed * 0x9e3779b97f4a7c15ULL + 1),
+      id_(0x5a17000000000000ULL ^ (seed << 20)) {}
 
 uint64_t SyntheticStream::Rand() {
   // xorshift64*: cheap and deterministic across platforms.
@@ -77,8 +83,12 @@ void SyntheticStream::NextEvent(EventRecord& e) {
   }
   const uint64_t path_addr = path_addr_;
   const uint64_t p = path_pick_;
-  e.args = {static_cast<uint64_t>(-100) /*AT_FDCWD*/, path_addr,
-            static_cast<uint64_t>(O_RDONLY | O_CLOEXEC), 0, 0, 0};
+  e.args = {static_cast<uint64_t>(-100) /*AT_FDCWD*/,
+            path_addr,
+            static_cast<uint64_t>(O_RDONLY | O_CLOEXEC),
+            0,
+            0,
+            0};
 
   size_t n = (r >> 56) % 8 == 0 ? 3 : 2;
   e.calls.resize(n);
@@ -120,14 +130,20 @@ void SyntheticStream::NextEvent(EventRecord& e) {
   d.file.fd_flags = 0;
   d.file.fd = -1;
   switch ((r >> 36) % 10) {
-    case 0: case 1: case 2: case 3: case 4:
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
       d.kind = DecisionKind::kContinue;
       break;
-    case 5: case 6:
+    case 5:
+    case 6:
       d.kind = DecisionKind::kErrno;
       d.error = ENOENT;
       break;
-    case 7: case 8:
+    case 7:
+    case 8:
       d.kind = DecisionKind::kInjectFd;
       d.file.root = (r >> 44) % 3 == 0 ? FileRoot::kUpper : FileRoot::kLower;
       d.file.path = read.bytes;

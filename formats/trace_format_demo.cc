@@ -41,8 +41,8 @@ int WriteCorpus(const std::string& dir) {
     uint64_t events;
     WriterOptions options;
   };
-  for (const Seed& s : {Seed{"empty_run", 0, {}}, Seed{"ten_events", 10, {}},
-                        Seed{"multi_frame", 60, small}}) {
+  for (const Seed& s :
+       {Seed{"empty_run", 0, {}}, Seed{"ten_events", 10, {}}, Seed{"multi_frame", 60, small}}) {
     sandtrace::Status st = WriteTrace(dir + "/" + s.name + ".trace", s.events, 7, s.options);
     if (!st.ok()) return Fail(st.error().Message());
   }
@@ -79,13 +79,14 @@ int Demo(const std::string& path, uint64_t events) {
               (unsigned long long)t.decisions_continue, (unsigned long long)t.decisions_return,
               (unsigned long long)t.decisions_errno, (unsigned long long)t.decisions_inject_fd);
   uint64_t records = t.records + 1;
-  std::printf("file: %llu bytes, %llu frames (index: %s), %.1f bytes/record, %.1f:1 over %llu "
-              "capnp bytes\n",
-              (unsigned long long)r.file_size(), (unsigned long long)r.stats().frames,
-              r.has_index() ? "yes" : r.index_problem().c_str(),
-              static_cast<double>(r.file_size()) / static_cast<double>(records),
-              static_cast<double>(t.record_bytes) / static_cast<double>(r.file_size()),
-              (unsigned long long)t.record_bytes);
+  std::printf(
+      "file: %llu bytes, %llu frames (index: %s), %.1f bytes/record, %.1f:1 over %llu "
+      "capnp bytes\n",
+      (unsigned long long)r.file_size(), (unsigned long long)r.stats().frames,
+      r.has_index() ? "yes" : r.index_problem().c_str(),
+      static_cast<double>(r.file_size()) / static_cast<double>(records),
+      static_cast<double>(t.record_bytes) / static_cast<double>(r.file_size()),
+      (unsigned long long)t.record_bytes);
 
   uint64_t target = events / 2;
   auto found = r.SeekToSeq(target);

@@ -66,8 +66,8 @@ class FdSource : public Source {
     if (buf_.size() < len) buf_.resize(len);
     size_t got = 0;
     while (got < len) {
-      ssize_t n = ::pread(fd_.get(), buf_.data() + got, len - got,
-                          static_cast<off_t>(offset + got));
+      ssize_t n =
+          ::pread(fd_.get(), buf_.data() + got, len - got, static_cast<off_t>(offset + got));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return ErrnoError("read at byte " + std::to_string(offset + got));
       if (n == 0) break;  // the file shrank under us: treated as a truncated tail
@@ -371,9 +371,8 @@ struct TraceReader::Impl {
       auto more = EnsureRecord();
       if (!more.ok() || !*more) return more;
       bool known = false;
-      auto end = WithRecord([&](schema::Record::Reader r) {
-        known = internal::DecodeRecord(r, out);
-      });
+      auto end =
+          WithRecord([&](schema::Record::Reader r) { known = internal::DecodeRecord(r, out); });
       if (!end.ok()) return end.error();
       cursor = *end;
       ++stats.records;
@@ -457,8 +456,9 @@ struct TraceReader::Impl {
     });
     if (!end.ok()) return end.error();
     if (!is_header || magic != kTraceMagic) {
-      return Err(EBADMSG, name + ": not a sandtrace trace (the first record is not a sandtrace "
-                                 "header)");
+      return Err(EBADMSG, name +
+                              ": not a sandtrace trace (the first record is not a sandtrace "
+                              "header)");
     }
     if (min_reader > kReaderVersion) {
       return Err(EPROTONOSUPPORT,
@@ -503,8 +503,9 @@ Result<std::unique_ptr<TraceReader>> TraceReader::FromFd(UniqueFd fd, std::strin
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return ErrnoError(name);
   if (!S_ISREG(st.st_mode)) return Err(EINVAL, name + ": not a regular file");
-  auto impl = Impl::Create(std::make_unique<FdSource>(std::move(fd), static_cast<uint64_t>(st.st_size)),
-                      std::move(name), options);
+  auto impl =
+      Impl::Create(std::make_unique<FdSource>(std::move(fd), static_cast<uint64_t>(st.st_size)),
+                   std::move(name), options);
   if (!impl.ok()) return impl.error();
   return std::unique_ptr<TraceReader>(new TraceReader(std::move(*impl)));
 }

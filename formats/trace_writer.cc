@@ -225,11 +225,21 @@ struct TraceWriter::Impl {
     if constexpr (std::is_same_v<R, EventRecord>) {
       ++totals.events;
       switch (record.decision.kind) {
-        case DecisionKind::kContinue: ++totals.decisions_continue; break;
-        case DecisionKind::kReturn: ++totals.decisions_return; break;
-        case DecisionKind::kErrno: ++totals.decisions_errno; break;
-        case DecisionKind::kInjectFd: ++totals.decisions_inject_fd; break;
-        case DecisionKind::kUnknown: ++totals.decisions_unknown; break;
+        case DecisionKind::kContinue:
+          ++totals.decisions_continue;
+          break;
+        case DecisionKind::kReturn:
+          ++totals.decisions_return;
+          break;
+        case DecisionKind::kErrno:
+          ++totals.decisions_errno;
+          break;
+        case DecisionKind::kInjectFd:
+          ++totals.decisions_inject_fd;
+          break;
+        case DecisionKind::kUnknown:
+          ++totals.decisions_unknown;
+          break;
       }
       if (!pending.has_events) pending.first_seq = record.seq;
       pending.last_seq = record.seq;
@@ -298,9 +308,9 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Adopt(UniqueFd fd, std::string
   impl->cctx.reset(ZSTD_createCCtx());
   if (!impl->cctx) return Err(ENOMEM, impl->name + ": ZSTD_createCCtx");
   ZSTD_CCtx* c = impl->cctx.get();
-  for (auto [param, value] : {std::pair{ZSTD_c_compressionLevel, impl->options.zstd_level},
-                              std::pair{ZSTD_c_checksumFlag, 1},
-                              std::pair{ZSTD_c_contentSizeFlag, 1}}) {
+  for (auto [param, value] :
+       {std::pair{ZSTD_c_compressionLevel, impl->options.zstd_level},
+        std::pair{ZSTD_c_checksumFlag, 1}, std::pair{ZSTD_c_contentSizeFlag, 1}}) {
     size_t r = ZSTD_CCtx_setParameter(c, param, value);
     if (ZSTD_isError(r)) return Err(EINVAL, impl->name + ": zstd: " + ZSTD_getErrorName(r));
   }

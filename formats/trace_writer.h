@@ -48,10 +48,10 @@ struct WriterOptions {
 
 // What has been written so far (for `trace info`-style summaries).
 struct WriterStats {
-  Totals totals;               // records counted as in the footer
-  uint64_t frames = 0;         // data frames written
-  uint64_t file_bytes = 0;     // bytes written to the file
-  uint64_t buffered_bytes = 0; // uncompressed bytes not yet in a frame
+  Totals totals;                // records counted as in the footer
+  uint64_t frames = 0;          // data frames written
+  uint64_t file_bytes = 0;      // bytes written to the file
+  uint64_t buffered_bytes = 0;  // uncompressed bytes not yet in a frame
 };
 
 class TraceWriter {

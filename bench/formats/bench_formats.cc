@@ -79,8 +79,7 @@ std::string TraceBytes(uint64_t events) {
   UniqueFd fd(::memfd_create("bench", MFD_CLOEXEC));
   UniqueFd view(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
   auto writer = TraceWriter::Adopt(std::move(fd), "bench");
-  if (!writer.ok() || !WriteSyntheticTrace(**writer, events, 3).ok() ||
-      !(*writer)->Close().ok()) {
+  if (!writer.ok() || !WriteSyntheticTrace(**writer, events, 3).ok() || !(*writer)->Close().ok()) {
     return {};
   }
   std::string bytes;

@@ -72,8 +72,8 @@ TEST(FormatInterop, ZstdAndCapnpDecodeSeeEveryRecord) {
   int status = 0;
   RunShell("zstd -q -dc '" + trace + "' > '" + dir + "/t.raw'", &status);
   ASSERT_EQ(status, 0) << "zstd -dc failed";
-  std::string text = RunShell("capnp decode --short '" + schema + "' Record < '" + dir + "/t.raw'",
-                         &status);
+  std::string text =
+      RunShell("capnp decode --short '" + schema + "' Record < '" + dir + "/t.raw'", &status);
   ASSERT_EQ(status, 0) << "capnp decode failed";
   RunShell("rm -rf '" + dir + "'", &status);
 

@@ -20,8 +20,8 @@ using testing::WriteTrace;
 std::string SyntheticTrace(uint64_t events, size_t frame_bytes, uint64_t seed = 9) {
   WriterOptions options;
   options.frame_bytes = frame_bytes;
-  return WriteTrace(
-      [&](TraceWriter& w) { ASSERT_TRUE(WriteSyntheticTrace(w, events, seed).ok()); }, options);
+  return WriteTrace([&](TraceWriter& w) { ASSERT_TRUE(WriteSyntheticTrace(w, events, seed).ok()); },
+                    options);
 }
 
 // True when `got` is the first got.size() records of `want`.
@@ -264,9 +264,8 @@ TEST(TraceReader, SeeksBySeqWithoutAnIndexOrWithADamagedOne) {
     const std::string* bytes;
     ReaderOptions options;
     const char* problem;
-  } cases[] = {{&stripped, {}, "no seek index"},
-               {&damaged, {}, "checksum"},
-               {&bytes, no_index, "not used"}};
+  } cases[] = {
+      {&stripped, {}, "no seek index"}, {&damaged, {}, "checksum"}, {&bytes, no_index, "not used"}};
   for (const Case& c : cases) {
     auto reader = TraceReader::FromBuffer(Bytes(*c.bytes), "t", c.options);
     ASSERT_TRUE(reader.ok());

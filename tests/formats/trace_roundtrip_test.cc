@@ -34,8 +34,8 @@ TEST(TraceRoundTrip, EveryRecordKindAndFieldSurvives) {
   EXPECT_EQ(out.warning, "");
   ASSERT_EQ(out.records.size(), records.size());
   for (size_t i = 0; i < records.size(); ++i) {
-    EXPECT_TRUE(out.records[i] == records[i]) << "record " << i << " (kind " << records[i].index()
-                                              << ") differs after the round trip";
+    EXPECT_TRUE(out.records[i] == records[i])
+        << "record " << i << " (kind " << records[i].index() << ") differs after the round trip";
   }
 }
 

@@ -72,33 +72,47 @@ std::vector<EventRecord> SampleEvents() {
   base.arch = 0xc000003e;
   base.nr = 257;
   base.ip = 0x7f0012345678ULL;
-  base.args = {static_cast<uint64_t>(-100), 0x5500001000ULL, 0x80241, 0644, 7, 0xffffffffffffffffULL};
+  base.args = {static_cast<uint64_t>(-100), 0x5500001000ULL, 0x80241, 0644, 7,
+               0xffffffffffffffffULL};
   base.received_ns = 1'000'000;
   base.handler_start_ns = 1'000'300;
   base.handler_end_ns = 1'004'000;
   base.response_sent_ns = 1'004'500;
   base.outcome = ResponseOutcome::kSent;
 
-  TraceeCall read_mem{TraceeCallKind::kReadMemory, 0x7ffc0000, 16, ProcLink::kUnknown, 0, 0, 0,
-                      std::string("\x01\x00\x02\x00", 4)};
-  TraceeCall read_mem_fail{TraceeCallKind::kReadMemory, 0x10, 8, ProcLink::kUnknown, 0, EFAULT,
-                           0, ""};
-  TraceeCall read_str{TraceeCallKind::kReadString, 0x5500001000ULL, 4096, ProcLink::kUnknown, 0,
-                      0, 0, "src/main.c"};
-  TraceeCall read_str_fail{TraceeCallKind::kReadString, 0x5500001000ULL, 4096,
-                           ProcLink::kUnknown, 0, ENAMETOOLONG, 0, ""};
-  TraceeCall link_cwd{TraceeCallKind::kReadProcLink, 0, 0, ProcLink::kCwd, 0, 0, 0, "/work/proj"};
-  TraceeCall link_fd{TraceeCallKind::kReadProcLink, 0, 0, ProcLink::kFd, 7, 0, 0, "/work/proj/a"};
-  TraceeCall link_root{TraceeCallKind::kReadProcLink, 0, 0, ProcLink::kRoot, 0, 0, 0, "/"};
-  TraceeCall link_exe{TraceeCallKind::kReadProcLink, 0, 0, ProcLink::kExe, 0, ESRCH, 0, ""};
-  TraceeCall umask{TraceeCallKind::kReadUmask, 0, 0, ProcLink::kUnknown, 0, 0, 022, ""};
-  TraceeCall umask_fail{TraceeCallKind::kReadUmask, 0, 0, ProcLink::kUnknown, 0, ESRCH, 0, ""};
-  TraceeCall valid{TraceeCallKind::kIdValid, 0, 0, ProcLink::kUnknown, 0, 0, 1, ""};
-  TraceeCall invalid{TraceeCallKind::kIdValid, 0, 0, ProcLink::kUnknown, 0, 0, 0, ""};
-  TraceeCall write_mem{TraceeCallKind::kWriteMemory, 0x7ffc1000, 0, ProcLink::kUnknown, 0, 0, 3,
-                       "abc"};
-  TraceeCall write_fail{TraceeCallKind::kWriteMemory, 0x10, 0, ProcLink::kUnknown, 0, EFAULT, 0,
-                        "xy"};
+  // Positional helper: new TraceeCall fields (for new call kinds) keep
+  // their defaults here.
+  auto call = [](TraceeCallKind kind, uint64_t addr, uint64_t length, ProcLink link, int32_t fd,
+                 int32_t error, uint64_t result, std::string bytes) {
+    TraceeCall c;
+    c.kind = kind;
+    c.addr = addr;
+    c.length = length;
+    c.link = link;
+    c.fd = fd;
+    c.error = error;
+    c.result = result;
+    c.bytes = std::move(bytes);
+    return c;
+  };
+  using K = TraceeCallKind;
+  const ProcLink none = ProcLink::kUnknown;
+  TraceeCall read_mem = call(K::kReadMemory, 0x7ffc0000, 16, none, 0, 0, 0,
+                             std::string("\x01\x00\x02\x00", 4));
+  TraceeCall read_mem_fail = call(K::kReadMemory, 0x10, 8, none, 0, EFAULT, 0, "");
+  TraceeCall read_str = call(K::kReadString, 0x5500001000ULL, 4096, none, 0, 0, 0, "src/main.c");
+  TraceeCall read_str_fail =
+      call(K::kReadString, 0x5500001000ULL, 4096, none, 0, ENAMETOOLONG, 0, "");
+  TraceeCall link_cwd = call(K::kReadProcLink, 0, 0, ProcLink::kCwd, 0, 0, 0, "/work/proj");
+  TraceeCall link_fd = call(K::kReadProcLink, 0, 0, ProcLink::kFd, 7, 0, 0, "/work/proj/a");
+  TraceeCall link_root = call(K::kReadProcLink, 0, 0, ProcLink::kRoot, 0, 0, 0, "/");
+  TraceeCall link_exe = call(K::kReadProcLink, 0, 0, ProcLink::kExe, 0, ESRCH, 0, "");
+  TraceeCall umask = call(K::kReadUmask, 0, 0, none, 0, 0, 022, "");
+  TraceeCall umask_fail = call(K::kReadUmask, 0, 0, none, 0, ESRCH, 0, "");
+  TraceeCall valid = call(K::kIdValid, 0, 0, none, 0, 0, 1, "");
+  TraceeCall invalid = call(K::kIdValid, 0, 0, none, 0, 0, 0, "");
+  TraceeCall write_mem = call(K::kWriteMemory, 0x7ffc1000, 0, none, 0, 0, 3, "abc");
+  TraceeCall write_fail = call(K::kWriteMemory, 0x10, 0, none, 0, EFAULT, 0, "xy");
 
   EventRecord e = base;
   e.seq = 0;
@@ -116,8 +130,8 @@ std::vector<EventRecord> SampleEvents() {
   e = base;
   e.seq = 2;
   e.nr = 332;
-  e.calls = {read_mem, read_mem_fail, link_cwd, link_fd, link_root, link_exe, umask, umask_fail,
-             valid, invalid, write_mem, write_fail};
+  e.calls = {read_mem, read_mem_fail, link_cwd, link_fd, link_root, link_exe,
+             umask,    umask_fail,    valid,    invalid, write_mem, write_fail};
   e.decision.kind = DecisionKind::kReturn;
   e.decision.value = -1234567890123LL;
   e.outcome = ResponseOutcome::kTargetGone;
@@ -238,8 +252,10 @@ std::vector<Record> SampleRecords() {
   footer.totals.compressed_bytes = 12;
   footer.exit_status = 0;
   footer.signal = 15;
-  footer.changes = {{ChangeKind::kAdded, "new"}, {ChangeKind::kModified, "mod"},
-                    {ChangeKind::kDeleted, "gone"}, {ChangeKind::kUnknown, "?"}};
+  footer.changes = {{ChangeKind::kAdded, "new"},
+                    {ChangeKind::kModified, "mod"},
+                    {ChangeKind::kDeleted, "gone"},
+                    {ChangeKind::kUnknown, "?"}};
   footer.clean_end = true;
   footer.end_ns = 99;
   records.emplace_back(footer);

@@ -44,8 +44,8 @@ std::string WriteTrace(Fill fill, WriterOptions options = {}) {
 // Every record in `bytes`; `error`/`warning` receive what the reader said.
 struct ReadOutcome {
   std::vector<Record> records;
-  std::string open_error;   // Open failed
-  std::string error;        // Next failed
+  std::string open_error;  // Open failed
+  std::string error;       // Next failed
   int error_code = 0;
   std::string warning;
 };

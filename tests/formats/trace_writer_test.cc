@@ -202,7 +202,8 @@ TEST(TraceWriter, OversizedRecordIsRefusedWithoutBreakingTheTrace) {
 
 TEST(TraceWriter, LargeRecordsBeyondTheScratchSegmentRoundTrip) {
   SnapshotChunk chunk;
-  for (int i = 0; i < 3; ++i) chunk.blobs.push_back({"h" + std::to_string(i), 0, std::string(300000, 'a' + i)});
+  for (int i = 0; i < 3; ++i)
+    chunk.blobs.push_back({"h" + std::to_string(i), 0, std::string(300000, 'a' + i)});
   std::string bytes = WriteTrace([&](TraceWriter& w) {
     ASSERT_TRUE(w.Write(HeaderRecord{}).ok());
     ASSERT_TRUE(w.Write(chunk).ok());
