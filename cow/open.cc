@@ -46,13 +46,11 @@ Result<OpenedFile> Overlay::Open(const Base& base, std::string_view path, int fl
     if (im.options_.creds) {
       if (auto s = im.CheckPermission(w->found.st, W_OK | X_OK); !s) return s.error();
     }
-    if (auto s = im.Charge(kEntryCost, "O_TMPFILE"); !s) return s.error();
+    // Nothing is charged until LinkTmpfile gives it a name: an unnamed
+    // O_TMPFILE file vanishes on its last close.
     int open_flags = O_TMPFILE | acc | (flags & (kPassFlags & ~O_DIRECTORY)) | O_CLOEXEC;
     int fd = ::openat(dir.get(), ".", open_flags, mode);
-    if (fd < 0) {
-      im.Credit(kEntryCost);
-      return ErrnoError("O_TMPFILE");
-    }
+    if (fd < 0) return ErrnoError("O_TMPFILE");
     return OpenedFile{UniqueFd(fd), Layer::kUpper, w->res.path, open_flags};
   }
 
@@ -199,13 +197,14 @@ Status Overlay::LinkTmpfile(int upper_fd, const Base& base, std::string_view pat
   if (!st) return st.error();
   if (!S_ISREG(st->st_mode)) return Err(EINVAL, "not a regular file");
   if (auto s = im.EnsureUpperChain(w->stack); !s) return s;
-  if (auto s = im.Charge(static_cast<uint64_t>(st->st_size), "tmpfile link"); !s) return s;
+  const uint64_t cost = kEntryCost + static_cast<uint64_t>(st->st_size);
+  if (auto s = im.Charge(cost, "tmpfile link"); !s) return s;
   // linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc/self/fd form
   // does not, and names only our own fd.
   std::string proc = fs::ProcFdPath(upper_fd);
   if (::linkat(AT_FDCWD, proc.c_str(), w->stack.back().upper.get(), w->name.c_str(),
                AT_SYMLINK_FOLLOW) != 0) {
-    im.Credit(static_cast<uint64_t>(st->st_size));
+    im.Credit(cost);
     return ErrnoError("link tmpfile");
   }
   im.data_charged_[st->st_ino] = static_cast<uint64_t>(st->st_size);

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <sys/xattr.h>
 #include <dirent.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -761,6 +762,53 @@ TEST_F(OverlayTest, SameCallsOnACopyGiveTheSameResults) {
     return out;
   };
   EXPECT_EQ(run(*a), run(**b));
+}
+
+}  // namespace
+}  // namespace sandtrace::cow
+
+namespace sandtrace::cow {
+namespace {
+
+// The unprivileged path for real: a forked child drops to another uid, runs
+// the engine, and chown to someone else must be kept virtual (and reported
+// done) because the kernel refuses it.
+TEST(OverlayUnprivileged, ChownIsKeptVirtualWhenTheKernelRefuses) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch to an unprivileged uid";
+  TempDir root;
+  const uid_t nobody = 65534;
+  const std::string lower = root / "work";
+  const std::string storage = root / "store";
+  ASSERT_EQ(::mkdir(lower.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(storage.c_str(), 0700), 0);
+  WriteFile(lower + "/f", "data");
+  ASSERT_EQ(::chown(lower.c_str(), nobody, nobody), 0);
+  ASSERT_EQ(::chown((lower + "/f").c_str(), nobody, nobody), 0);
+  ASSERT_EQ(::chown(storage.c_str(), nobody, nobody), 0);
+  ASSERT_EQ(::chmod(root.path().c_str(), 0755), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody, nobody, nobody) != 0 ||
+        ::setresuid(nobody, nobody, nobody) != 0) {
+      ::_exit(10);
+    }
+    auto ov = Overlay::Create({lower, storage}, {});
+    if (!ov) ::_exit(11);
+    if (!(*ov)->Chown(Base::Root(), "f", 1234, 1234).ok()) ::_exit(12);
+    auto st = (*ov)->Stat(Base::Root(), "f");
+    if (!st || st->st_uid != 1234 || st->st_gid != 1234) ::_exit(13);
+    struct stat real {};
+    if (::stat(((*ov)->upper_root() + "/f").c_str(), &real) != 0 || real.st_uid != nobody) {
+      ::_exit(14);
+    }
+    (void)(*ov)->Abort();
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
