@@ -33,5 +33,9 @@ bench: build
 fuzz: build
 	sh tests/formats/fuzz.sh $(BUILD)
 
+# PREFIX=/some/dir installs there instead of the configured prefix.
+install: build
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX),)
+
 clean:
 	rm -rf $(BUILD)
