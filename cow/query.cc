@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <unordered_set>
 
 #include "cow/fs_util.h"
 #include "cow/overlay_impl.h"
@@ -58,37 +59,7 @@ struct stat Overlay::Impl::DirStat(const DirNode& dir) const {
 }
 
 Result<std::vector<DirEntry>> Overlay::Impl::ListNode(const DirNode& node) const {
-  std::map<std::string, DirEntry> merged;
-  if (node.upper) {
-    auto s = fs::ReadDir(node.upper.get(), [&](std::string name, uint8_t t, ino_t ino) {
-      DirEntry e;
-      e.type = FileTypeFromDirent(t);
-      e.ino = ino;
-      e.name = name;
-      merged.emplace(std::move(name), std::move(e));
-    });
-    if (!s) return s.error();
-  }
-  if (node.lower) {
-    NotifyLowerAccess(node.lower_path, LowerAccess::kList);
-    const std::set<std::string>* whiteouts = nullptr;
-    if (node.upper) {
-      auto it = dirs_.find(node.path);
-      if (it != dirs_.end()) whiteouts = &it->second.whiteouts;
-    }
-    auto s = fs::ReadDir(node.lower.get(), [&](std::string name, uint8_t t, ino_t ino) {
-      if (whiteouts && whiteouts->count(name)) return;
-      if (merged.count(name)) return;
-      DirEntry e;
-      e.type = FileTypeFromDirent(t);
-      e.ino = ino;
-      e.name = name;
-      merged.emplace(std::move(name), std::move(e));
-    });
-    if (!s) return s.error();
-  }
   std::vector<DirEntry> out;
-  out.reserve(merged.size() + 2);
   const UniqueFd& self = node.upper ? node.upper : node.lower;
   struct stat st {};
   (void)::fstat(self.get(), &st);
@@ -96,19 +67,38 @@ Result<std::vector<DirEntry>> Overlay::Impl::ListNode(const DirNode& node) const
   if (!node.path.empty()) (void)::fstatat(self.get(), "..", &parent, AT_SYMLINK_NOFOLLOW);
   out.push_back(DirEntry{".", FileType::kDirectory, st.st_ino, 1});
   out.push_back(DirEntry{"..", FileType::kDirectory, parent.st_ino, 2});
-  std::vector<std::pair<uint64_t, DirEntry*>> order;
-  order.reserve(merged.size());
-  for (auto& [name, e] : merged) order.emplace_back(NameHash(name) >> 2, &e);
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second->name < b.second->name;
+  // Upper names shadow lower ones; whiteouts hide lower ones.
+  std::unordered_set<std::string> upper_names;
+  if (node.upper) {
+    auto s = fs::ReadDir(node.upper.get(), [&](std::string name, uint8_t t, ino_t ino) {
+      upper_names.insert(name);
+      out.push_back(DirEntry{std::move(name), FileTypeFromDirent(t), ino, 0});
+    });
+    if (!s) return s.error();
+  }
+  if (node.lower) {
+    const std::set<std::string>* whiteouts = nullptr;
+    if (node.upper) {
+      auto it = dirs_.find(node.path);
+      if (it != dirs_.end() && !it->second.whiteouts.empty()) whiteouts = &it->second.whiteouts;
+    }
+    auto s = fs::ReadDir(node.lower.get(), [&](std::string name, uint8_t t, ino_t ino) {
+      if (whiteouts && whiteouts->count(name)) return;
+      if (!upper_names.empty() && upper_names.count(name)) return;
+      out.push_back(DirEntry{std::move(name), FileTypeFromDirent(t), ino, 0});
+    });
+    if (!s) return s.error();
+  }
+  for (size_t i = 2; i < out.size(); ++i) out[i].off = NameHash(out[i].name) >> 2;
+  std::sort(out.begin() + 2, out.end(), [](const DirEntry& a, const DirEntry& b) {
+    return a.off != b.off ? a.off < b.off : a.name < b.name;
   });
   uint64_t prev = 2;
-  for (auto& [h, e] : order) {
+  for (size_t i = 2; i < out.size(); ++i) {
     // A collision (rare) takes the next free offset, so offsets stay strictly
     // increasing; they only shift if the colliding names come and go.
-    e->off = std::max(h, prev + 1);
-    prev = e->off;
-    out.push_back(std::move(*e));
+    out[i].off = std::max(out[i].off, prev + 1);
+    prev = out[i].off;
   }
   return out;
 }
