@@ -158,8 +158,10 @@ TEST_F(RunTest, SixtyFourThreadsConcurrently) {
   EXPECT_EQ(r.code(), 0) << r.err;
   EXPECT_EQ(r.out, "ok\n");
   // 64 threads x 100 x 3 notified calls, at least.
-  std::string n = r.err.substr(r.err.find("trace run: ") + 11);
-  EXPECT_GE(std::stoul(n), 64u * 100 * 3) << r.err;
+  size_t at = r.err.find(" notifications (");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  size_t start = r.err.rfind(' ', at - 1) + 1;
+  EXPECT_GE(std::stoul(r.err.substr(start, at - start)), 64u * 100 * 3) << r.err;
 }
 
 TEST_F(RunTest, ThousandShortLivedProcesses) {
