@@ -27,6 +27,11 @@ if [ -n "$missing" ]; then
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; }
 fi
 
+# Only the getrandom handler: when `trace run` has the COW handlers, turn
+# them off (--handlers none) so this measures the supervisor alone.
+BASE="--seed 1 --seed-getrandom-only"
+if "$TRACE" run --help 2>/dev/null | grep -q -- '--handlers'; then BASE="$BASE --handlers none"; fi
+
 SHM=$(mktemp -d /dev/shm/sandtrace-bench-XXXXXX)
 trap 'rm -rf "$SHM"' EXIT INT TERM
 TREE=$SHM/tree
@@ -50,12 +55,14 @@ median_us() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+echo "trace run flags: $BASE"
 echo "== wall time vs native (median of $REPS; tree: 100 dirs x 100 files x 100 B on tmpfs)"
 printf '%-44s %10s %8s %8s %8s\n' workload native_ms trace strace bwrap
 for w in "tar cf - -C $TREE . | wc -c" "du -s $TREE" "find $TREE -type f | wc -l" \
          "cp -r $TREE $SHM/w/tree2 && rm -rf $SHM/w/tree2"; do
   n=$(median_us sh -c "$w")
-  t=$(median_us "$TRACE" run --seed 1 --seed-getrandom-only -w "$SHM/w" -- sh -c "$w")
+  # shellcheck disable=SC2086
+  t=$(median_us "$TRACE" run $BASE -w "$SHM/w" -- sh -c "$w")
   s=$(median_us strace -f -o /dev/null sh -c "$w")
   b=$(median_us bwrap --dev-bind / / sh -c "$w")
   label=$(echo "$w" | sed "s|$SHM|\$SHM|g")
@@ -69,7 +76,8 @@ loop100() {
   while [ $i -lt 100 ]; do "$@" >/dev/null 2>&1; i=$((i + 1)); done
 }
 s=$(now_us); loop100 /bin/true; e=$(now_us); bare=$((e - s))
-s=$(now_us); loop100 "$TRACE" run -- /bin/true; e=$(now_us); traced=$((e - s))
+# shellcheck disable=SC2086
+s=$(now_us); loop100 "$TRACE" run $BASE -- /bin/true; e=$(now_us); traced=$((e - s))
 echo "bare /bin/true: $(ratio "$bare" 100) us/run; trace run: $(ratio "$traced" 100) us/run;" \
   "overhead $(ratio $((traced - bare)) 100000) ms/run"
 
@@ -78,6 +86,7 @@ echo "== per notification (bench_tracer_notify 100000)"
 echo "== strace -f as users run it, same 100000 getppid calls"
 n=$(median_us "$HELPER" loop getppid 100000)
 s=$(median_us strace -f -o /dev/null "$HELPER" loop getppid 100000)
-t=$(median_us "$TRACE" run --passthrough getppid -- "$HELPER" loop getppid 100000)
+# shellcheck disable=SC2086
+t=$(median_us "$TRACE" run $BASE --passthrough getppid -- "$HELPER" loop getppid 100000)
 echo "added per call: trace run --passthrough $(ratio $((t - n)) 100000) us," \
   "strace -f $(ratio $((s - n)) 100000) us; strace/trace $(ratio $((s - n)) $((t - n)))x"
