@@ -148,6 +148,34 @@ void EncodeCall(const TraceeCall& c, s::TraceeCall::Builder out) {
       g.setErrno(c.error);
       break;
     }
+    case TraceeCallKind::kReadProcIds: {
+      auto g = out.initReadProcIds();
+      g.setTgid(c.tgid);
+      g.setPpid(c.ppid);
+      g.setStartTime(c.start_time);
+      g.setErrno(c.error);
+      break;
+    }
+    case TraceeCallKind::kSeekFd: {
+      auto g = out.initSeekFd();
+      g.setFd(c.fd);
+      g.setOffset(c.offset);
+      g.setWhence(c.whence);
+      g.setResult(static_cast<int64_t>(c.result));
+      g.setErrno(c.error);
+      break;
+    }
+    case TraceeCallKind::kInstallFd: {
+      auto g = out.initInstallFd();
+      auto f = g.initFile();
+      f.setRoot(Wire<s::FileRoot>(c.file.root));
+      if (!c.file.path.empty()) f.setPath(AsData(c.file.path));
+      f.setOpenFlags(c.file.open_flags);
+      f.setFdFlags(c.file.fd_flags);
+      f.setFd(c.file.fd);
+      g.setErrno(c.error);
+      break;
+    }
     case TraceeCallKind::kUnknown:
       out.setUnknown();
       break;
@@ -283,6 +311,16 @@ void DecodeCall(s::TraceeCall::Reader in, TraceeCall& c) {
   c.error = 0;
   c.result = 0;
   c.bytes.clear();
+  c.tgid = 0;
+  c.ppid = 0;
+  c.start_time = 0;
+  c.offset = 0;
+  c.whence = 0;
+  c.file.root = FileRoot::kUnknown;
+  c.file.path.clear();
+  c.file.open_flags = 0;
+  c.file.fd_flags = 0;
+  c.file.fd = -1;
   switch (in.which()) {
     case s::TraceeCall::READ_MEMORY: {
       auto g = in.getReadMemory();
@@ -328,6 +366,37 @@ void DecodeCall(s::TraceeCall::Reader in, TraceeCall& c) {
       c.addr = g.getAddress();
       Assign(c.bytes, g.getBytes());
       c.result = g.getWritten();
+      c.error = g.getErrno();
+      break;
+    }
+    case s::TraceeCall::READ_PROC_IDS: {
+      auto g = in.getReadProcIds();
+      c.kind = TraceeCallKind::kReadProcIds;
+      c.tgid = g.getTgid();
+      c.ppid = g.getPpid();
+      c.start_time = g.getStartTime();
+      c.error = g.getErrno();
+      break;
+    }
+    case s::TraceeCall::SEEK_FD: {
+      auto g = in.getSeekFd();
+      c.kind = TraceeCallKind::kSeekFd;
+      c.fd = g.getFd();
+      c.offset = g.getOffset();
+      c.whence = g.getWhence();
+      c.result = static_cast<uint64_t>(g.getResult());
+      c.error = g.getErrno();
+      break;
+    }
+    case s::TraceeCall::INSTALL_FD: {
+      auto g = in.getInstallFd();
+      auto f = g.getFile();
+      c.kind = TraceeCallKind::kInstallFd;
+      c.file.root = Local(f.getRoot(), FileRoot::kOutside);
+      Assign(c.file.path, f.getPath());
+      c.file.open_flags = f.getOpenFlags();
+      c.file.fd_flags = f.getFdFlags();
+      c.file.fd = f.getFd();
       c.error = g.getErrno();
       break;
     }
@@ -537,9 +606,7 @@ void EncodeEventBody(const EventRecord& e, s::Event::Builder out) {
 
 void Encode(const HeaderRecord& r, s::Record::Builder out) { EncodeHeader(r, out.initHeader()); }
 void Encode(const EventRecord& r, s::Record::Builder out) { EncodeEventBody(r, out.initEvent()); }
-void Encode(const ProcessRecord& r, s::Record::Builder out) {
-  EncodeProcess(r, out.initProcess());
-}
+void Encode(const ProcessRecord& r, s::Record::Builder out) { EncodeProcess(r, out.initProcess()); }
 void Encode(const CowRecord& r, s::Record::Builder out) { EncodeCow(r, out.initCow()); }
 void Encode(const SnapshotChunk& r, s::Record::Builder out) {
   EncodeSnapshot(r, out.initSnapshot());

@@ -35,8 +35,8 @@ std::string_view Name(ResponseOutcome v) {
 }
 std::string_view Name(TraceeCallKind v) {
   static constexpr std::string_view kNames[] = {
-      "unknown", "read_memory", "read_string", "read_proc_link", "read_umask", "id_valid",
-      "write_memory"};
+      "unknown",  "read_memory",  "read_string",   "read_proc_link", "read_umask",
+      "id_valid", "write_memory", "read_proc_ids", "seek_fd",        "install_fd"};
   return Lookup(v, kNames);
 }
 std::string_view Name(ProcessEventKind v) {
@@ -44,14 +44,13 @@ std::string_view Name(ProcessEventKind v) {
   return Lookup(v, kNames);
 }
 std::string_view Name(CowEventKind v) {
-  static constexpr std::string_view kNames[] = {"unknown", "copy_up", "whiteout",
-                                                "create",  "rename",  "commit",
-                                                "discard", "change",  "quota"};
+  static constexpr std::string_view kNames[] = {
+      "unknown", "copy_up", "whiteout", "create", "rename", "commit", "discard", "change", "quota"};
   return Lookup(v, kNames);
 }
 std::string_view Name(Disposition v) {
-  static constexpr std::string_view kNames[] = {"unknown", "commit_on_success", "commit",
-                                                "discard", "dry_run"};
+  static constexpr std::string_view kNames[] = {"unknown", "commit_on_success", "commit", "discard",
+                                                "dry_run"};
   return Lookup(v, kNames);
 }
 std::string_view Name(SnapshotMode v) {
@@ -59,8 +58,8 @@ std::string_view Name(SnapshotMode v) {
   return Lookup(v, kNames);
 }
 std::string_view Name(FileType v) {
-  static constexpr std::string_view kNames[] = {"unknown", "regular", "directory",
-                                                "symlink", "fifo",    "socket",
+  static constexpr std::string_view kNames[] = {"unknown",     "regular",     "directory",
+                                                "symlink",     "fifo",        "socket",
                                                 "char_device", "block_device"};
   return Lookup(v, kNames);
 }

@@ -51,6 +51,9 @@ enum class TraceeCallKind : uint8_t {
   kReadUmask,
   kIdValid,
   kWriteMemory,
+  kReadProcIds,
+  kSeekFd,
+  kInstallFd,
 };
 enum class ProcessEventKind : uint8_t { kUnknown, kSpawn, kFork, kExec, kExit };
 enum class CowEventKind : uint8_t {
@@ -147,7 +150,21 @@ struct HeaderRecord {
 //   kReadUmask:    result (the mask), error
 //   kIdValid:      result (1 valid, 0 not)
 //   kWriteMemory:  addr, bytes (written by the handler), result (count), error
+//   kReadProcIds:  tgid, ppid, start_time, error
+//   kSeekFd:       fd, offset, whence (as asked), result (the resulting
+//                  offset, as int64 bits), error
+//   kInstallFd:    file (root, path, open_flags, fd_flags as described by the
+//                  handler; fd = the number the child got, -1 on error), error
 // `error` is a positive errno, 0 on success.
+struct InjectedFileRecord {
+  FileRoot root = FileRoot::kUnknown;
+  std::string path;  // relative to root; absolute for kOutside
+  int32_t open_flags = 0;
+  uint32_t fd_flags = 0;
+  int32_t fd = -1;  // the number the child got
+  bool operator==(const InjectedFileRecord&) const = default;
+};
+
 struct TraceeCall {
   TraceeCallKind kind = TraceeCallKind::kUnknown;
   uint64_t addr = 0;
@@ -157,16 +174,13 @@ struct TraceeCall {
   int32_t error = 0;
   uint64_t result = 0;
   std::string bytes;
+  int32_t tgid = 0;
+  int32_t ppid = 0;
+  uint64_t start_time = 0;
+  int64_t offset = 0;
+  int32_t whence = 0;
+  InjectedFileRecord file;
   bool operator==(const TraceeCall&) const = default;
-};
-
-struct InjectedFileRecord {
-  FileRoot root = FileRoot::kUnknown;
-  std::string path;  // relative to root; absolute for kOutside
-  int32_t open_flags = 0;
-  uint32_t fd_flags = 0;
-  int32_t fd = -1;  // the number the child got
-  bool operator==(const InjectedFileRecord&) const = default;
 };
 
 // kReturn: value. kErrno: error. kInjectFd: file.
@@ -283,8 +297,8 @@ struct FooterRecord {
   bool operator==(const FooterRecord&) const = default;
 };
 
-using Record = std::variant<HeaderRecord, EventRecord, ProcessRecord, CowRecord, SnapshotChunk,
-                            FooterRecord>;
+using Record =
+    std::variant<HeaderRecord, EventRecord, ProcessRecord, CowRecord, SnapshotChunk, FooterRecord>;
 
 // The time a record carries (received_ns for events), or nullopt.
 std::optional<uint64_t> RecordTime(const Record& record);

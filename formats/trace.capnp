@@ -197,6 +197,25 @@ struct TraceeCall {
       written @18 :UInt64;      # bytes actually written
       errno @19 :Int32;
     }
+    # Added for the COW handlers before the first release (format 1).
+    readProcIds :group {
+      tgid @20 :Int32;          # /proc/<tid>/status Tgid
+      ppid @21 :Int32;          # ... PPid
+      startTime @22 :UInt64;    # /proc/<tgid>/stat field 22, clock ticks since boot
+      errno @23 :Int32;
+    }
+    seekFd :group {
+      fd @24 :Int32;            # the child's fd
+      offset @25 :Int64;        # as asked
+      whence @26 :Int32;        # SEEK_SET, SEEK_CUR, SEEK_END
+      result @27 :Int64;        # the resulting offset
+      errno @28 :Int32;
+    }
+    installFd :group {
+      file @29 :InjectedFd;     # what was installed (ADDFD without SEND); fd = the
+                                # number the child got, -1 on error
+      errno @30 :Int32;
+    }
   }
 }
 

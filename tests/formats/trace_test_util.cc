@@ -97,8 +97,8 @@ std::vector<EventRecord> SampleEvents() {
   };
   using K = TraceeCallKind;
   const ProcLink none = ProcLink::kUnknown;
-  TraceeCall read_mem = call(K::kReadMemory, 0x7ffc0000, 16, none, 0, 0, 0,
-                             std::string("\x01\x00\x02\x00", 4));
+  TraceeCall read_mem =
+      call(K::kReadMemory, 0x7ffc0000, 16, none, 0, 0, 0, std::string("\x01\x00\x02\x00", 4));
   TraceeCall read_mem_fail = call(K::kReadMemory, 0x10, 8, none, 0, EFAULT, 0, "");
   TraceeCall read_str = call(K::kReadString, 0x5500001000ULL, 4096, none, 0, 0, 0, "src/main.c");
   TraceeCall read_str_fail =
@@ -113,6 +113,18 @@ std::vector<EventRecord> SampleEvents() {
   TraceeCall invalid = call(K::kIdValid, 0, 0, none, 0, 0, 0, "");
   TraceeCall write_mem = call(K::kWriteMemory, 0x7ffc1000, 0, none, 0, 0, 3, "abc");
   TraceeCall write_fail = call(K::kWriteMemory, 0x10, 0, none, 0, EFAULT, 0, "xy");
+  TraceeCall proc_ids = call(K::kReadProcIds, 0, 0, none, 0, 0, 0, "");
+  proc_ids.tgid = 4200;
+  proc_ids.ppid = 4100;
+  proc_ids.start_time = 987654321;
+  TraceeCall proc_ids_fail = call(K::kReadProcIds, 0, 0, none, 0, ESRCH, 0, "");
+  TraceeCall seek = call(K::kSeekFd, 0, 0, none, 5, 0, static_cast<uint64_t>(int64_t{-1}), "");
+  seek.offset = -4096;
+  seek.whence = 2;
+  TraceeCall install = call(K::kInstallFd, 0, 0, none, 0, 0, 0, "");
+  install.file = {FileRoot::kUpper, "out/a.o", 0x241, 0x80000, 6};
+  TraceeCall install_fail = call(K::kInstallFd, 0, 0, none, 0, EMFILE, 0, "");
+  install_fail.file = {FileRoot::kLower, "", 0, 0, -1};
 
   EventRecord e = base;
   e.seq = 0;
@@ -130,8 +142,9 @@ std::vector<EventRecord> SampleEvents() {
   e = base;
   e.seq = 2;
   e.nr = 332;
-  e.calls = {read_mem, read_mem_fail, link_cwd, link_fd, link_root, link_exe,
-             umask,    umask_fail,    valid,    invalid, write_mem, write_fail};
+  e.calls = {read_mem, read_mem_fail, link_cwd, link_fd, link_root,   link_exe,
+             umask,    umask_fail,    valid,    invalid, write_mem,   write_fail,
+             proc_ids, proc_ids_fail, seek,     install, install_fail};
   e.decision.kind = DecisionKind::kReturn;
   e.decision.value = -1234567890123LL;
   e.outcome = ResponseOutcome::kTargetGone;
