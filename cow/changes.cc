@@ -74,9 +74,8 @@ class Differ {
 
   void AddMeta(const std::string& path, const struct stat& st) {
     if (!plan_) return;
-    plan_->metas.push_back(
-        PlanMeta{path, static_cast<mode_t>(st.st_mode & 07777), st.st_uid, st.st_gid, st.st_atim,
-                 st.st_mtim});
+    plan_->metas.push_back(PlanMeta{path, static_cast<mode_t>(st.st_mode & 07777), st.st_uid,
+                                    st.st_gid, st.st_atim, st.st_mtim});
   }
 
   void AddPlace(const std::string& path, const Found& f) {
@@ -162,8 +161,7 @@ class Differ {
       if (what) {
         Report(ChangeKind::kModified, cpath, lt, lt, what);
         AddPlace(cpath, *vf);
-      } else if (vf->layer == Layer::kUpper && lt == FileType::kRegular &&
-                 vf->st.st_nlink > 1) {
+      } else if (vf->layer == Layer::kUpper && lt == FileType::kRegular && vf->st.st_nlink > 1) {
         unchanged_links_[vf->st.st_ino].push_back({cpath, *vf});
       }
     }
@@ -201,8 +199,8 @@ class Differ {
     return OkStatus();
   }
 
-  Status DelTree(int lfd, const std::string& name, const struct stat& lst,
-                 const std::string& cpath, bool top) {
+  Status DelTree(int lfd, const std::string& name, const struct stat& lst, const std::string& cpath,
+                 bool top) {
     Report(ChangeKind::kDeleted, cpath, FileType::kNone, FileTypeFromMode(lst.st_mode), 0);
     if (top && plan_) plan_->deletes.push_back(cpath);
     if (!S_ISDIR(lst.st_mode)) return OkStatus();
@@ -213,9 +211,8 @@ class Differ {
     auto sub = fs::OpenAt(lfd, name, O_PATH | O_DIRECTORY);
     if (!sub) return sub.error();
     std::vector<std::string> names;
-    auto s = fs::ReadDir(sub->get(), [&](std::string n, uint8_t, ino_t) {
-      names.push_back(std::move(n));
-    });
+    auto s = fs::ReadDir(sub->get(),
+                         [&](std::string n, uint8_t, ino_t) { names.push_back(std::move(n)); });
     if (!s) return s;
     std::sort(names.begin(), names.end());
     for (const auto& child : names) {

@@ -96,8 +96,8 @@ std::string SerializeJournal(const Journal& j) {
   for (const auto& p : j.places) o << "P " << EscapePath(p) << "\n";
   for (const auto& m : j.metas) {
     o << "M " << EscapePath(m.path) << " " << m.mode << " " << m.uid << " " << m.gid << " "
-      << m.atime.tv_sec << " " << m.atime.tv_nsec << " " << m.mtime.tv_sec << " "
-      << m.mtime.tv_nsec << "\n";
+      << m.atime.tv_sec << " " << m.atime.tv_nsec << " " << m.mtime.tv_sec << " " << m.mtime.tv_nsec
+      << "\n";
   }
   o << "end\n";
   return o.str();
@@ -154,8 +154,8 @@ Result<Journal> ParseJournal(const std::string& text) {
 
 // ---- apply -------------------------------------------------------------------------------
 
-Status ApplyJournal(const Journal& j, int workdir_fd, const std::function<void()>& step,
-                    bool sync, std::vector<std::string>* warnings) {
+Status ApplyJournal(const Journal& j, int workdir_fd, const std::function<void()>& step, bool sync,
+                    std::vector<std::string>* warnings) {
   auto staging = fs::OpenAt(workdir_fd, j.staging, O_PATH | O_DIRECTORY);
   if (!staging) return staging.error();
   auto new_fd = fs::OpenAt(staging->get(), "new", O_PATH | O_DIRECTORY);
@@ -235,8 +235,8 @@ Status ApplyJournal(const Journal& j, int workdir_fd, const std::function<void()
 namespace {
 
 // Creates staging/new/<index> for one planned object.
-Status StagePlace(const Overlay::Impl& im, const PlanPlace& p, size_t index, int new_fd,
-                  bool sync, std::vector<std::string>& warnings) {
+Status StagePlace(const Overlay::Impl& im, const PlanPlace& p, size_t index, int new_fd, bool sync,
+                  std::vector<std::string>& warnings) {
   // `sync`: fsync this file now (small commits); large ones syncfs() once.
   const std::string slot = std::to_string(index);
   const int src_root = p.src_layer == Layer::kUpper ? im.upper_fd_.get() : im.lower_fd_.get();
@@ -325,8 +325,7 @@ Result<CommitReport> Overlay::Commit(const CommitOptions& options) {
     if (c.kind == ChangeKind::kModified) ++report.modified;
     if (c.kind == ChangeKind::kDeleted) ++report.deleted;
   }
-  const std::string staging =
-      std::string(kStagingPrefix) + fs::SplitLast(im.storage_abs_).second;
+  const std::string staging = std::string(kStagingPrefix) + fs::SplitLast(im.storage_abs_).second;
   for (const auto& c : changes) {
     if (fs::PathWithin(c.path, staging)) {
       return Err(EINVAL, "the change list uses the staging name " + staging);
@@ -368,8 +367,7 @@ Result<CommitReport> Overlay::Commit(const CommitOptions& options) {
   const bool per_file_sync = options.fsync && plan.places.size() <= kPerFileSyncMax;
   for (size_t i = 0; i < plan.places.size(); ++i) {
     step();
-    if (auto s = StagePlace(im, plan.places[i], i, new_fd->get(), per_file_sync,
-                            report.warnings);
+    if (auto s = StagePlace(im, plan.places[i], i, new_fd->get(), per_file_sync, report.warnings);
         !s) {
       return undo(s.error());
     }
@@ -446,7 +444,10 @@ Result<std::optional<RecoveryReport>> RecoverStorage(std::string_view storage_di
   }
   if (!done) {
     std::vector<std::string> warnings;
-    if (auto s = ApplyJournal(*j, wd->get(), [] {}, true, &warnings); !s) return s.error();
+    if (auto s = ApplyJournal(
+            *j, wd->get(), [] {}, true, &warnings);
+        !s)
+      return s.error();
     if (auto s = WriteFileAtomic(sfd.get(), kDoneMark, "done\n", true); !s) return s.error();
   }
   if (ExistsAt(wd->get(), j->staging)) {

@@ -257,7 +257,8 @@ void Overlay::Impl::ClearWhiteout(const DirNode& parent, const std::string& name
 
 void Overlay::Impl::RekeySubtree(const std::string& from, const std::string& to) {
   std::vector<std::pair<std::string, DirMeta>> moved;
-  for (auto it = dirs_.lower_bound(from); it != dirs_.end() && it->first.compare(0, from.size(), from) == 0;) {
+  for (auto it = dirs_.lower_bound(from);
+       it != dirs_.end() && it->first.compare(0, from.size(), from) == 0;) {
     if (fs::PathWithin(it->first, from)) {
       moved.emplace_back(to + it->first.substr(from.size()), std::move(it->second));
       it = dirs_.erase(it);
@@ -276,7 +277,8 @@ void Overlay::Impl::SwapSubtrees(const std::string& a, const std::string& b) {
 }
 
 void Overlay::Impl::DropSubtree(const std::string& path) {
-  for (auto it = dirs_.lower_bound(path); it != dirs_.end() && it->first.compare(0, path.size(), path) == 0;) {
+  for (auto it = dirs_.lower_bound(path);
+       it != dirs_.end() && it->first.compare(0, path.size(), path) == 0;) {
     if (fs::PathWithin(it->first, path)) {
       it = dirs_.erase(it);
     } else {

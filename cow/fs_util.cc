@@ -53,8 +53,8 @@ Result<UniqueFd> OpenDirIn(int root_fd, const std::string& rel) {
 }
 
 Result<UniqueFd> OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode) {
-  int fd = ::openat(dir_fd, name.empty() ? "." : name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC,
-                    mode);
+  int fd =
+      ::openat(dir_fd, name.empty() ? "." : name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoError("openat " + name);
   return UniqueFd(fd);
 }

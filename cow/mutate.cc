@@ -336,8 +336,7 @@ Status Overlay::Chmod(const Base& base, std::string_view path, mode_t mode, bool
   return OkStatus();
 }
 
-Status Overlay::Chown(const Base& base, std::string_view path, uid_t uid, gid_t gid,
-                      bool follow) {
+Status Overlay::Chown(const Base& base, std::string_view path, uid_t uid, gid_t gid, bool follow) {
   Impl& im = *impl_;
   im.CheckLive();
   auto w = im.WalkInside(base, path, Follow(follow));
@@ -391,7 +390,10 @@ Status Overlay::Truncate(const Base& base, std::string_view path, off_t length) 
   auto fd = fs::OpenAt(w->stack.back().upper.get(), w->name, O_WRONLY | O_NONBLOCK);
   if (!fd || ::ftruncate(fd->get(), length) != 0) {
     Error e = fd ? ErrnoError("truncate " + w->res.path) : fd.error();
-    if (want > before) im.Credit(want - before); else im.used_ += before - want;
+    if (want > before)
+      im.Credit(want - before);
+    else
+      im.used_ += before - want;
     im.data_charged_[w->found.st.st_ino] = before;
     return e;
   }

@@ -20,48 +20,75 @@ namespace sandtrace::cow {
 
 FileType FileTypeFromMode(mode_t mode) {
   switch (mode & S_IFMT) {
-    case S_IFREG: return FileType::kRegular;
-    case S_IFDIR: return FileType::kDirectory;
-    case S_IFLNK: return FileType::kSymlink;
-    case S_IFIFO: return FileType::kFifo;
-    case S_IFSOCK: return FileType::kSocket;
-    case S_IFCHR: return FileType::kCharDevice;
-    case S_IFBLK: return FileType::kBlockDevice;
-    default: return FileType::kNone;
+    case S_IFREG:
+      return FileType::kRegular;
+    case S_IFDIR:
+      return FileType::kDirectory;
+    case S_IFLNK:
+      return FileType::kSymlink;
+    case S_IFIFO:
+      return FileType::kFifo;
+    case S_IFSOCK:
+      return FileType::kSocket;
+    case S_IFCHR:
+      return FileType::kCharDevice;
+    case S_IFBLK:
+      return FileType::kBlockDevice;
+    default:
+      return FileType::kNone;
   }
 }
 
 uint8_t DirentType(FileType type) {
   switch (type) {
-    case FileType::kRegular: return DT_REG;
-    case FileType::kDirectory: return DT_DIR;
-    case FileType::kSymlink: return DT_LNK;
-    case FileType::kFifo: return DT_FIFO;
-    case FileType::kSocket: return DT_SOCK;
-    case FileType::kCharDevice: return DT_CHR;
-    case FileType::kBlockDevice: return DT_BLK;
-    default: return DT_UNKNOWN;
+    case FileType::kRegular:
+      return DT_REG;
+    case FileType::kDirectory:
+      return DT_DIR;
+    case FileType::kSymlink:
+      return DT_LNK;
+    case FileType::kFifo:
+      return DT_FIFO;
+    case FileType::kSocket:
+      return DT_SOCK;
+    case FileType::kCharDevice:
+      return DT_CHR;
+    case FileType::kBlockDevice:
+      return DT_BLK;
+    default:
+      return DT_UNKNOWN;
   }
 }
 
 const char* FileTypeName(FileType type) {
   switch (type) {
-    case FileType::kRegular: return "file";
-    case FileType::kDirectory: return "dir";
-    case FileType::kSymlink: return "symlink";
-    case FileType::kFifo: return "fifo";
-    case FileType::kSocket: return "socket";
-    case FileType::kCharDevice: return "chardev";
-    case FileType::kBlockDevice: return "blockdev";
-    default: return "none";
+    case FileType::kRegular:
+      return "file";
+    case FileType::kDirectory:
+      return "dir";
+    case FileType::kSymlink:
+      return "symlink";
+    case FileType::kFifo:
+      return "fifo";
+    case FileType::kSocket:
+      return "socket";
+    case FileType::kCharDevice:
+      return "chardev";
+    case FileType::kBlockDevice:
+      return "blockdev";
+    default:
+      return "none";
   }
 }
 
 char ChangeKindLetter(ChangeKind kind) {
   switch (kind) {
-    case ChangeKind::kAdded: return 'A';
-    case ChangeKind::kModified: return 'M';
-    case ChangeKind::kDeleted: return 'D';
+    case ChangeKind::kAdded:
+      return 'A';
+    case ChangeKind::kModified:
+      return 'M';
+    case ChangeKind::kDeleted:
+      return 'D';
   }
   return '?';
 }
@@ -69,7 +96,8 @@ char ChangeKindLetter(ChangeKind kind) {
 namespace {
 
 Result<std::string> Canonical(const std::string& path, const char* what) {
-  if (path.empty() || path.front() != '/') return Err(EINVAL, std::string(what) + " must be absolute");
+  if (path.empty() || path.front() != '/')
+    return Err(EINVAL, std::string(what) + " must be absolute");
   char buf[PATH_MAX];
   if (!::realpath(path.c_str(), buf)) return ErrnoError(std::string(what) + " " + path);
   return std::string(buf);

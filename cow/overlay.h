@@ -194,7 +194,7 @@ struct Credentials {
 // One entry of the change list, relative to the workdir.
 enum class ChangeKind : uint8_t { kAdded, kModified, kDeleted };
 enum ChangeWhat : uint32_t {
-  kChangedType = 1,  // M: a different type now (the old subtree's paths are D)
+  kChangedType = 1,     // M: a different type now (the old subtree's paths are D)
   kChangedContent = 2,  // data, or symlink target
   kChangedMode = 4,
   kChangedOwner = 8,
@@ -239,8 +239,8 @@ class OverlayObserver {
 };
 
 struct OverlayOptions {
-  uint64_t quota_bytes = 0;          // 0 = unlimited
-  std::optional<Credentials> creds;  // unset = no DAC checks
+  uint64_t quota_bytes = 0;             // 0 = unlimited
+  std::optional<Credentials> creds;     // unset = no DAC checks
   OverlayObserver* observer = nullptr;  // not owned; may be null
   // Keep ownership changes virtual even when the supervisor could apply them
   // (tests of the unprivileged path; also chosen automatically on EPERM).

@@ -82,8 +82,7 @@ class Overlay::Impl {
   // ---- resolve.cc --------------------------------------------------------------
   Result<DirNode> RootNode() const;
   Result<Found> Lookup(const DirNode& dir, const std::string& name) const;
-  Result<DirNode> Descend(const DirNode& parent, const std::string& name,
-                          const Found& found) const;
+  Result<DirNode> Descend(const DirNode& parent, const std::string& name, const Found& found) const;
   Result<Found> FoundOfNode(const DirNode& node) const;
   // create_last: the walk is for creating the last component (mkdir,
   // symlink, link, mknod, O_CREAT): a trailing slash then neither follows
@@ -92,8 +91,8 @@ class Overlay::Impl {
   Result<Walk> DoWalk(const Base& base, std::string_view path, const ResolveOptions& options,
                       bool create_last = false) const;
   // DoWalk, then EXDEV for outside results (mutations and queries).
-  Result<Walk> WalkInside(const Base& base, std::string_view path,
-                          const ResolveOptions& options, bool create_last = false) const;
+  Result<Walk> WalkInside(const Base& base, std::string_view path, const ResolveOptions& options,
+                          bool create_last = false) const;
   std::optional<std::string> ViewPathOf(std::string_view real) const;
   bool HasLowerEntry(const DirNode& dir, const std::string& name) const;
 
@@ -117,8 +116,7 @@ class Overlay::Impl {
   void RestoreDirTimes(const DirNode& dir, const struct stat& before);
   // Accounting helpers for removing one name of an upper object.
   void CreditRemovedName(const struct stat& st);
-  Status SetOwner(int dir_fd, const std::string& name, const struct stat& st, uid_t uid,
-                  gid_t gid);
+  Status SetOwner(int dir_fd, const std::string& name, const struct stat& st, uid_t uid, gid_t gid);
 
   // ---- side table ------------------------------------------------------------------
   DirMeta& Meta(const std::string& path);

@@ -41,8 +41,8 @@ struct CommitPlan {
 
 // What recovery needs: the plan without the staging sources.
 struct Journal {
-  std::string workdir;   // canonical absolute
-  std::string staging;   // name of the staging directory in the workdir
+  std::string workdir;  // canonical absolute
+  std::string staging;  // name of the staging directory in the workdir
   std::vector<std::string> deletes;
   std::vector<std::string> places;  // index = name under staging new/
   std::vector<PlanMeta> metas;
@@ -53,8 +53,8 @@ Result<Journal> ParseJournal(const std::string& text);
 
 // Runs the apply phase (deletions, placements, metadata, fsync), every step
 // idempotent, calling step() before each. Used by Commit and by recovery.
-Status ApplyJournal(const Journal& j, int workdir_fd, const std::function<void()>& step,
-                    bool sync, std::vector<std::string>* warnings);
+Status ApplyJournal(const Journal& j, int workdir_fd, const std::function<void()>& step, bool sync,
+                    std::vector<std::string>* warnings);
 
 // Storage-area file names.
 inline constexpr const char* kJournalFile = "journal";

@@ -32,14 +32,22 @@ uint64_t NameHash(std::string_view name) {
 
 FileType FileTypeFromDirent(uint8_t t) {
   switch (t) {
-    case DT_REG: return FileType::kRegular;
-    case DT_DIR: return FileType::kDirectory;
-    case DT_LNK: return FileType::kSymlink;
-    case DT_FIFO: return FileType::kFifo;
-    case DT_SOCK: return FileType::kSocket;
-    case DT_CHR: return FileType::kCharDevice;
-    case DT_BLK: return FileType::kBlockDevice;
-    default: return FileType::kNone;
+    case DT_REG:
+      return FileType::kRegular;
+    case DT_DIR:
+      return FileType::kDirectory;
+    case DT_LNK:
+      return FileType::kSymlink;
+    case DT_FIFO:
+      return FileType::kFifo;
+    case DT_SOCK:
+      return FileType::kSocket;
+    case DT_CHR:
+      return FileType::kCharDevice;
+    case DT_BLK:
+      return FileType::kBlockDevice;
+    default:
+      return FileType::kNone;
   }
 }
 
@@ -196,8 +204,8 @@ Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, boo
   auto fd = impl_->PathFdOf(*w);
   if (!fd) return fd.error();
   struct statx stx {};
-  if (::statx(fd->get(), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
-              STATX_BASIC_STATS | STATX_BTIME, &stx) != 0) {
+  if (::statx(fd->get(), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME,
+              &stx) != 0) {
     return ErrnoError("statx " + w->res.path);
   }
   if (w->found.layer == Layer::kUpper) {
@@ -212,8 +220,7 @@ Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, boo
   if (w->found.type == FileType::kDirectory) {
     const DirNode* node = w->last == Last::kName ? nullptr : &w->stack.back();
     bool merged = node ? (node->upper && node->lower)
-                       : (w->found.layer == Layer::kUpper &&
-                          impl_->dirs_.count(w->res.path) &&
+                       : (w->found.layer == Layer::kUpper && impl_->dirs_.count(w->res.path) &&
                           impl_->dirs_.at(w->res.path).origin.has_value());
     if (merged) stx.stx_nlink = 1;
   }

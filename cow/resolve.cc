@@ -120,8 +120,8 @@ Result<Found> Overlay::Impl::FoundOfNode(const DirNode& node) const {
   return f;
 }
 
-Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path,
-                                   const ResolveOptions& o, bool create_last) const {
+Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path, const ResolveOptions& o,
+                                   bool create_last) const {
   if (path.empty()) return Err(ENOENT, "empty path");
   if (path.size() >= PATH_MAX) return Err(ENAMETOOLONG, "path");
   Walk w;
@@ -253,8 +253,8 @@ Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path,
     }
     auto found = Lookup(dir, comp);
     if (!found) return found.error();
-    const bool lower_here =
-        dir.kernel_path && found->layer == Layer::kLower && found->layer_path == fs::Join(dir.path, comp);
+    const bool lower_here = dir.kernel_path && found->layer == Layer::kLower &&
+                            found->layer_path == fs::Join(dir.path, comp);
     if (found->type == FileType::kNone) {
       if (!final) return Err(ENOENT, fs::Join(dir.path, comp));
       w.name = comp;

@@ -48,8 +48,7 @@ Result<std::string> UnescapePath(std::string_view token) {
   return out;
 }
 
-Status WriteFileAtomic(int dir_fd, const std::string& name, const std::string& content,
-                       bool sync) {
+Status WriteFileAtomic(int dir_fd, const std::string& name, const std::string& content, bool sync) {
   const std::string tmp = name + ".tmp";
   auto fd = fs::OpenAt(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (!fd) return fd.error();

@@ -7,9 +7,7 @@
 
 #include "tracer/base/result.h"
 
-namespace sandtrace::cow {
-
-}  // namespace sandtrace::cow
+namespace sandtrace::cow {}  // namespace sandtrace::cow
 #include "cow/overlay.h"
 namespace sandtrace::cow {
 
@@ -19,8 +17,7 @@ Result<std::string> UnescapePath(std::string_view token);
 
 // Writes dir/name through dir/name.tmp + rename, fsyncing the file and the
 // directory when `sync`.
-Status WriteFileAtomic(int dir_fd, const std::string& name, const std::string& content,
-                       bool sync);
+Status WriteFileAtomic(int dir_fd, const std::string& name, const std::string& content, bool sync);
 Result<std::string> ReadSmallFile(int dir_fd, const std::string& name);
 
 // <storage>/state: the side table, for inspection of a kept upper.

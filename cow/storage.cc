@@ -66,9 +66,8 @@ Status RemoveTreeAt(int parent_fd, const std::string& name) {
   auto dir = fs::OpenAt(parent_fd, name, O_RDONLY | O_DIRECTORY);
   if (!dir) return dir.error();
   std::vector<std::string> names;
-  if (auto s = fs::ReadDir(dir->get(), [&](std::string n, uint8_t, ino_t) {
-        names.push_back(std::move(n));
-      });
+  if (auto s = fs::ReadDir(dir->get(),
+                           [&](std::string n, uint8_t, ino_t) { names.push_back(std::move(n)); });
       !s) {
     return s;
   }

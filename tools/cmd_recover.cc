@@ -34,9 +34,7 @@ std::string Absolute(const std::string& path) {
   return std::string(buf) + "/" + path;
 }
 
-void Print(const cow::RecoveryReport& r) {
-  std::printf("trace recover: %s\n", r.message.c_str());
-}
+void Print(const cow::RecoveryReport& r) { std::printf("trace recover: %s\n", r.message.c_str()); }
 
 int RecoverMain(const RecoverFlags& f) {
   if (!f.storage.empty()) {

@@ -32,7 +32,8 @@ std::string ScratchDir(const char* tag, const char* env = "COW_BENCH_DIR",
 }
 
 std::string StorageDir() {
-  return ScratchDir("store", "COW_BENCH_STORAGE", ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+  return ScratchDir("store", "COW_BENCH_STORAGE",
+                    ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 }
 
 void WriteFile(const std::string& path, size_t size, char fill) {
@@ -99,8 +100,8 @@ std::string MakeBigDir() {
   std::string lower = ScratchDir("list");
   ::mkdir((lower + "/d").c_str(), 0755);
   for (int i = 0; i < kEntries; ++i) {
-    int fd = ::open((lower + "/d/f" + std::to_string(i)).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC,
-                    0644);
+    int fd =
+        ::open((lower + "/d/f" + std::to_string(i)).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     ::close(fd);
   }
   return lower;
@@ -175,7 +176,12 @@ void BM_Commit10k(benchmark::State& state) {
   }
   state.counters["files"] = kEntries;
 }
-BENCHMARK(BM_Commit10k)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+BENCHMARK(BM_Commit10k)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(2);
 
 void BM_CpA10k(benchmark::State& state) {
   for (auto _ : state) {

@@ -96,7 +96,8 @@ TEST_F(CowCommitTest, CommitMakesTheWorkdirEqualTheView) {
   EXPECT_GT(report->deleted, 0u);
   EXPECT_GT(report->modified, 0u);
   EXPECT_FALSE(Exists(storage));
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   ASSERT_EQ(::stat((lower_ + "/new/file").c_str(), &a), 0);
   ASSERT_EQ(::stat((lower_ + "/new/hard").c_str(), &b), 0);
   EXPECT_EQ(a.st_ino, b.st_ino);  // hard-link identity kept
@@ -274,9 +275,14 @@ TEST(CowStorage, CreatesPrivateAreasAndRefusesUnsafeParents) {
   auto in_xdg = CreateStorageArea();
   ASSERT_TRUE(in_xdg.ok());
   EXPECT_EQ(in_xdg->compare(0, xdg.path().size() + 10, xdg.path() + "/sandtrace"), 0);
-  if (saved_tmp.empty()) ::unsetenv("TMPDIR"); else ::setenv("TMPDIR", saved_tmp.c_str(), 1);
-  if (saved_xdg.empty()) ::unsetenv("XDG_RUNTIME_DIR");
-  else ::setenv("XDG_RUNTIME_DIR", saved_xdg.c_str(), 1);
+  if (saved_tmp.empty())
+    ::unsetenv("TMPDIR");
+  else
+    ::setenv("TMPDIR", saved_tmp.c_str(), 1);
+  if (saved_xdg.empty())
+    ::unsetenv("XDG_RUNTIME_DIR");
+  else
+    ::setenv("XDG_RUNTIME_DIR", saved_xdg.c_str(), 1);
 }
 
 }  // namespace

@@ -36,13 +36,27 @@ constexpr int kShards = 4;
 const char* const kNames[] = {"a", "b", "c", "d"};
 
 enum OpKind {
-  kCreate, kWrite, kAppend, kTruncate, kMkdir, kRmdir, kUnlink, kRename, kSymlink, kLink,
-  kChmod, kUtimens, kMkfifo, kLstat, kReadlink, kOpenDir, kOpKinds
+  kCreate,
+  kWrite,
+  kAppend,
+  kTruncate,
+  kMkdir,
+  kRmdir,
+  kUnlink,
+  kRename,
+  kSymlink,
+  kLink,
+  kChmod,
+  kUtimens,
+  kMkfifo,
+  kLstat,
+  kReadlink,
+  kOpenDir,
+  kOpKinds
 };
-const char* const kOpNames[] = {"create", "write",   "append",  "truncate", "mkdir",
-                                "rmdir",  "unlink",  "rename",  "symlink",  "link",
-                                "chmod",  "utimens", "mkfifo",  "lstat",    "readlink",
-                                "opendir"};
+const char* const kOpNames[] = {"create", "write",  "append",   "truncate", "mkdir", "rmdir",
+                                "unlink", "rename", "symlink",  "link",     "chmod", "utimens",
+                                "mkfifo", "lstat",  "readlink", "opendir"};
 
 struct Op {
   OpKind kind = kCreate;
@@ -160,12 +174,17 @@ class Gen {
       if (std::string(name) == "d") continue;  // always free at first
       std::string p = dir + "/" + name;
       switch (Below(10)) {
-        case 0: case 1: case 2:
+        case 0:
+        case 1:
+        case 2:
           break;
-        case 3: case 4: case 5:
+        case 3:
+        case 4:
+        case 5:
           testing::WriteFile(p, Data(), FileMode());
           break;
-        case 6: case 7:
+        case 6:
+        case 7:
           if (depth < 2) {
             ::mkdir(p.c_str(), 0755);
             Tree(p, depth + 1);
@@ -213,8 +232,8 @@ std::string Errno(int e) { return e == 0 ? "ok" : strerrorname_np(e) ? strerrorn
 // Writes data through an fd (both sides use this), returning 0 or errno.
 int WriteAll(int fd, const std::string& data, bool append) {
   if (data.empty()) return 0;
-  ssize_t n = append ? ::write(fd, data.data(), data.size())
-                     : ::pwrite(fd, data.data(), data.size(), 0);
+  ssize_t n =
+      append ? ::write(fd, data.data(), data.size()) : ::pwrite(fd, data.data(), data.size(), 0);
   return n == static_cast<ssize_t>(data.size()) ? 0 : errno;
 }
 
@@ -226,7 +245,7 @@ int RealOp(const Op& op, const std::string& root) {
     case kCreate:
     case kWrite:
     case kAppend: {
-      int flags = op.kind == kCreate ? op.flags
+      int flags = op.kind == kCreate  ? op.flags
                   : op.kind == kWrite ? O_WRONLY
                                       : O_WRONLY | O_APPEND;
       int fd = ::open(a.c_str(), flags | O_NONBLOCK | O_CLOEXEC, op.mode);
@@ -235,19 +254,28 @@ int RealOp(const Op& op, const std::string& root) {
       ::close(fd);
       return r;
     }
-    case kTruncate: return rc(::truncate(a.c_str(), op.length));
-    case kMkdir: return rc(::mkdir(a.c_str(), op.mode));
-    case kRmdir: return rc(::rmdir(a.c_str()));
-    case kUnlink: return rc(::unlink(a.c_str()));
-    case kRename: return rc(::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), op.flags));
-    case kSymlink: return rc(::symlink(op.b.c_str(), a.c_str()));
-    case kLink: return rc(::link(a.c_str(), b.c_str()));
-    case kChmod: return rc(::chmod(a.c_str(), op.mode));
+    case kTruncate:
+      return rc(::truncate(a.c_str(), op.length));
+    case kMkdir:
+      return rc(::mkdir(a.c_str(), op.mode));
+    case kRmdir:
+      return rc(::rmdir(a.c_str()));
+    case kUnlink:
+      return rc(::unlink(a.c_str()));
+    case kRename:
+      return rc(::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), op.flags));
+    case kSymlink:
+      return rc(::symlink(op.b.c_str(), a.c_str()));
+    case kLink:
+      return rc(::link(a.c_str(), b.c_str()));
+    case kChmod:
+      return rc(::chmod(a.c_str(), op.mode));
     case kUtimens: {
       struct timespec ts[2] = {{1234, 0}, {5678, 9}};
       return rc(::utimensat(AT_FDCWD, a.c_str(), ts, op.flags ? 0 : AT_SYMLINK_NOFOLLOW));
     }
-    case kMkfifo: return rc(::mknod(a.c_str(), S_IFIFO | op.mode, 0));
+    case kMkfifo:
+      return rc(::mknod(a.c_str(), S_IFIFO | op.mode, 0));
     case kLstat: {
       struct stat st {};
       return rc(::lstat(a.c_str(), &st));
@@ -262,7 +290,8 @@ int RealOp(const Op& op, const std::string& root) {
       ::close(fd);
       return 0;
     }
-    default: return EINVAL;
+    default:
+      return EINVAL;
   }
 }
 
@@ -272,7 +301,7 @@ int EngineOp(const Op& op, Overlay& ov, mode_t umask_bits) {
     case kCreate:
     case kWrite:
     case kAppend: {
-      int flags = op.kind == kCreate ? op.flags
+      int flags = op.kind == kCreate  ? op.flags
                   : op.kind == kWrite ? O_WRONLY
                                       : O_WRONLY | O_APPEND;
       auto f = ov.Open(r, op.a, flags | O_NONBLOCK, op.mode & ~umask_bits);
@@ -281,23 +310,36 @@ int EngineOp(const Op& op, Overlay& ov, mode_t umask_bits) {
       (void)ov.Remeasure(r, op.a);
       return res;
     }
-    case kTruncate: return ov.Truncate(r, op.a, op.length).code();
-    case kMkdir: return ov.Mkdir(r, op.a, op.mode & ~umask_bits).code();
-    case kRmdir: return ov.Rmdir(r, op.a).code();
-    case kUnlink: return ov.Unlink(r, op.a).code();
-    case kRename: return ov.Rename(r, op.a, r, op.b, static_cast<unsigned>(op.flags)).code();
-    case kSymlink: return ov.Symlink(op.b, r, op.a).code();
-    case kLink: return ov.Link(r, op.a, r, op.b).code();
-    case kChmod: return ov.Chmod(r, op.a, op.mode).code();
+    case kTruncate:
+      return ov.Truncate(r, op.a, op.length).code();
+    case kMkdir:
+      return ov.Mkdir(r, op.a, op.mode & ~umask_bits).code();
+    case kRmdir:
+      return ov.Rmdir(r, op.a).code();
+    case kUnlink:
+      return ov.Unlink(r, op.a).code();
+    case kRename:
+      return ov.Rename(r, op.a, r, op.b, static_cast<unsigned>(op.flags)).code();
+    case kSymlink:
+      return ov.Symlink(op.b, r, op.a).code();
+    case kLink:
+      return ov.Link(r, op.a, r, op.b).code();
+    case kChmod:
+      return ov.Chmod(r, op.a, op.mode).code();
     case kUtimens: {
       struct timespec ts[2] = {{1234, 0}, {5678, 9}};
       return ov.Utimens(r, op.a, ts, op.flags != 0).code();
     }
-    case kMkfifo: return ov.Mknod(r, op.a, S_IFIFO | (op.mode & ~umask_bits)).code();
-    case kLstat: return ov.Stat(r, op.a, false).code();
-    case kReadlink: return ov.Readlink(r, op.a).code();
-    case kOpenDir: return ov.Open(r, op.a, O_RDONLY | O_DIRECTORY, 0).code();
-    default: return EINVAL;
+    case kMkfifo:
+      return ov.Mknod(r, op.a, S_IFIFO | (op.mode & ~umask_bits)).code();
+    case kLstat:
+      return ov.Stat(r, op.a, false).code();
+    case kReadlink:
+      return ov.Readlink(r, op.a).code();
+    case kOpenDir:
+      return ov.Open(r, op.a, O_RDONLY | O_DIRECTORY, 0).code();
+    default:
+      return EINVAL;
   }
 }
 
