@@ -235,4 +235,20 @@ Result<int> LiveTracee::InstallFd(int srcfd, uint32_t fd_flags, const InjectedFi
   }
 }
 
+Result<uint64_t> LiveTracee::ReadStackPointer() {
+  // "nr arg0 ... arg5 sp pc" while the thread is blocked in a syscall.
+  auto text = ReadProcFile(ProcPath(tid_, "syscall"));
+  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  if (!text.ok()) return text.error();
+  const char* p = text->c_str();
+  for (int field = 0; field < 7; ++field) {
+    while (*p == ' ') ++p;
+    while (*p != ' ' && *p != '\0') ++p;
+  }
+  char* end = nullptr;
+  uint64_t sp = std::strtoull(p, &end, 16);
+  if (end == p || sp == 0) return Err(EIO, "no stack pointer in /proc/<tid>/syscall");
+  return sp;
+}
+
 }  // namespace sandtrace

@@ -59,6 +59,7 @@ class LiveTracee final : public Tracee {
   // in the shared open file description.
   Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
+  Result<uint64_t> ReadStackPointer() override;
 
  private:
   // pread on the cached mem fd, reopening once on a stale (0-byte) read.

@@ -354,11 +354,10 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
     if (path.back() == '/' && !rel.empty() && rel.back() != '/') rel += '/';
     return Walk(Base::Root(), true, std::move(rel), o);
   }
-  if (StartsWithDir(path, s.upper_root)) {
-    // The storage path, e.g. from a string the child got before the
-    // handlers hid it: an alias of the view the kernel does not share.
-    std::string_view rest = RestAfter(path, s.upper_root);
-    return Walk(Base::Root(), false, std::string(rest.empty() ? "." : rest), o);
+  if (StartsWithDir(path, s.storage_root)) {
+    // The storage area (upper layer included) is not part of the view: the
+    // kernel answers, and Landlock keeps it read-only.
+    return ChildPath{};
   }
   ChildPath p;
   if (HasDotDot(path)) {

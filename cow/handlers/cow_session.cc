@@ -13,6 +13,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "cow/handlers/handlers.h"
 #include "cow/storage.h"
@@ -58,10 +59,10 @@ bool IsEmptyDir(const std::string& path) {
 Result<std::string> PrepareStorage(const std::string& requested) {
   if (requested.empty()) return CreateStorageArea();
   if (mkdir(requested.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoError("--storage " + requested);
+    return Err(EINVAL, "--storage " + requested + ": " + std::strerror(errno));
   }
   std::string real = RealPath(requested);
-  if (real.empty()) return ErrnoError("--storage " + requested);
+  if (real.empty()) return Err(EINVAL, "--storage " + requested + ": " + std::strerror(errno));
   struct stat st {};
   if (stat(real.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return Err(EINVAL, "--storage " + requested + " is not a directory");
@@ -136,7 +137,7 @@ CowSession::~CowSession() = default;
 Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& options) {
   const std::string requested = options.workdir.empty() ? "." : options.workdir;
   std::string workdir = RealPath(requested);
-  if (workdir.empty()) return ErrnoError("workdir " + requested);
+  if (workdir.empty()) return Err(EINVAL, "workdir " + requested + ": " + std::strerror(errno));
   struct stat st {};
   if (stat(workdir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return Err(EINVAL, "workdir " + requested + " is not a directory");

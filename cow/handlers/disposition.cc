@@ -78,6 +78,13 @@ Result<FinishReport> FinishSession(CowSession& session, Disposition d, bool comm
     return fail(Err(ENOSPC, "changes discarded: the upper layer holds " + std::to_string(used) +
                                 " bytes, over the --quota"));
   }
+  // Nothing to apply: do not touch the workdir at all (a commit makes and
+  // removes its staging directory there).
+  auto changes = o.Changes();
+  if (changes.ok() && changes->empty()) {
+    if (Status s = o.Abort(); !s.ok()) return fail(Err(s.code(), "discarding: " + s.error().Message()));
+    return report;
+  }
   auto done = o.Commit();
   if (!done.ok()) {
     return fail(Err(done.code(), "commit failed (" + done.error().Message() +

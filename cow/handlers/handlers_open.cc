@@ -273,14 +273,32 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
   }
   std::string rewritten = prefix + std::to_string(*fd);
   if (rewritten.size() > room) return refuse("fd " + std::to_string(*fd) + " does not fit its path string");
+  // argv[0] is often the very same string (dash runs `./prog` so): then it
+  // gets a copy of the original below the stack pointer (unused while the
+  // syscall is pending; gone once exec succeeds) and argv[0] points there.
+  bool argv0_moved = false;
+  const bool argv0_shared = argv0 >= addr && argv0 <= addr + room;
+  if (argv0_shared) {
+    auto sp = c.t.ReadStackPointer();
+    if (sp.ok() && *sp > 4096) {
+      const uint64_t copy = (*sp - 256 - (room + 1)) & ~uint64_t{15};
+      std::string original = *path;
+      original.push_back('\0');
+      const uint64_t moved = copy + (argv0 - addr);
+      if (c.Write(copy, std::as_bytes(std::span(original.data(), original.size()))).ok() &&
+          c.Write(c.arg(argv_arg), std::as_bytes(std::span(&moved, 1))).ok()) {
+        argv0_moved = true;
+      }
+    }
+  }
   std::string bytes = rewritten;
   bytes.push_back('\0');
   if (Status s = c.Write(addr, std::as_bytes(std::span(bytes.data(), bytes.size()))); !s.ok()) {
     return refuse("its path string could not be rewritten");
   }
-  if (argv0 >= addr && argv0 <= addr + room) {
-    c.s.Warn("'" + *path + "' runs from the sandbox's upper layer as " + rewritten +
-             " (its argv[0] was the same string)");
+  if (argv0_shared && !argv0_moved) {
+    c.s.Warn("'" + *path + "' runs from the sandbox's upper layer with argv[0] " + rewritten +
+             " (argv[0] was the path string itself and could not be moved)");
   }
   ++c.s.stats.exec_rewrites;
   return Decision::Continue();

@@ -90,7 +90,13 @@ class FakeChild : public Tracee {
     return next_fd++;
   }
 
+  Result<uint64_t> ReadStackPointer() override {
+    if (sp == 0) return Err(ENOSYS, "fake");
+    return sp;
+  }
+
   std::string cwd = "/";
+  uint64_t sp = 0;
   std::string exe = "/bin/true";
   std::map<int, std::string> fds;
   std::map<int, int64_t> positions;

@@ -12,6 +12,10 @@ Result<int> Tracee::InstallFd(int, uint32_t, const InjectedFile&) {
   return Err(ENOSYS, "InstallFd: not supported");
 }
 
+Result<uint64_t> Tracee::ReadStackPointer() {
+  return Err(ENOSYS, "ReadStackPointer: not supported");
+}
+
 Result<std::string> ReadPathChecked(Tracee& tracee, uint64_t addr) {
   auto path = tracee.ReadString(addr, PATH_MAX);
   if (!tracee.IdValid()) return Err(ESRCH, "notification no longer valid");

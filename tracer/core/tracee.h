@@ -90,6 +90,11 @@ class Tracee {
   // O_CLOEXEC or 0; `what` describes the file for the record. Returns the
   // child's fd number. The fd stays in the child whatever happens next.
   virtual Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what);
+
+  // The user stack pointer of the notifying thread, blocked in its syscall
+  // (/proc/<tid>/syscall). The memory below it (past the 128-byte red zone)
+  // is unused while the syscall is pending.
+  virtual Result<uint64_t> ReadStackPointer();
 };
 
 // ReadString(addr, PATH_MAX) followed by the ID_VALID check: returns ESRCH

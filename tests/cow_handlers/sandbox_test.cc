@@ -1,0 +1,230 @@
+// Integration tests of `trace run` with the COW handlers: escapes, failing
+// closed, quota, the command line and the disposition of the changes.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/cow_handlers/sandbox_util.h"
+
+namespace sandtrace::cow::testing {
+namespace {
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    work_ = scratch_ / "w";
+    out_ = scratch_ / "outside";
+    tmp_ = scratch_ / "tmp";
+    for (const auto& d : {work_, out_, tmp_}) ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
+    chmod(tmp_.c_str(), 0700);
+    WriteFile(work_ + "/a.txt", "hello\n");
+    ASSERT_EQ(mkdir((work_ + "/d").c_str(), 0755), 0);
+    WriteFile(work_ + "/d/b.txt", "bee\n");
+    WriteFile(work_ + "/big.bin", std::string(8192, 'b'));
+    WriteFile(out_ + "/victim", "outside\n");
+    env_ = {"TMPDIR=" + tmp_, "LC_ALL=C"};
+  }
+  Ran Trace(std::vector<std::string> flags, const std::string& script) {
+    std::vector<std::string> argv = {TraceBin(), "run"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    for (const char* a : {"--", "sh", "-c"}) argv.push_back(a);
+    argv.push_back(script);
+    Ran r = RunProgram(argv, work_, env_);
+    EXPECT_FALSE(r.timed_out) << "trace run hung: " << script;
+    return r;
+  }
+
+  Scratch scratch_;
+  std::string work_, out_, tmp_;
+  std::vector<std::string> env_;
+};
+
+// ---- escapes -----------------------------------------------------------------------------
+
+TEST_F(SandboxTest, EscapeThroughSymlinksPointingOutFailsCleanly) {
+  ASSERT_EQ(symlink(out_.c_str(), (work_ + "/out").c_str()), 0);
+  ASSERT_EQ(symlink((out_ + "/victim").c_str(), (work_ + "/vlink").c_str()), 0);
+  Tree outside = Snapshot(out_, true);
+  Tree before = Snapshot(work_, true);
+  Ran r = Trace({"--commit"}, R"(
+    for c in 'echo x > out/victim' 'echo x >> vlink' 'touch out/new' 'chmod 777 out/victim' \
+             'chmod 600 vlink' 'touch -d 2001-01-01 vlink' 'rm out/victim' 'mv a.txt out/' \
+             'ln a.txt out/hard' 'mkdir out/dir' 'truncate -s0 vlink' 'cp a.txt out/copy'; do
+      sh -c "$c" 2>/dev/null && echo "LEAK: $c"
+    done; echo finished)");
+  EXPECT_EQ(r.out, "finished\n") << r.err;
+  EXPECT_EQ(DiffTrees(outside, Snapshot(out_, true)), "");
+  EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
+}
+
+TEST_F(SandboxTest, OutsideSymlinksPointingInReachOnlyTheView) {
+  ASSERT_EQ(symlink((work_ + "/a.txt").c_str(), (out_ + "/in").c_str()), 0);
+  Tree before = Snapshot(work_, true);
+  Ran r = Trace({"--dry-run"}, "echo x > " + out_ + "/in; echo write=$?; chmod 600 " + out_ +
+                                   "/in; echo chmod=$?; cat " + out_ + "/in");
+  EXPECT_EQ(r.out, "write=2\nchmod=0\nhello\n") << r.err;
+  EXPECT_NE(r.err.find("M  a.txt"), std::string::npos) << r.err;
+  EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
+}
+
+TEST_F(SandboxTest, DotDotLeavesTheWorkdirReadOnly) {
+  WriteFile(scratch_ / "sibling", "sib\n");
+  Tree before = Snapshot(scratch_.path(), true);
+  Ran r = Trace({"--commit"}, "cat ../sibling; echo x > ../newfile; echo w=$?; mkdir ../dd; "
+                              "echo m=$?; mv a.txt ../; echo mv=$?; cd .. && ls sibling");
+  EXPECT_EQ(r.out, "sib\nw=2\nm=1\nmv=1\nsibling\n") << r.err;
+  Tree after = Snapshot(scratch_.path(), true);
+  after.erase("tmp");  // the private TMPDIR and storage come and go
+  before.erase("tmp");
+  for (auto it = after.begin(); it != after.end();) it = it->first.rfind("tmp/", 0) == 0 ? after.erase(it) : std::next(it);
+  for (auto it = before.begin(); it != before.end();) it = it->first.rfind("tmp/", 0) == 0 ? before.erase(it) : std::next(it);
+  EXPECT_EQ(DiffTrees(before, after), "");
+}
+
+TEST_F(SandboxTest, ProcSelfFdReopenForWritingGoesThroughTheView) {
+  Tree before = Snapshot(work_, true);
+  Ran r = Trace({"--dry-run"}, std::string(COW_FDOPS) + " a.txt && cat a.txt");
+  EXPECT_NE(r.out.find("reopen-write=0"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("ftruncate=-1 EINVAL"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hello\nappended\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("M  a.txt"), std::string::npos) << r.err;
+  EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
+}
+
+TEST_F(SandboxTest, ARacingThreadCannotRedirectAChangeIntoTheWorkdir) {
+  Tree before = Snapshot(work_, true);
+  Tree outside = Snapshot(out_, true);
+  Ran r = Trace({"--discard"}, std::string(COW_RACE) + " " + work_ + "/a.txt " + out_ + "/victim 3000");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "done 3000\n");
+  EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
+  EXPECT_EQ(DiffTrees(outside, Snapshot(out_, true)), "");
+}
+
+TEST_F(SandboxTest, DirectWritesToTheRealPathsStayInTheSandbox) {
+  const std::string storage = scratch_ / "storage";
+  Tree before = Snapshot(work_, true);
+  Ran r = Trace({"--discard", "--storage", storage},
+                "echo x > " + work_ + "/a.txt; cat " + work_ + "/a.txt; echo y > " + storage +
+                    "/upper/a.txt; echo up=$?; mkdir " + storage + "/upper/q; echo mk=$?");
+  EXPECT_EQ(r.out, "x\nup=2\nmk=1\n") << r.err;
+  EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
+}
+
+// ---- failing closed ------------------------------------------------------------------------
+
+TEST_F(SandboxTest, WithoutTheCowHandlersEveryChangeFailsClosed) {
+  Tree before = Snapshot(work_, true);
+  for (const char* set : {"none", "passthrough"}) {
+    Ran r = Trace({"--handlers", set}, R"(
+      for c in 'touch new' 'mkdir dir' 'rm a.txt' 'mv a.txt b.txt' 'ln -s x l' 'ln a.txt h' \
+               'echo x >> a.txt' 'truncate -s0 a.txt' 'rmdir d' 'mkfifo p'; do
+        sh -c "$c" 2>/dev/null && echo "LEAK: $c"
+      done; echo finished)");
+    EXPECT_EQ(r.out, "finished\n") << set << ": " << r.err;
+  }
+  EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
+}
+
+// ---- quota ---------------------------------------------------------------------------------------
+
+TEST_F(SandboxTest, QuotaGivesEnospcAtTheLimit) {
+  // 1 KiB = four new entries (256 bytes each).
+  Ran r = Trace({"--quota", "1K"}, "for i in 1 2 3 4 5 6; do mkdir d$i 2>/dev/null || echo fail$i; done; "
+                                   "sh -c 'echo x >> big.bin' 2>&1 | grep -c 'No space'; true");
+  EXPECT_EQ(r.out, "fail5\nfail6\n1\n") << r.err;
+  EXPECT_EQ(access((work_ + "/d4").c_str(), F_OK), 0);  // committed: within the quota
+  EXPECT_NE(access((work_ + "/d5").c_str(), F_OK), 0);
+}
+
+TEST_F(SandboxTest, WritesThroughFdsOverTheQuotaAreNeverCommitted) {
+  Tree before = Snapshot(work_, true);
+  Ran r = Trace({"--quota", "4K"}, "head -c 20000 /dev/zero > new.bin && touch later; echo rc=$?");
+  EXPECT_NE(r.out.find("rc=1"), std::string::npos) << r.out << r.err;  // ENOSPC on the next create
+  EXPECT_NE(r.err.find("over the --quota"), std::string::npos) << r.err;
+  EXPECT_EQ(r.status, 125);
+  EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
+}
+
+TEST_F(SandboxTest, ReadsCostNothing) {
+  Ran r = Trace({"--quota", "1"}, "cat big.bin a.txt d/b.txt > /dev/null && find . >/dev/null && "
+                                  "du -s . > /dev/null && ls -R > /dev/null && echo ok");
+  EXPECT_EQ(r.out, "ok\n") << r.err;
+  EXPECT_EQ(r.status, 0);
+}
+
+// ---- command line and disposition -----------------------------------------------------------
+
+TEST_F(SandboxTest, UsageErrorsAreOneLineAndExitTwo) {
+  auto one_line = [](const Ran& r) {
+    return !r.err.empty() && r.err.find('\n') == r.err.size() - 1;
+  };
+  Ran r = RunProgram({TraceBin(), "run", "-C", "/", "--", "true"}, work_, env_);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(one_line(r)) << r.err;
+  EXPECT_NE(r.err.find("refusing /"), std::string::npos) << r.err;
+  r = RunProgram({TraceBin(), "run", "--storage", work_ + "/st", "--", "true"}, work_, env_);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(one_line(r)) << r.err;
+  r = RunProgram({TraceBin(), "run", "--quota", "12X", "--", "true"}, work_, env_);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(one_line(r)) << r.err;
+  r = RunProgram({TraceBin(), "run", "--commit", "--discard", "--", "true"}, work_, env_);
+  EXPECT_EQ(r.status, 2);
+  r = RunProgram({TraceBin(), "run", "--handlers", "bogus", "--", "true"}, work_, env_);
+  EXPECT_EQ(r.status, 2);
+  r = RunProgram({TraceBin(), "run", "-C", scratch_ / "missing", "--", "true"}, work_, env_);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(one_line(r)) << r.err;
+}
+
+TEST_F(SandboxTest, DryRunPrintsTheSortedChangeList) {
+  Ran r = Trace({"--dry-run"}, "echo n > zz; echo m >> a.txt; rm d/b.txt; mkdir e; ln -s a.txt e/l");
+  EXPECT_EQ(r.err, "M  a.txt\nD  d/b.txt\nA  e\nA  e/l\nA  zz\n");
+  EXPECT_EQ(ReadFile(work_ + "/a.txt"), "hello\n");
+  r = Trace({"--dry-run"}, "cat a.txt > /dev/null");
+  EXPECT_EQ(r.err, "trace: no filesystem changes\n");
+}
+
+TEST_F(SandboxTest, CommitsOnSuccessDiscardsOnFailure) {
+  Ran r = Trace({}, "echo one > one; false");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(access((work_ + "/one").c_str(), F_OK), 0);
+  r = Trace({}, "echo two > two");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(ReadFile(work_ + "/two"), "two\n");
+  r = Trace({"--commit"}, "echo three > three; exit 3");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(ReadFile(work_ + "/three"), "three\n");
+  r = Trace({"-C", work_ + "/d"}, "echo four > four; pwd");
+  EXPECT_EQ(r.out, work_ + "/d\n");
+  EXPECT_EQ(ReadFile(work_ + "/d/four"), "four\n");
+}
+
+TEST_F(SandboxTest, KeepLeavesTheUpperLayerInTheStorageArea) {
+  const std::string storage = scratch_ / "kept";
+  Ran r = Trace({"--keep", "--storage", storage}, "echo k > kept.txt");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(access((work_ + "/kept.txt").c_str(), F_OK), 0);
+  EXPECT_EQ(ReadFile(storage + "/upper/kept.txt"), "k\n");
+  EXPECT_NE(r.err.find(storage), std::string::npos) << r.err;
+}
+
+TEST_F(SandboxTest, StatsCountTheNotificationsAndHowTheyWereDecided) {
+  Ran r = Trace({"--stats", "--dry-run"}, "cat a.txt >/dev/null; touch x; cat d/b.txt > /dev/null");
+  EXPECT_NE(r.err.find("cow: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("by syscall:"), std::string::npos) << r.err;
+}
+
+TEST_F(SandboxTest, ShortRelativeExecOfANewBinaryIsRefusedWithAReason) {
+  // A documented limit: "./p" cannot be rewritten to "/dev/fd/N" in place.
+  Ran r = Trace({"--discard"}, "cp /bin/true p && ./p; echo rc=$?; \"$PWD/p\" && echo long-ok");
+  EXPECT_NE(r.out.find("long-ok"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("too short"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace sandtrace::cow::testing

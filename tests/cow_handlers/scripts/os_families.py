@@ -1,0 +1,41 @@
+# Every family of os.* filesystem calls, then the raw legacy syscalls
+# (x86_64 numbers) through ctypes, printing results so that a sandboxed run
+# can be compared with a native one. Run in a scratch workdir.
+import os, ctypes, stat, errno
+os.mkdir("pd"); os.makedirs("pd/a/b")
+with open("pd/f", "w") as f: f.write("data")
+os.rename("pd/f", "pd/g"); os.link("pd/g", "pd/h"); os.symlink("g", "pd/s")
+print(os.readlink("pd/s"), os.path.exists("pd/s"), os.stat("pd/h").st_nlink)
+os.chmod("pd/g", 0o600); os.utime("pd/g", (1000000, 2000000)); print(oct(os.stat("pd/g").st_mode & 0o777), os.stat("pd/g").st_mtime)
+os.truncate("pd/g", 2); print(open("pd/h").read())
+print(sorted(os.listdir("pd")), sorted(e.name for e in os.scandir("pd")))
+os.unlink("pd/h"); os.rmdir("pd/a/b"); print(sorted(os.listdir("pd/a")))
+try: os.rmdir("pd")
+except OSError as e: print("rmdir", errno.errorcode[e.errno])
+try: os.mkdir("pd")
+except OSError as e: print("mkdir", errno.errorcode[e.errno])
+print(os.access("pd/g", os.R_OK), os.access("pd/nope", os.F_OK))
+os.setxattr("pd/g", "user.k", b"v") if hasattr(os, "setxattr") else None
+try: print(os.getxattr("pd/g", "user.k"), os.listxattr("pd/g"))
+except OSError as e: print("xattr", errno.errorcode[e.errno])
+fd = os.open("pd/x", os.O_CREAT | os.O_WRONLY, 0o644); os.write(fd, b"12345"); os.fchmod(fd, 0o640); os.ftruncate(fd, 3); os.close(fd)
+print(os.stat("pd/x").st_size, oct(os.stat("pd/x").st_mode & 0o777))
+os.chdir("pd/a"); print(os.getcwd().endswith("/pd/a")); os.chdir("../.."); 
+libc = ctypes.CDLL(None, use_errno=True)
+SYS = dict(open=2, stat=4, lstat=6, access=21, rename=82, mkdir=83, rmdir=84, creat=85, link=86, unlink=87, symlink=88, readlink=89, chmod=90, chown=92, lchown=94, utime=132, mknod=133, utimes=235, futimesat=261, getdents=78)
+sc = libc.syscall
+print("creat", sc(SYS["creat"], b"raw1", 0o644) >= 0)
+print("mkdir", sc(SYS["mkdir"], b"rawd", 0o755))
+print("rename", sc(SYS["rename"], b"raw1", b"rawd/raw2"))
+print("link", sc(SYS["link"], b"rawd/raw2", b"rawd/raw3"))
+print("symlink", sc(SYS["symlink"], b"raw2", b"rawd/rs"))
+buf = ctypes.create_string_buffer(100); n = sc(SYS["readlink"], b"rawd/rs", buf, 100); print("readlink", buf.raw[:n])
+print("chmod", sc(SYS["chmod"], b"rawd/raw2", 0o600), "chown", sc(SYS["chown"], b"rawd/raw2", 0, 0), "lchown", sc(SYS["lchown"], b"rawd/rs", 0, 0))
+print("access", sc(SYS["access"], b"rawd/raw3", 0), "access-missing", sc(SYS["access"], b"rawd/zz", 0), ctypes.get_errno())
+print("mknod", sc(SYS["mknod"], b"rawd/fifo", stat.S_IFIFO | 0o644, 0))
+print("utime", sc(SYS["utime"], b"rawd/raw2", None), "utimes", sc(SYS["utimes"], b"rawd/raw3", None))
+print("unlink", sc(SYS["unlink"], b"rawd/raw3"), "rmdir-nonempty", sc(SYS["rmdir"], b"rawd"), ctypes.get_errno())
+st = ctypes.create_string_buffer(144); print("stat", sc(SYS["stat"], b"rawd/raw2", st), "lstat", sc(SYS["lstat"], b"rawd/rs", st))
+fd = os.open("rawd", os.O_RDONLY | os.O_DIRECTORY); b = ctypes.create_string_buffer(4096); n = sc(SYS["getdents"], fd, b, 4096); print("getdents", n > 0); os.close(fd)
+fd = sc(SYS["open"], b"rawd/raw2", os.O_RDONLY); print("open", fd >= 0)
+print(sorted(os.listdir("rawd")))
