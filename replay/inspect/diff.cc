@@ -38,11 +38,94 @@ size_t KeyOf(const trace::Record& record) {
       if (auto s = ArgString(*e, i)) key += *s;
     }
   } else if (const auto* p = std::get_if<trace::ProcessRecord>(&record)) {
-    key = "p" + std::to_string(static_cast<int>(p->kind)) + ":" + p->exec_path;
+    // The kind only: the connector may miss an exec path (a short-lived
+    // process), which Compare() tolerates.
+    key = "p" + std::to_string(static_cast<int>(p->kind));
   } else if (const auto* c = std::get_if<trace::CowRecord>(&record)) {
     key = "c" + std::to_string(static_cast<int>(c->kind)) + ":" + c->path;
   }
   return std::hash<std::string>{}(key);
+}
+
+// The stream id of every thread of both traces: paired threads share one.
+struct ThreadIds {
+  std::unordered_map<uint32_t, uint64_t> a, b;
+  uint64_t next = 0;
+};
+
+// What identifies a thread across runs: its process's exec path and its
+// first few syscalls (with their paths).
+struct ThreadSig {
+  uint32_t tid = 0;
+  uint64_t first = 0;  // position of its first record, for the order
+  std::string exec;
+  std::vector<size_t> keys;
+};
+constexpr size_t kSigEvents = 8;
+
+// Reads a trace once, collecting each thread's signature; then rewinds it.
+Result<std::vector<ThreadSig>> Signatures(trace::TraceReader& reader) {
+  std::unordered_map<uint32_t, size_t> index;
+  std::vector<ThreadSig> sigs;
+  auto sig_of = [&](uint32_t tid, uint64_t position) -> ThreadSig& {
+    auto [it, inserted] = index.try_emplace(tid, sigs.size());
+    if (inserted) sigs.push_back({tid, position, {}, {}});
+    return sigs[it->second];
+  };
+  trace::Record record;
+  uint64_t position = 0;
+  while (true) {
+    auto more = reader.Next(record);
+    if (!more.ok()) return more.error();
+    if (!*more) break;
+    ++position;
+    if (const auto* e = std::get_if<trace::EventRecord>(&record)) {
+      ThreadSig& sig = sig_of(e->tid, position);
+      if (sig.keys.size() < kSigEvents) sig.keys.push_back(KeyOf(record));
+    } else if (const auto* p = std::get_if<trace::ProcessRecord>(&record)) {
+      ThreadSig& sig = sig_of(p->pid, position);
+      if (p->kind == trace::ProcessEventKind::kExec && sig.exec.empty()) sig.exec = p->exec_path;
+    }
+  }
+  if (Status s = reader.Rewind(); !s.ok()) return s.error();
+  return sigs;
+}
+
+// Pairs the threads of A and B: first those whose signatures agree (in
+// order of first appearance), then the rest by order of first appearance.
+Result<ThreadIds> PairThreads(trace::TraceReader& a, trace::TraceReader& b) {
+  auto sa = Signatures(a);
+  if (!sa.ok()) return sa.error();
+  auto sb = Signatures(b);
+  if (!sb.ok()) return sb.error();
+  ThreadIds ids;
+  std::vector<bool> used(sb->size(), false);
+  std::vector<bool> paired(sa->size(), false);
+  for (size_t i = 0; i < sa->size(); ++i) {
+    const ThreadSig& x = (*sa)[i];
+    for (size_t j = 0; j < sb->size(); ++j) {
+      const ThreadSig& y = (*sb)[j];
+      if (used[j] || x.keys != y.keys || x.exec != y.exec) continue;
+      used[j] = paired[i] = true;
+      ids.a[x.tid] = ids.b[y.tid] = ids.next++;
+      break;
+    }
+  }
+  size_t j = 0;
+  for (size_t i = 0; i < sa->size(); ++i) {
+    if (paired[i]) continue;
+    while (j < sb->size() && used[j]) ++j;
+    ids.a[(*sa)[i].tid] = ids.next;
+    if (j < sb->size()) {
+      used[j] = true;
+      ids.b[(*sb)[j].tid] = ids.next;
+    }
+    ++ids.next;
+  }
+  for (size_t k = 0; k < sb->size(); ++k) {
+    if (!used[k]) ids.b[(*sb)[k].tid] = ids.next++;
+  }
+  return ids;
 }
 
 bool ScalarRole(ArgRole role) {
@@ -109,22 +192,32 @@ std::string DescribeFile(const trace::InjectedFileRecord& f) {
 
 class Differ {
  public:
-  Differ(const DiffOptions& options, DiffSummary& summary)
-      : options_(options), summary_(summary), text_(options.text) {}
+  Differ(const DiffOptions& options, DiffSummary& summary, ThreadIds ids)
+      : thread_ids_(std::move(ids)), options_(options), summary_(summary), text_(options.text) {}
 
+  // Events and process events of a thread form two streams, so that the
+  // process-events connector's timing (asynchronous to the syscalls) does
+  // not misalign them.
   uint64_t StreamOf(const trace::Record& record, bool side_a) {
     uint32_t tid = 0;
+    uint64_t kind = 0;
     if (const auto* e = std::get_if<trace::EventRecord>(&record)) {
       tid = e->tid;
     } else if (const auto* p = std::get_if<trace::ProcessRecord>(&record)) {
       tid = p->pid;
+      kind = 1;
     } else {
       return kCowStream;
     }
-    if (!options_.map_tids) return tid;
-    auto& ordinals = side_a ? ord_a_ : ord_b_;
-    auto [it, inserted] = ordinals.try_emplace(tid, ordinals.size());
-    return it->second;
+    if (!options_.map_tids) return uint64_t{tid} * 2 + kind;
+    auto& ids = side_a ? thread_ids_.a : thread_ids_.b;
+    auto it = ids.find(tid);
+    if (it == ids.end()) {
+      // A thread the pre-pass did not see (it cannot happen with the same
+      // files, but stay total): a stream of its own.
+      it = ids.emplace(tid, thread_ids_.next++).first;
+    }
+    return it->second * 2 + kind;
   }
 
   void Push(trace::Record&& record, uint64_t position, bool side_a) {
@@ -281,8 +374,10 @@ class Differ {
       CompareEvents(*a, *b, aspects);
     } else if (const auto* pa = std::get_if<trace::ProcessRecord>(&ia.record)) {
       const auto& pb = std::get<trace::ProcessRecord>(ib.record);
-      if (pa->argv != pb.argv || pa->exit_status != pb.exit_status || pa->signal != pb.signal ||
-          pa->exec_path != pb.exec_path) {
+      // An exec the connector could not name (empty path) matches any.
+      const bool named = !pa->exec_path.empty() && !pb.exec_path.empty();
+      if (pa->exit_status != pb.exit_status || pa->signal != pb.signal ||
+          (named && (pa->argv != pb.argv || pa->exec_path != pb.exec_path))) {
         aspects.push_back({DiffKind::kProcess, "A " + text_.Line(*pa) + "; B " + text_.Line(pb)});
       }
     } else if (const auto* ca = std::get_if<trace::CowRecord>(&ia.record)) {
@@ -349,11 +444,11 @@ class Differ {
     }
   }
 
+  ThreadIds thread_ids_;
   const DiffOptions& options_;
   DiffSummary& summary_;
   EventText text_;
   std::map<uint64_t, Stream> streams_;
-  std::unordered_map<uint32_t, uint64_t> ord_a_, ord_b_;
   size_t buffered_a_ = 0, buffered_b_ = 0;
   bool done_a_ = false, done_b_ = false;
 };
@@ -409,7 +504,13 @@ Result<DiffSummary> DiffTraces(trace::TraceReader& a, trace::TraceReader& b,
   if (a.header().argv != b.header().argv) {
     summary.notes.push_back("the traces ran different command lines");
   }
-  Differ differ(options, summary);
+  ThreadIds ids;
+  if (options.map_tids) {
+    auto paired = PairThreads(a, b);
+    if (!paired.ok()) return paired.error();
+    ids = std::move(*paired);
+  }
+  Differ differ(options, summary, std::move(ids));
   std::optional<trace::FooterRecord> footer_a, footer_b;
   uint64_t position_a = 0, position_b = 0;
   trace::Record record;

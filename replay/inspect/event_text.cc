@@ -162,6 +162,13 @@ std::string EventText::Call(const trace::EventRecord& event) const {
         out += Quote(call->bytes, options_.string_limit);
         continue;
       }
+    } else if (role == ArgRole::kBufOut) {
+      // What the handler wrote there (getrandom's bytes), as strace shows
+      // an output buffer after the call.
+      if (const auto* call = FindRead(event, TraceeCallKind::kWriteMemory, v)) {
+        out += Quote(call->bytes, options_.string_limit);
+        continue;
+      }
     }
     out += FormatArg(role, v);
   }

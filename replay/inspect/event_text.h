@@ -8,7 +8,8 @@
 // The strings shown for path and string arguments are the ones the handler
 // read through the Tracee seam (the recorded read_string calls at that
 // argument's address); buffers the kernel reads (write's data) come from
-// recorded read_memory calls. An argument nobody read prints as its address.
+// recorded read_memory calls, output buffers (getrandom's) from the
+// handler's write_memory calls. Anything else prints as its address.
 // Paths are shown whole; other strings and buffers are cut after
 // `string_limit` bytes like strace -s, with "..." after the quote.
 //

@@ -140,6 +140,21 @@ TEST_F(DiffTest, TidsAreMappedAndInterleavingIsIgnored) {
   EXPECT_EQ(s2.matched, 3u);
 }
 
+TEST_F(DiffTest, ThreadsArePairedByWhatTheyDoNotByWhenTheyAppear) {
+  Records b = base_;
+  // In B the child's first syscall comes before anything of the parent, so
+  // the order of first appearance is reversed; the threads' work is not.
+  auto it = std::find_if(b.begin(), b.end(), [](const trace::Record& r) {
+    auto* e = std::get_if<trace::EventRecord>(&r);
+    return e && e->seq == 2;
+  });
+  trace::Record moved = *it;
+  b.erase(it);
+  b.insert(b.begin() + 2, moved);  // after the header and the snapshot
+  DiffSummary s = Diff(base_, b);
+  EXPECT_TRUE(s.same()) << text_;
+}
+
 TEST_F(DiffTest, FooterDifferences) {
   Records b = base_;
   auto& footer = std::get<trace::FooterRecord>(b.back());

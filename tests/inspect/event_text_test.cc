@@ -122,6 +122,18 @@ TEST(InspectEventText, StringsAndBuffersAreCutLikeStraceS) {
   EXPECT_EQ(EventText(options).Call(w), "write(1, \"hello\\nworld\", 11)");
 }
 
+TEST(InspectEventText, OutputBuffersShowWhatTheHandlerWrote) {
+  EventRecord e;
+  e.tid = 1;
+  e.arch = AUDIT_ARCH_X86_64;
+  e.nr = 318;  // getrandom(buf, count, flags)
+  e.args = {0x4000, 4, 0, 0, 0, 0};
+  e.calls = {Call(TraceeCallKind::kWriteMemory, 0x4000, std::string("\x00\x01\xfe\xff", 4))};
+  e.decision.kind = DecisionKind::kReturn;
+  e.decision.value = 4;
+  EXPECT_EQ(EventText().Call(e), "getrandom(\"\\x00\\x01\\xfe\\xff\", 4, 0)");
+}
+
 TEST(InspectEventText, UnreadOrFailedReadsShowTheAddress) {
   EventRecord e = Openat("x", O_RDONLY);
   e.calls[0].error = EFAULT;
