@@ -11,6 +11,7 @@ void AddDiffCommand(CLI::App& app, Action* action);    // tools/cmd_diff.cc
 void AddExportCommand(CLI::App& app, Action* action);  // tools/cmd_export.cc
 void AddInfoCommand(CLI::App& app, Action* action);    // tools/cmd_info.cc
 void AddRecoverCommand(CLI::App& app, Action* action);  // tools/cmd_recover.cc
+void AddReplayCommand(CLI::App& app, Action* action);   // tools/cmd_replay.cc
 
 void AddAllCommands(CLI::App& app, Action* action) {
   // Subcommands register here, one line each, as they are built.
@@ -22,6 +23,7 @@ void AddAllCommands(CLI::App& app, Action* action) {
   AddExportCommand(app, action);
   AddInfoCommand(app, action);
   AddRecoverCommand(app, action);
+  AddReplayCommand(app, action);
   (void)app;
   (void)action;
 }

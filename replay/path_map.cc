@@ -1,0 +1,68 @@
+#include "replay/path_map.h"
+
+#include <algorithm>
+
+namespace sandtrace::replay {
+
+bool PathWithin(std::string_view path, std::string_view dir) {
+  if (dir.empty()) return false;
+  if (dir == "/") return !path.empty() && path[0] == '/';
+  if (path.size() < dir.size() || path.compare(0, dir.size(), dir) != 0) return false;
+  return path.size() == dir.size() || path[dir.size()] == '/';
+}
+
+void PathMap::Add(std::string recorded, std::string replay) {
+  while (recorded.size() > 1 && recorded.back() == '/') recorded.pop_back();
+  while (replay.size() > 1 && replay.back() == '/') replay.pop_back();
+  if (recorded.empty() || recorded[0] != '/' || recorded == "/") return;
+  entries_.push_back({std::move(recorded), std::move(replay)});
+  std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+    return a.recorded.size() > b.recorded.size();
+  });
+}
+
+bool PathMap::IsRecorded(std::string_view path) const {
+  for (const Entry& e : entries_) {
+    if (PathWithin(path, e.recorded)) return true;
+  }
+  return false;
+}
+
+bool PathMap::ToReplay(std::string& path) const {
+  for (const Entry& e : entries_) {
+    if (PathWithin(path, e.recorded)) {
+      path.replace(0, e.recorded.size(), e.replay);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool PathMap::ToRecorded(std::string& bytes) const {
+  bool changed = false;
+  // Longest replay prefix first as well, so nested scratch paths map right.
+  std::vector<const Entry*> order;
+  for (const Entry& e : entries_) order.push_back(&e);
+  std::stable_sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
+    return a->replay.size() > b->replay.size();
+  });
+  for (const Entry* e : order) {
+    if (e->replay.empty()) continue;
+    size_t at = 0;
+    while ((at = bytes.find(e->replay, at)) != std::string::npos) {
+      // Only whole components: the prefix must end the string or be followed
+      // by '/' or a NUL (getcwd writes the terminator).
+      size_t end = at + e->replay.size();
+      if (end < bytes.size() && bytes[end] != '/' && bytes[end] != '\0') {
+        at = end;
+        continue;
+      }
+      bytes.replace(at, e->replay.size(), e->recorded);
+      at += e->recorded.size();
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+}  // namespace sandtrace::replay

@@ -1,0 +1,302 @@
+#include "replay/recorded_tracee.h"
+
+#include <string.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+namespace sandtrace::replay {
+
+namespace {
+
+using trace::TraceeCall;
+using trace::TraceeCallKind;
+
+std::string Hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
+}
+
+std::string ErrnoText(int err) {
+  const char* name = strerrorname_np(err);
+  return name != nullptr ? std::string(name) : "errno " + std::to_string(err);
+}
+
+// A short C-style quoted rendering for messages.
+std::string Quoted(std::string_view s, size_t limit = 64) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size() && i < limit; ++i) {
+    unsigned char ch = static_cast<unsigned char>(s[i]);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += static_cast<char>(ch);
+    } else if (ch >= 0x20 && ch < 0x7f) {
+      out += static_cast<char>(ch);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+      out += buf;
+    }
+  }
+  out += '"';
+  if (s.size() > limit) out += "...";
+  return out;
+}
+
+trace::FileRoot ToTrace(FileRoot r) {
+  switch (r) {
+    case FileRoot::kUpper: return trace::FileRoot::kUpper;
+    case FileRoot::kLower: return trace::FileRoot::kLower;
+    case FileRoot::kOutside: return trace::FileRoot::kOutside;
+    case FileRoot::kUnknown: break;
+  }
+  return trace::FileRoot::kUnknown;
+}
+
+trace::ProcLink ToTrace(ProcLink l) {
+  switch (l) {
+    case ProcLink::kCwd: return trace::ProcLink::kCwd;
+    case ProcLink::kFd: return trace::ProcLink::kFd;
+    case ProcLink::kRoot: return trace::ProcLink::kRoot;
+    case ProcLink::kExe: return trace::ProcLink::kExe;
+  }
+  return trace::ProcLink::kUnknown;
+}
+
+// The inputs that must match for `kind` (see the header).
+bool SameInputs(const TraceeCall& rec, const TraceeCall& asked) {
+  switch (rec.kind) {
+    case TraceeCallKind::kReadMemory:
+    case TraceeCallKind::kReadString:
+      return rec.addr == asked.addr && rec.length == asked.length;
+    case TraceeCallKind::kReadProcLink:
+      return rec.link == asked.link && (rec.link != trace::ProcLink::kFd || rec.fd == asked.fd);
+    case TraceeCallKind::kWriteMemory:
+      return rec.addr == asked.addr;
+    case TraceeCallKind::kSeekFd:
+      return rec.fd == asked.fd && rec.offset == asked.offset && rec.whence == asked.whence;
+    default:
+      return true;
+  }
+}
+
+// The child's own magic prefixes, which handlers resolve via ReadProcLink.
+bool IsOwnMagic(std::string_view p, uint32_t tid, int32_t tgid) {
+  if (p.substr(0, 8) == "/dev/fd/" || p == "/dev/stdin" || p == "/dev/stdout" ||
+      p == "/dev/stderr" || p.substr(0, 11) == "/dev/stdin/" || p.substr(0, 12) == "/dev/stdout/" ||
+      p.substr(0, 12) == "/dev/stderr/") {
+    return true;
+  }
+  if (p.substr(0, 6) != "/proc/") return false;
+  std::string_view rest = p.substr(6);
+  std::string_view who = rest.substr(0, rest.find('/'));
+  if (who == "self" || who == "thread-self") return true;
+  if (who.empty() || who.size() > 10) return false;
+  uint64_t v = 0;
+  for (char ch : who) {
+    if (ch < '0' || ch > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  return v == tid || (tgid > 0 && v == static_cast<uint64_t>(tgid));
+}
+
+}  // namespace
+
+CallMismatch::CallMismatch(size_t index, std::string expected, std::string got)
+    : index_(index), expected_(std::move(expected)), got_(std::move(got)) {
+  message_ = "Tracee call " + std::to_string(index) + ": expected " + expected_ + ", got " + got_;
+}
+
+std::string DescribeCall(const TraceeCall& c) {
+  std::string name(trace::Name(c.kind));
+  switch (c.kind) {
+    case TraceeCallKind::kReadMemory:
+    case TraceeCallKind::kReadString:
+      return name + "(" + Hex(c.addr) + ", " + std::to_string(c.length) + ")";
+    case TraceeCallKind::kReadProcLink:
+      return name + "(" + std::string(trace::Name(c.link)) +
+             (c.link == trace::ProcLink::kFd ? ", " + std::to_string(c.fd) : "") + ")";
+    case TraceeCallKind::kWriteMemory:
+      return name + "(" + Hex(c.addr) + ", " + std::to_string(c.bytes.size()) + " bytes)";
+    case TraceeCallKind::kSeekFd:
+      return name + "(" + std::to_string(c.fd) + ", " + std::to_string(c.offset) + ", " +
+             std::to_string(c.whence) + ")";
+    case TraceeCallKind::kInstallFd:
+      return name + "(" + std::string(trace::Name(c.file.root)) + " " + Quoted(c.file.path) +
+             ", flags " + Hex(static_cast<uint32_t>(c.file.open_flags)) + ", fd_flags " +
+             Hex(c.file.fd_flags) + ")";
+    default:
+      return name + "()";
+  }
+}
+
+std::string DescribeResult(const TraceeCall& c) {
+  if (c.error != 0) return "= -1 " + ErrnoText(c.error);
+  switch (c.kind) {
+    case TraceeCallKind::kReadMemory:
+      return "= " + std::to_string(c.bytes.size()) + " bytes";
+    case TraceeCallKind::kReadString:
+    case TraceeCallKind::kReadProcLink:
+      return "= " + Quoted(c.bytes);
+    case TraceeCallKind::kReadUmask: {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "= 0%03" PRIo64, c.result);
+      return buf;
+    }
+    case TraceeCallKind::kIdValid:
+      return c.result ? "= valid" : "= gone";
+    case TraceeCallKind::kReadProcIds:
+      return "= tgid " + std::to_string(c.tgid) + " ppid " + std::to_string(c.ppid);
+    case TraceeCallKind::kSeekFd:
+      return "= " + std::to_string(static_cast<int64_t>(c.result));
+    case TraceeCallKind::kInstallFd:
+      return "= " + std::to_string(c.file.fd);
+    default:
+      return "= " + std::to_string(c.result);
+  }
+}
+
+void RecordedTracee::Begin(const std::vector<TraceeCall>& calls, uint32_t tid,
+                           std::string confine_root) {
+  calls_ = &calls;
+  next_ = 0;
+  tid_ = tid;
+  tgid_ = 0;
+  confine_root_ = std::move(confine_root);
+  confined_ = 0;
+  writes_.clear();
+  installs_.clear();
+}
+
+const TraceeCall& RecordedTracee::Take(TraceeCallKind kind, const TraceeCall& asked) {
+  if (calls_ == nullptr || next_ >= calls_->size()) {
+    throw CallMismatch(next_, "no further call (the trace holds " +
+                                  std::to_string(calls_ == nullptr ? 0 : calls_->size()) + ")",
+                       DescribeCall(asked));
+  }
+  const TraceeCall& rec = (*calls_)[next_];
+  if (rec.kind != kind || !SameInputs(rec, asked)) {
+    throw CallMismatch(next_, DescribeCall(rec), DescribeCall(asked));
+  }
+  ++next_;
+  return rec;
+}
+
+std::string RecordedTracee::MapIn(std::string path) {
+  if (path.empty() || path[0] != '/') return path;
+  if (map_.ToReplay(path)) return path;
+  if (!confine_root_.empty() && !IsOwnMagic(path, tid_, tgid_)) {
+    ++confined_;
+    return confine_root_ + path;
+  }
+  return path;
+}
+
+Result<size_t> RecordedTracee::ReadMemory(uint64_t addr, std::span<std::byte> out) {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kReadMemory;
+  asked.addr = addr;
+  asked.length = out.size();
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (rec.error != 0) return Err(rec.error);
+  size_t n = std::min(out.size(), rec.bytes.size());
+  std::memcpy(out.data(), rec.bytes.data(), n);
+  return n;
+}
+
+Result<std::string> RecordedTracee::ReadString(uint64_t addr, size_t max_len) {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kReadString;
+  asked.addr = addr;
+  asked.length = max_len;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (rec.error != 0) return Err(rec.error);
+  return MapIn(rec.bytes);
+}
+
+Result<std::string> RecordedTracee::ReadProcLink(ProcLink which, int fd) {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kReadProcLink;
+  asked.link = ToTrace(which);
+  asked.fd = which == ProcLink::kFd ? fd : 0;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (rec.error != 0) return Err(rec.error);
+  return MapIn(rec.bytes);
+}
+
+Result<mode_t> RecordedTracee::ReadUmask() {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kReadUmask;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (rec.error != 0) return Err(rec.error);
+  return static_cast<mode_t>(rec.result);
+}
+
+bool RecordedTracee::IdValid() {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kIdValid;
+  return Take(asked.kind, asked).result != 0;
+}
+
+Result<size_t> RecordedTracee::WriteMemory(uint64_t addr, std::span<const std::byte> data) {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kWriteMemory;
+  asked.addr = addr;
+  asked.bytes.assign(reinterpret_cast<const char*>(data.data()), data.size());
+  const size_t index = next_;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  Write w{index, addr, std::move(asked.bytes)};
+  map_.ToRecorded(w.bytes);
+  writes_.push_back(std::move(w));
+  if (rec.error != 0) return Err(rec.error);
+  // A complete write stays complete whatever the (mapped) length.
+  if (rec.result >= rec.bytes.size()) return data.size();
+  return std::min<size_t>(rec.result, data.size());
+}
+
+Result<ProcIds> RecordedTracee::ReadProcIds() {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kReadProcIds;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (rec.error != 0) return Err(rec.error);
+  tgid_ = rec.tgid;
+  ProcIds ids;
+  ids.tgid = rec.tgid;
+  ids.ppid = rec.ppid;
+  ids.start_time = rec.start_time;
+  return ids;
+}
+
+Result<int64_t> RecordedTracee::SeekFd(int fd, int64_t offset, int whence) {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kSeekFd;
+  asked.fd = fd;
+  asked.offset = offset;
+  asked.whence = whence;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (rec.error != 0) return Err(rec.error);
+  return static_cast<int64_t>(rec.result);
+}
+
+Result<int> RecordedTracee::InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kInstallFd;
+  asked.file.root = ToTrace(what.root);
+  asked.file.path = what.path;
+  asked.file.open_flags = what.open_flags;
+  asked.file.fd_flags = fd_flags;
+  const size_t index = next_;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  Install inst{index, what};
+  inst.file.fd_flags = fd_flags;
+  if (inst.file.root == FileRoot::kOutside) map_.ToRecorded(inst.file.path);
+  installs_.push_back(std::move(inst));
+  (void)srcfd;  // the supervisor's fd: replay has no child to give it to
+  if (rec.error != 0) return Err(rec.error);
+  return rec.file.fd;
+}
+
+}  // namespace sandtrace::replay

@@ -1,0 +1,128 @@
+// RecordedTracee: the replay side of the Tracee seam (DESIGN.md §2).
+//
+// For one recorded event it serves the recorded Tracee results, in order,
+// to the handlers being re-driven. Each call the handler makes must be the
+// next recorded call with the same inputs:
+//   ReadMemory     same address and length
+//   ReadString     same address and max_len
+//   ReadProcLink   same link (and fd for kFd)
+//   SeekFd         same fd, offset and whence
+//   ReadUmask, IdValid, ReadProcIds: the kind alone
+//   WriteMemory    same address (the bytes are kept for comparison)
+//   InstallFd      the kind alone (the file description is kept)
+// Anything else (another kind, other inputs, a call past the end of the
+// recorded log) throws CallMismatch: the event fails there, the handler is
+// unwound, and the driver reports the divergence. Bytes written into the
+// child and installed files are not checked here but collected (writes(),
+// installs()) for replay/compare.h, which knows how to normalise them.
+//
+// Served results: recorded errors come back as the recorded errno with an
+// empty context; path strings and link targets go through the PathMap
+// (recording machine -> scratch). A WriteMemory that was complete when
+// recorded reports the handler's own length (the mapped bytes may differ in
+// length if the scratch path could not match the recorded one's length).
+//
+// Confinement: with Begin(..., confine_root != ""), absolute strings and
+// link targets that the map does not cover are moved beneath confine_root
+// (except the child's own /proc and /dev/fd magic prefixes, which handlers
+// resolve through ReadProcLink). The driver sets it for the syscalls whose
+// handlers apply metadata changes outside the workdir themselves (chmod,
+// chown, utimes, xattrs: cow/handlers/handlers_meta.cc), so a replay never
+// changes the replaying machine's files.
+//
+// Ownership: borrows the map and the event for the duration of the event.
+// Thread-safety: one thread.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "formats/records.h"
+#include "replay/path_map.h"
+#include "tracer/core/tracee.h"
+
+namespace sandtrace::replay {
+
+// A handler asked for something the trace does not hold at that point.
+class CallMismatch : public std::exception {
+ public:
+  CallMismatch(size_t index, std::string expected, std::string got);
+  const char* what() const noexcept override { return message_.c_str(); }
+  size_t index() const { return index_; }
+  const std::string& expected() const { return expected_; }
+  const std::string& got() const { return got_; }
+
+ private:
+  size_t index_;
+  std::string expected_;
+  std::string got_;
+  std::string message_;
+};
+
+// "read_string(0x7ffc1000, 4096)", "write_memory(0x7ffc2000, 144 bytes)", ...
+// (the inputs of a call, not its result).
+std::string DescribeCall(const trace::TraceeCall& call);
+// The result part: "= \"src/a.c\"", "= -1 EFAULT", "= 3", ...
+std::string DescribeResult(const trace::TraceeCall& call);
+
+class RecordedTracee final : public Tracee {
+ public:
+  struct Write {
+    size_t index = 0;  // position in the call log
+    uint64_t addr = 0;
+    std::string bytes;  // as the handler wrote them, scratch paths mapped back
+  };
+  struct Install {
+    size_t index = 0;
+    InjectedFile file;  // with fd_flags as asked; outside paths mapped back
+  };
+
+  explicit RecordedTracee(const PathMap& map) : map_(map) {}
+  RecordedTracee(const RecordedTracee&) = delete;
+  RecordedTracee& operator=(const RecordedTracee&) = delete;
+
+  // Starts serving `calls` (borrowed until the next Begin) for the
+  // notification from `tid`. See the confinement note above.
+  void Begin(const std::vector<trace::TraceeCall>& calls, uint32_t tid,
+             std::string confine_root = {});
+
+  Result<size_t> ReadMemory(uint64_t addr, std::span<std::byte> out) override;
+  Result<std::string> ReadString(uint64_t addr, size_t max_len) override;
+  Result<std::string> ReadProcLink(ProcLink which, int fd) override;
+  Result<mode_t> ReadUmask() override;
+  bool IdValid() override;
+  Result<size_t> WriteMemory(uint64_t addr, std::span<const std::byte> data) override;
+  Result<ProcIds> ReadProcIds() override;
+  Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
+  Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
+
+  // Recorded calls served so far (== calls.size() when all were asked for).
+  size_t consumed() const { return next_; }
+  size_t recorded() const { return calls_ == nullptr ? 0 : calls_->size(); }
+  const std::vector<Write>& writes() const { return writes_; }
+  const std::vector<Install>& installs() const { return installs_; }
+  // Absolute paths moved beneath the confinement root in this event.
+  size_t confined() const { return confined_; }
+
+ private:
+  // The next recorded call, checked to be of `kind` with inputs described
+  // by `got` (a DescribeCall of what the handler asked).
+  const trace::TraceeCall& Take(trace::TraceeCallKind kind, const trace::TraceeCall& asked);
+  // Recorded path -> scratch path (and confinement).
+  std::string MapIn(std::string path);
+
+  const PathMap& map_;
+  const std::vector<trace::TraceeCall>* calls_ = nullptr;
+  size_t next_ = 0;
+  uint32_t tid_ = 0;
+  int32_t tgid_ = 0;  // from a served ReadProcIds, for the magic-prefix check
+  std::string confine_root_;
+  size_t confined_ = 0;
+  std::vector<Write> writes_;
+  std::vector<Install> installs_;
+};
+
+}  // namespace sandtrace::replay
