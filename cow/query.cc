@@ -85,6 +85,8 @@ Result<std::vector<DirEntry>> Overlay::Impl::ListNode(const DirNode& node) const
     if (!s) return s.error();
   }
   if (node.lower) {
+    // The recorder snapshots every name of a listed lower directory.
+    NotifyLowerAccess(node.lower_path, LowerAccess::kList);
     const std::set<std::string>* whiteouts = nullptr;
     if (node.upper) {
       auto it = dirs_.find(node.path);
