@@ -176,6 +176,12 @@ void EncodeCall(const TraceeCall& c, s::TraceeCall::Builder out) {
       g.setErrno(c.error);
       break;
     }
+    case TraceeCallKind::kReadStackPointer: {
+      auto g = out.initReadStackPointer();
+      g.setStackPointer(c.result);
+      g.setErrno(c.error);
+      break;
+    }
     case TraceeCallKind::kUnknown:
       out.setUnknown();
       break;
@@ -397,6 +403,13 @@ void DecodeCall(s::TraceeCall::Reader in, TraceeCall& c) {
       c.file.open_flags = f.getOpenFlags();
       c.file.fd_flags = f.getFdFlags();
       c.file.fd = f.getFd();
+      c.error = g.getErrno();
+      break;
+    }
+    case s::TraceeCall::READ_STACK_POINTER: {
+      auto g = in.getReadStackPointer();
+      c.kind = TraceeCallKind::kReadStackPointer;
+      c.result = g.getStackPointer();
       c.error = g.getErrno();
       break;
     }

@@ -54,6 +54,7 @@ enum class TraceeCallKind : uint8_t {
   kReadProcIds,
   kSeekFd,
   kInstallFd,
+  kReadStackPointer,
 };
 enum class ProcessEventKind : uint8_t { kUnknown, kSpawn, kFork, kExec, kExit };
 enum class CowEventKind : uint8_t {
@@ -155,6 +156,7 @@ struct HeaderRecord {
 //                  offset, as int64 bits), error
 //   kInstallFd:    file (root, path, open_flags, fd_flags as described by the
 //                  handler; fd = the number the child got, -1 on error), error
+//   kReadStackPointer: result (the user stack pointer), error
 // `error` is a positive errno, 0 on success.
 struct InjectedFileRecord {
   FileRoot root = FileRoot::kUnknown;

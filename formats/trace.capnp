@@ -216,6 +216,10 @@ struct TraceeCall {
                                 # number the child got, -1 on error
       errno @30 :Int32;
     }
+    readStackPointer :group {
+      stackPointer @31 :UInt64; # the blocked thread's user stack pointer
+      errno @32 :Int32;
+    }
   }
 }
 
