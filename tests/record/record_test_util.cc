@@ -274,6 +274,36 @@ Result<size_t> RecordedTracee::WriteMemory(uint64_t addr, std::span<const std::b
   return static_cast<size_t>(c->result);
 }
 
+Result<ProcIds> RecordedTracee::ReadProcIds() {
+  const auto* c = Next(trace::TraceeCallKind::kReadProcIds, "read_proc_ids");
+  if (c == nullptr) return Err(EIO, "replay mismatch");
+  if (c->error != 0) return Err(c->error);
+  return ProcIds{c->tgid, c->ppid, c->start_time};
+}
+
+Result<int64_t> RecordedTracee::SeekFd(int fd, int64_t offset, int whence) {
+  const auto* c = Next(trace::TraceeCallKind::kSeekFd, "seek_fd");
+  if (c == nullptr) return Err(EIO, "replay mismatch");
+  if (c->fd != fd || c->offset != offset || c->whence != whence) {
+    mismatches_.push_back("seek_fd inputs differ");
+    return Err(EIO, "replay mismatch");
+  }
+  if (c->error != 0) return Err(c->error);
+  return static_cast<int64_t>(c->result);
+}
+
+Result<int> RecordedTracee::InstallFd(int, uint32_t fd_flags, const InjectedFile& what) {
+  const auto* c = Next(trace::TraceeCallKind::kInstallFd, "install_fd");
+  if (c == nullptr) return Err(EIO, "replay mismatch");
+  if (c->file.path != what.path || c->file.fd_flags != fd_flags ||
+      static_cast<int>(c->file.root) != static_cast<int>(what.root)) {
+    mismatches_.push_back("install_fd of a different file: " + what.path);
+    return Err(EIO, "replay mismatch");
+  }
+  if (c->error != 0) return Err(c->error);
+  return c->file.fd;
+}
+
 // ---- TeeObserver -------------------------------------------------------------------
 
 // A plain logger of the calls that reach the live Tracee.
@@ -340,6 +370,44 @@ class TeeObserver::Logger final : public Tracee {
     c.addr = addr;
     c.bytes.assign(reinterpret_cast<const char*>(data.data()), data.size());
     if (r.ok()) c.result = *r;
+    c.error = r.code();
+    calls.push_back(c);
+    return r;
+  }
+  Result<ProcIds> ReadProcIds() override {
+    auto r = live_->ReadProcIds();
+    trace::TraceeCall c;
+    c.kind = trace::TraceeCallKind::kReadProcIds;
+    if (r.ok()) {
+      c.tgid = r->tgid;
+      c.ppid = r->ppid;
+      c.start_time = r->start_time;
+    }
+    c.error = r.code();
+    calls.push_back(c);
+    return r;
+  }
+  Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override {
+    auto r = live_->SeekFd(fd, offset, whence);
+    trace::TraceeCall c;
+    c.kind = trace::TraceeCallKind::kSeekFd;
+    c.fd = fd;
+    c.offset = offset;
+    c.whence = whence;
+    if (r.ok()) c.result = static_cast<uint64_t>(*r);
+    c.error = r.code();
+    calls.push_back(c);
+    return r;
+  }
+  Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override {
+    auto r = live_->InstallFd(srcfd, fd_flags, what);
+    trace::TraceeCall c;
+    c.kind = trace::TraceeCallKind::kInstallFd;
+    c.file.root = static_cast<trace::FileRoot>(static_cast<int>(what.root));
+    c.file.path = what.path;
+    c.file.open_flags = what.open_flags;
+    c.file.fd_flags = fd_flags;
+    c.file.fd = r.ok() ? *r : -1;
     c.error = r.code();
     calls.push_back(c);
     return r;

@@ -92,6 +92,9 @@ class RecordedTracee final : public Tracee {
   Result<mode_t> ReadUmask() override;
   bool IdValid() override;
   Result<size_t> WriteMemory(uint64_t addr, std::span<const std::byte> data) override;
+  Result<ProcIds> ReadProcIds() override;
+  Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
+  Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
 
   // Mismatches so far, and whether every recorded call was consumed.
   const std::vector<std::string>& mismatches() const { return mismatches_; }

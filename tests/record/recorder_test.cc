@@ -55,6 +55,15 @@ class FakeTracee final : public Tracee {
     written.assign(reinterpret_cast<const char*>(data.data()), data.size());
     return data.size();
   }
+  Result<ProcIds> ReadProcIds() override { return ProcIds{4000, 3999, 123456789}; }
+  Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override {
+    if (fd != 5) return Err(EBADF, "fake");
+    return whence == SEEK_CUR ? 100 + offset : offset;
+  }
+  Result<int> InstallFd(int srcfd, uint32_t, const InjectedFile&) override {
+    if (srcfd < 0) return Err(EBADF, "fake");
+    return 9;
+  }
 };
 
 Notification Note(uint64_t seq, int nr, uint32_t tid = 100) {
@@ -153,6 +162,62 @@ TEST(RecordTracee, ErrorsAreRecordedAsErrnoWithoutResults) {
   EXPECT_EQ(log[3].result, 0u);
   EXPECT_EQ(log[4].error, EFAULT);
   EXPECT_EQ(log[4].bytes, "ab");  // what the handler tried to write
+}
+
+TEST(RecordTracee, TheCowHandlersCallsAreLoggedAndRoundTrip) {
+  FakeTracee live;
+  RecordingTracee rt;
+  trace::EventRecord e;
+  rt.Begin(live, e.calls);
+  auto ids = rt.ReadProcIds();
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->tgid, 4000);
+  EXPECT_EQ(*rt.SeekFd(5, 7, SEEK_CUR), 107);
+  EXPECT_EQ(rt.SeekFd(6, 0, SEEK_SET).code(), EBADF);
+  InjectedFile what{FileRoot::kUpper, "bin/tool", O_RDONLY | O_CLOEXEC, 0};
+  EXPECT_EQ(*rt.InstallFd(3, O_CLOEXEC, what), 9);
+  EXPECT_EQ(rt.InstallFd(-1, 0, what).code(), EBADF);
+  rt.End();
+  ASSERT_EQ(e.calls.size(), 5u);
+  EXPECT_EQ(e.calls[0].kind, trace::TraceeCallKind::kReadProcIds);
+  EXPECT_EQ(e.calls[0].tgid, 4000);
+  EXPECT_EQ(e.calls[0].ppid, 3999);
+  EXPECT_EQ(e.calls[0].start_time, 123456789u);
+  EXPECT_EQ(e.calls[1].kind, trace::TraceeCallKind::kSeekFd);
+  EXPECT_EQ(e.calls[1].fd, 5);
+  EXPECT_EQ(e.calls[1].offset, 7);
+  EXPECT_EQ(e.calls[1].whence, SEEK_CUR);
+  EXPECT_EQ(e.calls[1].result, 107u);
+  EXPECT_EQ(e.calls[2].error, EBADF);
+  EXPECT_EQ(e.calls[3].kind, trace::TraceeCallKind::kInstallFd);
+  EXPECT_EQ(e.calls[3].file.root, trace::FileRoot::kUpper);
+  EXPECT_EQ(e.calls[3].file.path, "bin/tool");
+  EXPECT_EQ(e.calls[3].file.open_flags, O_RDONLY | O_CLOEXEC);
+  EXPECT_EQ(e.calls[3].file.fd_flags, static_cast<uint32_t>(O_CLOEXEC));
+  EXPECT_EQ(e.calls[3].file.fd, 9);
+  EXPECT_EQ(e.calls[4].error, EBADF);
+  EXPECT_EQ(e.calls[4].file.fd, -1);
+
+  // Through the file and back, field for field.
+  TempDir dir;
+  auto writer = OpenWriter(dir.path() + "/t.capnp");
+  ASSERT_TRUE(writer->Write(SomeHeader()).ok());
+  e.decision.kind = trace::DecisionKind::kContinue;
+  e.outcome = trace::ResponseOutcome::kSent;
+  ASSERT_TRUE(writer->Write(e).ok());
+  ASSERT_TRUE(writer->Close().ok());
+  auto c = ReadTrace(dir.path() + "/t.capnp");
+  ASSERT_EQ(c.events.size(), 1u);
+  EXPECT_EQ(c.events[0].calls, e.calls);
+  // And they serve a replay.
+  rtest::RecordedTracee replay(c.events[0].calls);
+  EXPECT_EQ(replay.ReadProcIds()->ppid, 3999);
+  EXPECT_EQ(*replay.SeekFd(5, 7, SEEK_CUR), 107);
+  EXPECT_EQ(replay.SeekFd(6, 0, SEEK_SET).code(), EBADF);
+  EXPECT_EQ(*replay.InstallFd(77, O_CLOEXEC, what), 9);
+  EXPECT_EQ(replay.InstallFd(-1, 0, what).code(), EBADF);
+  EXPECT_TRUE(replay.mismatches().empty());
+  EXPECT_TRUE(replay.all_consumed());
 }
 
 TEST(RecordTracee, RecycledCallsComeBackClean) {

@@ -28,16 +28,6 @@ trace::DecisionKind ToTrace(DecisionKind kind) {
   return trace::DecisionKind::kUnknown;
 }
 
-trace::FileRoot ToTrace(FileRoot root) {
-  switch (root) {
-    case FileRoot::kUnknown: return trace::FileRoot::kUnknown;
-    case FileRoot::kUpper: return trace::FileRoot::kUpper;
-    case FileRoot::kLower: return trace::FileRoot::kLower;
-    case FileRoot::kOutside: return trace::FileRoot::kOutside;
-  }
-  return trace::FileRoot::kUnknown;
-}
-
 trace::ResponseOutcome ToTrace(ResponseOutcome outcome) {
   switch (outcome) {
     case ResponseOutcome::kSent: return trace::ResponseOutcome::kSent;

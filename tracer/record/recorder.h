@@ -84,7 +84,6 @@ struct RecorderStats {
 // Converters between the tracer's and the trace's enums (numbered
 // differently: the trace's start with unknown @0).
 trace::DecisionKind ToTrace(DecisionKind kind);
-trace::FileRoot ToTrace(FileRoot root);
 trace::ResponseOutcome ToTrace(ResponseOutcome outcome);
 trace::FileType ToTrace(cow::FileType type);
 trace::ChangeKind ToTrace(cow::ChangeKind kind);

@@ -14,6 +14,16 @@ trace::ProcLink ToTrace(ProcLink link) {
   return trace::ProcLink::kUnknown;
 }
 
+trace::FileRoot ToTrace(FileRoot root) {
+  switch (root) {
+    case FileRoot::kUnknown: return trace::FileRoot::kUnknown;
+    case FileRoot::kUpper: return trace::FileRoot::kUpper;
+    case FileRoot::kLower: return trace::FileRoot::kLower;
+    case FileRoot::kOutside: return trace::FileRoot::kOutside;
+  }
+  return trace::FileRoot::kUnknown;
+}
+
 void RecordingTracee::Begin(Tracee& live, std::vector<trace::TraceeCall>& log) {
   if (!log.empty()) throw Fatal("RecordingTracee::Begin: the call log is not empty");
   live_ = &live;
@@ -52,6 +62,16 @@ trace::TraceeCall& RecordingTracee::Append(trace::TraceeCallKind kind) {
   c.error = 0;
   c.result = 0;
   c.bytes.clear();
+  c.tgid = 0;
+  c.ppid = 0;
+  c.start_time = 0;
+  c.offset = 0;
+  c.whence = 0;
+  c.file.root = trace::FileRoot::kUnknown;
+  c.file.path.clear();
+  c.file.open_flags = 0;
+  c.file.fd_flags = 0;
+  c.file.fd = -1;
   return c;
 }
 
@@ -120,6 +140,48 @@ Result<size_t> RecordingTracee::WriteMemory(uint64_t addr, std::span<const std::
   c.bytes.assign(reinterpret_cast<const char*>(data.data()), data.size());
   if (r.ok()) {
     c.result = *r;
+  } else {
+    c.error = r.code();
+  }
+  return r;
+}
+
+Result<ProcIds> RecordingTracee::ReadProcIds() {
+  auto r = live().ReadProcIds();
+  trace::TraceeCall& c = Append(trace::TraceeCallKind::kReadProcIds);
+  if (r.ok()) {
+    c.tgid = r->tgid;
+    c.ppid = r->ppid;
+    c.start_time = r->start_time;
+  } else {
+    c.error = r.code();
+  }
+  return r;
+}
+
+Result<int64_t> RecordingTracee::SeekFd(int fd, int64_t offset, int whence) {
+  auto r = live().SeekFd(fd, offset, whence);
+  trace::TraceeCall& c = Append(trace::TraceeCallKind::kSeekFd);
+  c.fd = fd;
+  c.offset = offset;
+  c.whence = whence;
+  if (r.ok()) {
+    c.result = static_cast<uint64_t>(*r);
+  } else {
+    c.error = r.code();
+  }
+  return r;
+}
+
+Result<int> RecordingTracee::InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) {
+  auto r = live().InstallFd(srcfd, fd_flags, what);
+  trace::TraceeCall& c = Append(trace::TraceeCallKind::kInstallFd);
+  c.file.root = ToTrace(what.root);
+  c.file.path.assign(what.path);
+  c.file.open_flags = what.open_flags;
+  c.file.fd_flags = fd_flags;
+  if (r.ok()) {
+    c.file.fd = *r;
   } else {
     c.error = r.code();
   }

@@ -14,6 +14,13 @@
 //   IdValid()                 -> kIdValid      result = 1 / 0
 //   WriteMemory(addr, data)   -> kWriteMemory  addr, bytes = data, result =
 //                                              bytes written, error
+//   ReadProcIds()             -> kReadProcIds  tgid, ppid, start_time, error
+//   SeekFd(fd, off, whence)   -> kSeekFd       fd, offset, whence, result =
+//                                              the resulting offset, error
+//   InstallFd(src, fl, what)  -> kInstallFd    file = `what` with fd_flags =
+//                                              fl and fd = the child's number
+//                                              (-1 on error), error; the
+//                                              supervisor's `src` is not kept
 // `error` is the positive errno, 0 on success; on error the result fields
 // are left empty. Error contexts (strings) are not recorded: a replayed
 // handler sees the errno with an empty context.
@@ -36,8 +43,9 @@
 
 namespace sandtrace::record {
 
-// Converts the seam's enum to the trace's (they differ by the unknown @0).
+// Converts the seam's enums to the trace's (they differ by the unknown @0).
 trace::ProcLink ToTrace(ProcLink link);
+trace::FileRoot ToTrace(FileRoot root);
 
 class RecordingTracee final : public Tracee {
  public:
@@ -61,6 +69,9 @@ class RecordingTracee final : public Tracee {
   Result<mode_t> ReadUmask() override;
   bool IdValid() override;
   Result<size_t> WriteMemory(uint64_t addr, std::span<const std::byte> data) override;
+  Result<ProcIds> ReadProcIds() override;
+  Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
+  Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
 
   size_t pool_size() const { return pool_.size(); }
 
