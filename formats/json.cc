@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <variant>
+#include <vector>
 
 #include "formats/codec.h"
 #include "tracer/base/errors.h"
@@ -93,9 +94,20 @@ struct JsonEncoder::Impl {
   DataHandler data_handler;
   TextHandler text_handler;
 
+  // Reused first segments for the messages built per record, so the
+  // common case allocates no segment (MallocMessageBuilder wants them zeroed).
+  std::vector<capnp::word> record_scratch = std::vector<capnp::word>(1024);
+  std::vector<capnp::word> json_scratch = std::vector<capnp::word>(2048);
+  std::vector<capnp::word> string_scratch = std::vector<capnp::word>(64);
+
   Impl() {
     codec.addTypeHandler(data_handler);
     codec.addTypeHandler(text_handler);
+  }
+
+  static kj::ArrayPtr<capnp::word> Scratch(std::vector<capnp::word>& words) {
+    std::memset(words.data(), 0, words.size() * sizeof(capnp::word));
+    return kj::ArrayPtr<capnp::word>(words.data(), words.size());
   }
 };
 
@@ -105,35 +117,28 @@ JsonEncoder::~JsonEncoder() = default;
 std::string JsonEncoder::Record(const trace::Record& record,
                                 std::span<const JsonExtraField> extra) {
   try {
-    capnp::MallocMessageBuilder message;
+    capnp::MallocMessageBuilder message(impl_->Scratch(impl_->record_scratch));
     auto root = message.initRoot<schema::Record>();
     std::visit([&](const auto& r) { internal::Encode(r, root); }, record);
 
-    capnp::MallocMessageBuilder json_message;
+    capnp::MallocMessageBuilder json_message(impl_->Scratch(impl_->json_scratch));
     auto value = json_message.initRoot<capnp::JsonValue>();
-    if (extra.empty()) {
-      impl_->codec.encode(root.asReader(), value);
-    } else {
-      // Encode the record, then copy its members into a larger object that
-      // also holds the extra fields.
-      auto encoded = json_message.getOrphanage().newOrphan<capnp::JsonValue>();
-      impl_->codec.encode(root.asReader(), encoded.get());
-      auto members = encoded.getReader().getObject();
-      auto object = value.initObject(members.size() + extra.size());
-      for (unsigned i = 0; i < members.size(); ++i) {
-        object[i].setName(members[i].getName());
-        object[i].setValue(members[i].getValue());
+    impl_->codec.encode(root.asReader(), value);
+    kj::String encoded = impl_->codec.encodeRaw(value.asReader());
+    std::string out(encoded.cStr(), encoded.size());
+    if (!extra.empty()) {
+      // The record is one object: put the extra members before its closing
+      // brace (each value encoded by String()).
+      out.pop_back();
+      for (const auto& [key, text] : extra) {
+        out += ',';
+        out += String(key);
+        out += ':';
+        out += String(text);
       }
-      for (size_t i = 0; i < extra.size(); ++i) {
-        auto field = object[members.size() + i];
-        auto name = field.initName(extra[i].first.size());
-        if (!extra[i].first.empty()) std::memcpy(name.begin(), extra[i].first.data(), name.size());
-        SetString(field.initValue(),
-                  kj::ArrayPtr<const char>(extra[i].second.data(), extra[i].second.size()));
-      }
+      out += '}';
     }
-    kj::String out = impl_->codec.encodeRaw(value.asReader());
-    return std::string(out.cStr(), out.size());
+    return out;
   } catch (const kj::Exception& e) {
     // Every record we decoded re-encodes; failing here is a bug.
     throw Fatal(std::string("JSON encoding failed: ") + e.getDescription().cStr());
@@ -141,8 +146,25 @@ std::string JsonEncoder::Record(const trace::Record& record,
 }
 
 std::string JsonEncoder::String(std::string_view text) {
+  // Fast path: printable ASCII other than '"' and '\\' reads the same inside
+  // quotes, so there is nothing for the codec to do.
+  bool plain = true;
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    out += text;
+    out += '"';
+    return out;
+  }
   try {
-    capnp::MallocMessageBuilder message(64);
+    capnp::MallocMessageBuilder message(impl_->Scratch(impl_->string_scratch));
     auto value = message.initRoot<capnp::JsonValue>();
     SetString(value, kj::ArrayPtr<const char>(text.data(), text.size()));
     kj::String out = impl_->codec.encodeRaw(value.asReader());
