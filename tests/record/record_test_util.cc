@@ -304,6 +304,13 @@ Result<int> RecordedTracee::InstallFd(int, uint32_t fd_flags, const InjectedFile
   return c->file.fd;
 }
 
+Result<uint64_t> RecordedTracee::ReadStackPointer() {
+  const auto* c = Next(trace::TraceeCallKind::kReadStackPointer, "read_stack_pointer");
+  if (c == nullptr) return Err(EIO, "replay mismatch");
+  if (c->error != 0) return Err(c->error);
+  return c->result;
+}
+
 // ---- TeeObserver -------------------------------------------------------------------
 
 // A plain logger of the calls that reach the live Tracee.
@@ -408,6 +415,15 @@ class TeeObserver::Logger final : public Tracee {
     c.file.open_flags = what.open_flags;
     c.file.fd_flags = fd_flags;
     c.file.fd = r.ok() ? *r : -1;
+    c.error = r.code();
+    calls.push_back(c);
+    return r;
+  }
+  Result<uint64_t> ReadStackPointer() override {
+    auto r = live_->ReadStackPointer();
+    trace::TraceeCall c;
+    c.kind = trace::TraceeCallKind::kReadStackPointer;
+    if (r.ok()) c.result = *r;
     c.error = r.code();
     calls.push_back(c);
     return r;

@@ -64,6 +64,7 @@ class FakeTracee final : public Tracee {
     if (srcfd < 0) return Err(EBADF, "fake");
     return 9;
   }
+  Result<uint64_t> ReadStackPointer() override { return uint64_t{0x7ffd00001000}; }
 };
 
 Notification Note(uint64_t seq, int nr, uint32_t tid = 100) {
@@ -177,8 +178,11 @@ TEST(RecordTracee, TheCowHandlersCallsAreLoggedAndRoundTrip) {
   InjectedFile what{FileRoot::kUpper, "bin/tool", O_RDONLY | O_CLOEXEC, 0};
   EXPECT_EQ(*rt.InstallFd(3, O_CLOEXEC, what), 9);
   EXPECT_EQ(rt.InstallFd(-1, 0, what).code(), EBADF);
+  EXPECT_EQ(*rt.ReadStackPointer(), 0x7ffd00001000u);
   rt.End();
-  ASSERT_EQ(e.calls.size(), 5u);
+  ASSERT_EQ(e.calls.size(), 6u);
+  EXPECT_EQ(e.calls[5].kind, trace::TraceeCallKind::kReadStackPointer);
+  EXPECT_EQ(e.calls[5].result, 0x7ffd00001000u);
   EXPECT_EQ(e.calls[0].kind, trace::TraceeCallKind::kReadProcIds);
   EXPECT_EQ(e.calls[0].tgid, 4000);
   EXPECT_EQ(e.calls[0].ppid, 3999);
@@ -216,6 +220,7 @@ TEST(RecordTracee, TheCowHandlersCallsAreLoggedAndRoundTrip) {
   EXPECT_EQ(replay.SeekFd(6, 0, SEEK_SET).code(), EBADF);
   EXPECT_EQ(*replay.InstallFd(77, O_CLOEXEC, what), 9);
   EXPECT_EQ(replay.InstallFd(-1, 0, what).code(), EBADF);
+  EXPECT_EQ(*replay.ReadStackPointer(), 0x7ffd00001000u);
   EXPECT_TRUE(replay.mismatches().empty());
   EXPECT_TRUE(replay.all_consumed());
 }

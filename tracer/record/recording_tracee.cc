@@ -188,4 +188,15 @@ Result<int> RecordingTracee::InstallFd(int srcfd, uint32_t fd_flags, const Injec
   return r;
 }
 
+Result<uint64_t> RecordingTracee::ReadStackPointer() {
+  auto r = live().ReadStackPointer();
+  trace::TraceeCall& c = Append(trace::TraceeCallKind::kReadStackPointer);
+  if (r.ok()) {
+    c.result = *r;
+  } else {
+    c.error = r.code();
+  }
+  return r;
+}
+
 }  // namespace sandtrace::record

@@ -21,6 +21,7 @@
 //                                              fl and fd = the child's number
 //                                              (-1 on error), error; the
 //                                              supervisor's `src` is not kept
+//   ReadStackPointer()        -> kReadStackPointer result = the pointer, error
 // `error` is the positive errno, 0 on success; on error the result fields
 // are left empty. Error contexts (strings) are not recorded: a replayed
 // handler sees the errno with an empty context.
@@ -72,6 +73,7 @@ class RecordingTracee final : public Tracee {
   Result<ProcIds> ReadProcIds() override;
   Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
+  Result<uint64_t> ReadStackPointer() override;
 
   size_t pool_size() const { return pool_.size(); }
 
