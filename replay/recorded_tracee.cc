@@ -154,6 +154,8 @@ std::string DescribeResult(const TraceeCall& c) {
       return "= " + std::to_string(static_cast<int64_t>(c.result));
     case TraceeCallKind::kInstallFd:
       return "= " + std::to_string(c.file.fd);
+    case TraceeCallKind::kReadStackPointer:
+      return "= " + Hex(c.result);
     default:
       return "= " + std::to_string(c.result);
   }
@@ -297,6 +299,14 @@ Result<int> RecordedTracee::InstallFd(int srcfd, uint32_t fd_flags, const Inject
   (void)srcfd;  // the supervisor's fd: replay has no child to give it to
   if (rec.error != 0) return Err(rec.error);
   return rec.file.fd;
+}
+
+Result<uint64_t> RecordedTracee::ReadStackPointer() {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kReadStackPointer;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (rec.error != 0) return Err(rec.error);
+  return rec.result;
 }
 
 }  // namespace sandtrace::replay

@@ -7,7 +7,7 @@
 //   ReadString     same address and max_len
 //   ReadProcLink   same link (and fd for kFd)
 //   SeekFd         same fd, offset and whence
-//   ReadUmask, IdValid, ReadProcIds: the kind alone
+//   ReadUmask, IdValid, ReadProcIds, ReadStackPointer: the kind alone
 //   WriteMemory    same address (the bytes are kept for comparison)
 //   InstallFd      the kind alone (the file description is kept)
 // Anything else (another kind, other inputs, a call past the end of the
@@ -98,6 +98,7 @@ class RecordedTracee final : public Tracee {
   Result<ProcIds> ReadProcIds() override;
   Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
+  Result<uint64_t> ReadStackPointer() override;
 
   // Recorded calls served so far (== calls.size() when all were asked for).
   size_t consumed() const { return next_; }

@@ -106,6 +106,7 @@ TEST(FormatNames, EveryEnumeratorHasAName) {
   EXPECT_EQ(Name(ResponseOutcome::kTargetGone), "target_gone");
   EXPECT_EQ(Name(TraceeCallKind::kWriteMemory), "write_memory");
   EXPECT_EQ(Name(TraceeCallKind::kInstallFd), "install_fd");
+  EXPECT_EQ(Name(TraceeCallKind::kReadStackPointer), "read_stack_pointer");
   EXPECT_EQ(Name(ProcLink::kExe), "exe");
   EXPECT_EQ(Name(FileRoot::kOutside), "outside");
   EXPECT_EQ(Name(ProcessEventKind::kExit), "exit");

@@ -125,6 +125,8 @@ std::vector<EventRecord> SampleEvents() {
   install.file = {FileRoot::kUpper, "out/a.o", 0x241, 0x80000, 6};
   TraceeCall install_fail = call(K::kInstallFd, 0, 0, none, 0, EMFILE, 0, "");
   install_fail.file = {FileRoot::kLower, "", 0, 0, -1};
+  TraceeCall stack = call(K::kReadStackPointer, 0, 0, none, 0, 0, 0x7ffd12345670ULL, "");
+  TraceeCall stack_fail = call(K::kReadStackPointer, 0, 0, none, 0, ESRCH, 0, "");
 
   EventRecord e = base;
   e.seq = 0;
@@ -144,7 +146,7 @@ std::vector<EventRecord> SampleEvents() {
   e.nr = 332;
   e.calls = {read_mem, read_mem_fail, link_cwd, link_fd, link_root,   link_exe,
              umask,    umask_fail,    valid,    invalid, write_mem,   write_fail,
-             proc_ids, proc_ids_fail, seek,     install, install_fail};
+             proc_ids, proc_ids_fail, seek,     install, install_fail, stack, stack_fail};
   e.decision.kind = DecisionKind::kReturn;
   e.decision.value = -1234567890123LL;
   e.outcome = ResponseOutcome::kTargetGone;
