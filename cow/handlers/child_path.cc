@@ -77,7 +77,12 @@ Result<std::string> Call::ReadPath(int i) {
   return ReadPathChecked(t, n.args[i]);
 }
 
-Result<mode_t> Call::Umask() { return t.ReadUmask(); }
+Result<mode_t> Call::Umask() {
+  if (const mode_t* m = s.procs.Umask(tgid)) return *m;
+  auto m = t.ReadUmask();
+  if (m.ok()) s.procs.SetUmask(tgid, *m);
+  return m;
+}
 
 Status Call::Write(uint64_t addr, std::span<const std::byte> bytes) {
   if (bytes.empty()) return OkStatus();
@@ -92,7 +97,7 @@ Result<Call::FdBase> Call::BaseOfFd(int fd) {
     if (const std::string* v = s.procs.VirtualCwd(tgid)) {
       out.base = Base::View(*v);
       out.base.real_is_upper = true;  // the kernel's cwd is elsewhere
-      out.kernel_ok = false;
+      out.kernel = KernelBase::kNone;
       out.real = s.lower_root + (v->empty() ? "" : "/" + *v);
       return out;
     }
@@ -110,13 +115,13 @@ Result<Call::FdBase> Call::BaseOfFd(int fd) {
   if (StartsWithDir(out.real, s.upper_root)) {
     out.base = Base::View(std::string(RestAfter(out.real, s.upper_root)));
     out.base.real_is_upper = true;
-    out.kernel_ok = false;
+    out.kernel = KernelBase::kUpper;
   } else if (StartsWithDir(out.real, s.lower_root)) {
     out.base = Base::View(std::string(RestAfter(out.real, s.lower_root)));
-    out.kernel_ok = true;
+    out.kernel = KernelBase::kLower;
   } else {
     out.base = Base::Outside(out.real);
-    out.kernel_ok = true;
+    out.kernel = KernelBase::kLower;
   }
   return out;
 }
@@ -309,7 +314,7 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
     p.path = std::move(path);
     return p;
   }
-  return Walk(fb->base, fb->kernel_ok, std::move(path), o);
+  return Walk(fb->base, fb->kernel, std::move(path), o);
 }
 
 Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o) {
@@ -341,7 +346,7 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
     std::string full = mapped + m.rest;
     if (!StartsWithDir(mapped, s.lower_root)) return LocateAbsolute(std::move(full), o);
     std::string_view view_rest = RestAfter(full, s.lower_root);
-    auto walked = Walk(Base::Root(), !into_upper && !via_vcwd,
+    auto walked = Walk(Base::Root(), !into_upper && !via_vcwd ? KernelBase::kLower : KernelBase::kNone,
                        std::string(view_rest.empty() ? "." : view_rest), o);
     if (!walked.ok()) return walked;
     if (into_upper && m.rest.empty()) walked->kernel_real = target;
@@ -352,7 +357,7 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
     std::string_view rest = RestAfter(path, s.lower_root);
     std::string rel(rest.empty() ? "." : rest);
     if (path.back() == '/' && !rel.empty() && rel.back() != '/') rel += '/';
-    return Walk(Base::Root(), true, std::move(rel), o);
+    return Walk(Base::Root(), KernelBase::kLower, std::move(rel), o);
   }
   if (StartsWithDir(path, s.storage_root)) {
     // The storage area (upper layer included) is not part of the view: the
@@ -369,7 +374,7 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
   return p;
 }
 
-Result<ChildPath> Call::Walk(Base base, bool kernel_ok, std::string original,
+Result<ChildPath> Call::Walk(Base base, KernelBase kernel, std::string original,
                              const LocateOptions& o) {
   ChildPath p;
   p.kind = ChildPath::Kind::kView;
@@ -389,6 +394,9 @@ Result<ChildPath> Call::Walk(Base base, bool kernel_ok, std::string original,
     rest.remove_prefix(slash + 1);
   }
   std::string dir = base.view;
+  // From a real upper directory the kernel sees the view only inside
+  // opaque directories (made by mkdir in this run: no lower beneath them).
+  bool upper_ok = kernel == KernelBase::kUpper && s.index.IsOpaque(dir);
   for (size_t i = 0; i < comps.size(); ++i) {
     const bool last = i + 1 == comps.size();
     if (!last || o.follow_final || must_dir) {
@@ -408,10 +416,11 @@ Result<ChildPath> Call::Walk(Base base, bool kernel_ok, std::string original,
       if (e == ViewIndex::Entry::kSymlink) return p;
     }
     dir = JoinView(dir, comps[i]);
+    if (!last && upper_ok) upper_ok = s.index.IsOpaque(dir);
   }
   p.view = dir;
-  p.kernel_equivalent = kernel_ok && !s.index.SubtreeDirty(dir);
-  p.final_object_dirty = s.index.ObjectDirty(dir);
+  p.kernel_equivalent = kernel == KernelBase::kLower ? !s.index.SubtreeDirty(dir) : upper_ok;
+  p.final_object_dirty = s.index.ObjectDirty(dir) && !s.index.IsOpaque(dir);
   return p;
 }
 

@@ -227,7 +227,7 @@ std::string FormatStats(const CowStats& s, const ArchTable& table) {
                 s.engine);
   out += line;
   std::snprintf(line, sizeof line,
-                "cow: %" PRIu64 " fstat-like calls (empty path + AT_EMPTY_PATH), %" PRIu64
+                "cow: %" PRIu64 " stat calls with AT_EMPTY_PATH and a dirfd (fstat), %" PRIu64
                 " exec rewrites, %" PRIu64 " virtual chdirs, %" PRIu64
                 " getdents served, %" PRIu64 " metadata changes outside the workdir\n",
                 s.empty_path, s.exec_rewrites, s.virtual_chdirs, s.getdents_served,

@@ -112,7 +112,9 @@ struct CowStats {
   uint64_t engine = 0;         // decided with an engine resolution
   uint64_t emulated = 0;       // answered with a value or an errno
   uint64_t injected = 0;       // an fd injected
-  uint64_t empty_path = 0;     // newfstatat/statx(fd, "", AT_EMPTY_PATH): fstat
+  // newfstatat/statx with AT_EMPTY_PATH and a dirfd (fstat, in practice):
+  // what a filter testing arguments could let through (see the README).
+  uint64_t empty_path = 0;
   uint64_t exec_rewrites = 0;
   uint64_t virtual_chdirs = 0;
   uint64_t getdents_served = 0;

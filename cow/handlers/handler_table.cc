@@ -200,6 +200,12 @@ constexpr Entry kEntries[] = {
     {"symlink", [](Call& c) { return HandleSymlink(c, 0, kCwd, 1); }},
     {"symlinkat", [](Call& c) { return HandleSymlink(c, 0, c.dirfd_arg(1), 2); }},
     {"truncate", [](Call& c) { return HandleTruncate(c, 0, c.arg(1)); }},
+    {"umask",
+     [](Call& c) {
+       // Notified only to keep the cached mask right (no /proc read per create).
+       c.s.procs.SetUmask(c.tgid, static_cast<mode_t>(c.arg(0)));
+       return c.Kernel();
+     }},
     {"unlink", [](Call& c) { return HandleUnlink(c, kCwd, 0, 0); }},
     {"unlinkat", [](Call& c) { return HandleUnlink(c, c.dirfd_arg(0), 1, c.arg(2)); }},
     {"utime",

@@ -78,6 +78,11 @@ struct SessionState {
   void RemeasureRecent();
 };
 
+// Where the kernel, resolving a relative path, starts: the lower directory
+// at the base's view path, the real upper directory at that view path, or
+// somewhere unrelated to the view (a virtual cwd: the real one is stale).
+enum class KernelBase : uint8_t { kLower, kUpper, kNone };
+
 // Where a path argument leads, as far as the handler needs to know.
 struct ChildPath {
   enum class Kind : uint8_t {
@@ -153,7 +158,7 @@ class Call {
   // match the view.
   struct FdBase {
     Base base;
-    bool kernel_ok = false;
+    KernelBase kernel = KernelBase::kNone;
     bool usable = true;  // false: not a directory path (pipe, socket, deleted)
     std::string real;    // the link target
   };
@@ -203,7 +208,8 @@ class Call {
   // The child's own /proc links at the start of an absolute path.
   Magic ParseMagic(std::string_view path) const;
   Result<ChildPath> LocateAbsolute(std::string path, const LocateOptions& o);
-  Result<ChildPath> Walk(Base base, bool kernel_ok, std::string original, const LocateOptions& o);
+  Result<ChildPath> Walk(Base base, KernelBase kernel, std::string original,
+                         const LocateOptions& o);
 };
 
 // Decision helpers.

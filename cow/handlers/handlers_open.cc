@@ -47,7 +47,9 @@ std::optional<Decision> InjectOpened(Call& c, OpenedFile f, int child_flags) {
 // at the same path in the lower is opened there (its identity, see the
 // design note), anything else through the engine.
 Result<OpenedFile> OpenViewDir(Call& c, const std::string& view, int flags) {
-  auto low = c.s.LowerDirAt(view, /*path_only=*/false);
+  // A directory made by mkdir in this run is its upper directory.
+  auto low = c.s.index.IsOpaque(view) ? Result<UniqueFd>(Err(ENOENT, "opaque"))
+                                      : c.s.LowerDirAt(view, /*path_only=*/false);
   if (low.ok()) {
     OpenedFile f;
     f.fd = std::move(*low);

@@ -67,12 +67,14 @@ Result<std::string> ReadXattrName(Call& c, uint64_t addr) {
 // ---- stat family --------------------------------------------------------------------
 
 std::optional<Decision> HandleStat(Call& c, const StatForm& f) {
+  // fstat is newfstatat(fd, "", AT_EMPTY_PATH) since glibc 2.33: counted
+  // by the arguments alone, as a filter could test them.
+  if ((f.at_flags & AT_EMPTY_PATH) && f.dirfd >= 0) ++c.s.stats.empty_path;
   if (c.Pristine()) return c.PristineContinue();
   auto path = c.ReadPath(f.path_arg);
   if (!path.ok()) {
     // statx(fd, NULL, AT_EMPTY_PATH) is allowed since Linux 6.11.
     if (path.code() == EFAULT && c.arg(f.path_arg) == 0 && (f.at_flags & AT_EMPTY_PATH)) {
-      ++c.s.stats.empty_path;
       return c.Kernel();
     }
     return FromError(path.error());
@@ -80,10 +82,7 @@ std::optional<Decision> HandleStat(Call& c, const StatForm& f) {
   LocateOptions lo;
   lo.follow_final = !(f.at_flags & AT_SYMLINK_NOFOLLOW) && f.follow;
   lo.allow_empty = f.at_flags & AT_EMPTY_PATH;
-  if (path->empty() && lo.allow_empty && f.dirfd != AT_FDCWD) {
-    ++c.s.stats.empty_path;  // fstat: the fd's own object
-    return c.Kernel();
-  }
+  if (path->empty() && lo.allow_empty && f.dirfd != AT_FDCWD) return c.Kernel();  // fstat
   auto p = c.Locate(f.dirfd, *path, lo);
   if (!p.ok()) return FromError(p.error());
   if (p->kind != ChildPath::Kind::kView) return c.Kernel();
@@ -98,7 +97,7 @@ std::optional<Decision> HandleStat(Call& c, const StatForm& f) {
     // A directory that also exists at the same path in the lower has the
     // lower's identity (it is what the child gets when it opens it).
     auto view = c.ViewPath(*p, lo.follow_final);
-    if (view.ok() && view->has_value()) {
+    if (view.ok() && view->has_value() && !c.s.index.IsOpaque(**view)) {
       auto low = c.s.LowerDirAt(**view, true);
       struct stat lst {};
       if (low.ok() && fstat(low->get(), &lst) == 0) {

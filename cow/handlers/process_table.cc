@@ -39,7 +39,10 @@ pid_t ProcessTable::Observe(uint32_t tid, Tracee& tracee) {
     // to it (pids are reused) before it is used.
   }
   auto ids = tracee.ReadProcIds();
-  if (!ids.ok() || ids->tgid <= 0) return 0;
+  if (!ids.ok() || ids->tgid <= 0) {
+    threads_[tid] = 0;  // unknown: not asked again
+    return 0;
+  }
   Register(tid, *ids);
   return ids->tgid;
 }
@@ -55,6 +58,18 @@ void ProcessTable::SetVirtualCwd(pid_t tgid, std::string view_path) {
   Proc& p = procs_[tgid];
   if (!p.vcwd) ++virtual_count_;
   p.vcwd = std::move(view_path);
+}
+
+const mode_t* ProcessTable::Umask(pid_t tgid) const {
+  if (tgid <= 0) return nullptr;
+  auto it = procs_.find(tgid);
+  return it != procs_.end() && it->second.umask ? &*it->second.umask : nullptr;
+}
+
+void ProcessTable::SetUmask(pid_t tgid, mode_t mask) {
+  if (tgid <= 0) return;
+  auto it = procs_.find(tgid);
+  if (it != procs_.end()) it->second.umask = mask & 0777;
 }
 
 void ProcessTable::ClearVirtualCwd(pid_t tgid) {

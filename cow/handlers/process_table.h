@@ -55,6 +55,11 @@ class ProcessTable {
   void ClearVirtualCwd(pid_t tgid);
   bool any_virtual_cwd() const { return virtual_count_ > 0; }
 
+  // The file-mode creation mask of process `tgid` as last learned (read
+  // from /proc, or seen passing through umask(2), which is notified).
+  const mode_t* Umask(pid_t tgid) const;
+  void SetUmask(pid_t tgid, mode_t mask);
+
   size_t threads() const { return threads_.size(); }
   size_t processes() const { return procs_.size(); }
 
@@ -62,6 +67,7 @@ class ProcessTable {
   struct Proc {
     uint64_t start_time = 0;
     std::optional<std::string> vcwd;
+    std::optional<mode_t> umask;
   };
   void Register(uint32_t tid, const ProcIds& ids);
 
