@@ -11,6 +11,7 @@
 
 #include <cstdio>
 
+#include "cow/commit.h"
 #include "cow/fs_util.h"
 #include "cow/overlay_impl.h"
 #include "cow/state_file.h"
@@ -118,6 +119,11 @@ Result<std::unique_ptr<Overlay>> Overlay::Create(const OverlayPaths& paths,
   if (fs::PathWithin(*storage, *lower) || fs::PathWithin(*lower, *storage)) {
     return Err(EINVAL, "the storage area and the workdir must not contain each other");
   }
+  if (options.recover_interrupted_commit) {
+    auto recovered = RecoverWorkdir(*lower);
+    if (!recovered) return recovered.error();
+    for (const auto& r : *recovered) impl->recovery_messages_.push_back(r.message);
+  }
   impl->lower_abs_ = *lower;
   impl->storage_abs_ = *storage;
   impl->upper_abs_ = *storage + "/upper";
@@ -156,6 +162,9 @@ Result<std::unique_ptr<Overlay>> Overlay::Create(const OverlayPaths& paths,
   return std::unique_ptr<Overlay>(new Overlay(std::move(impl)));
 }
 
+const std::vector<std::string>& Overlay::recovery_messages() const {
+  return impl_->recovery_messages_;
+}
 const std::string& Overlay::lower_root() const { return impl_->lower_abs_; }
 const std::string& Overlay::upper_root() const { return impl_->upper_abs_; }
 const std::string& Overlay::storage_root() const { return impl_->storage_abs_; }

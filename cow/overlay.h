@@ -245,6 +245,11 @@ struct OverlayOptions {
   // Keep ownership changes virtual even when the supervisor could apply them
   // (tests of the unprivileged path; also chosen automatically on EPERM).
   bool force_virtual_chown = false;
+  // Before anything else, finish or roll back an interrupted commit of this
+  // workdir (cow/commit.h RecoverWorkdir); Overlay::recovery_messages() then
+  // says what was done, for the caller to print. If it cannot be recovered,
+  // Create fails with that error.
+  bool recover_interrupted_commit = true;
 };
 
 // Where an overlay lives. `lower` is the workdir; `storage` is an existing,
@@ -286,6 +291,9 @@ class Overlay {
   ~Overlay();
   Overlay(const Overlay&) = delete;
   Overlay& operator=(const Overlay&) = delete;
+
+  // One line per interrupted commit Create() finished or rolled back.
+  const std::vector<std::string>& recovery_messages() const;
 
   const std::string& lower_root() const;    // canonical absolute workdir path
   const std::string& upper_root() const;    // canonical absolute upper path

@@ -75,6 +75,7 @@ class Overlay::Impl {
   std::map<ino_t, uint64_t> data_charged_;  // upper inode -> data bytes charged
   uint64_t used_ = 0;
   uint64_t tmp_counter_ = 0;  // names of work/ temporaries (deterministic)
+  std::vector<std::string> recovery_messages_;
   bool finished_ = false;
 
   void CheckLive() const;

@@ -223,7 +223,9 @@ TEST_F(CowCommitTest, CommitRefusesWhileAnInterruptedCommitAwaitsRecovery) {
     EXPECT_THROW((void)(*ov)->Commit(o), SimulatedCrash);
   }
   std::string s2 = NewStorage();
-  auto ov = Overlay::Create({lower_, s2}, {});
+  OverlayOptions no_recovery;
+  no_recovery.recover_interrupted_commit = false;
+  auto ov = Overlay::Create({lower_, s2}, no_recovery);
   ASSERT_TRUE(ov.ok());
   auto r = (*ov)->Commit();
   EXPECT_EQ(r.code(), EBUSY);
@@ -232,6 +234,47 @@ TEST_F(CowCommitTest, CommitRefusesWhileAnInterruptedCommitAwaitsRecovery) {
   ASSERT_EQ(rec->size(), 1u);
   EXPECT_EQ((*rec)[0].outcome, RecoveryReport::Outcome::kRolledBack);
   EXPECT_TRUE((*ov)->Commit().ok());
+}
+
+TEST_F(CowCommitTest, TheNextOverlayOfTheWorkdirRecoversFirst) {
+  std::string s1 = NewStorage();
+  Tree committed;
+  {
+    auto ov = Overlay::Create({lower_, s1}, {});
+    ASSERT_TRUE(ov.ok());
+    Mutate(**ov);
+    committed = SnapshotView(**ov);
+    // Crash in the apply phase: the journal is complete, so recovery
+    // rolls forward.
+    CommitOptions o;
+    o.step_hook = [](int step) {
+      if (step == 20) throw SimulatedCrash{};
+    };
+    EXPECT_THROW((void)(*ov)->Commit(o), SimulatedCrash);
+  }
+  std::string s2 = NewStorage();
+  auto ov = Overlay::Create({lower_, s2}, {});
+  ASSERT_TRUE(ov.ok()) << ov.error().Message();
+  ASSERT_EQ((*ov)->recovery_messages().size(), 1u);
+  EXPECT_NE((*ov)->recovery_messages()[0].find("finished an interrupted commit"),
+            std::string::npos);
+  EXPECT_EQ(testing::DescribeDiff(committed, SnapshotReal(lower_)), "");
+  EXPECT_EQ(testing::DescribeDiff(committed, SnapshotView(**ov)), "");
+}
+
+TEST_F(CowCommitTest, AFailureBeforeTheCommitPointLeavesTheOverlayUsable) {
+  std::string storage = NewStorage();
+  auto ov = Overlay::Create({lower_, storage}, {});
+  ASSERT_TRUE(ov.ok());
+  // A name the commit itself needs: refused, nothing touched.
+  std::string staging = std::string(kStagingPrefix) + storage.substr(storage.rfind('/') + 1);
+  ASSERT_TRUE((*ov)->Mkdir(Base::Root(), staging, 0755).ok());
+  EXPECT_EQ((*ov)->Commit().code(), EINVAL);
+  EXPECT_EQ(testing::DescribeDiff(original_, SnapshotReal(lower_)), "");
+  ASSERT_TRUE((*ov)->Rmdir(Base::Root(), staging).ok());
+  ASSERT_TRUE((*ov)->Unlink(Base::Root(), "gone.txt").ok());
+  ASSERT_TRUE((*ov)->Commit().ok());
+  EXPECT_FALSE(Exists(lower_ + "/gone.txt"));
 }
 
 TEST_F(CowCommitTest, RecoverWithAMissingJournalIsAClearError) {
