@@ -140,6 +140,13 @@ bool ScalarRole(ArgRole role) {
   }
 }
 
+std::string DescribeFile(const trace::InjectedFileRecord& f) {
+  char flags[64];
+  std::snprintf(flags, sizeof flags, " fd %d open flags %#x fd flags %#x", f.fd,
+                static_cast<unsigned>(f.open_flags), f.fd_flags);
+  return std::string(trace::Name(f.root)) + " " + Quote(f.path) + flags;
+}
+
 std::string DescribeCall(const trace::TraceeCall& c) {
   std::string out(trace::Name(c.kind));
   switch (c.kind) {
@@ -162,6 +169,16 @@ std::string DescribeCall(const trace::TraceeCall& c) {
     case trace::TraceeCallKind::kWriteMemory:
       out += " wrote " + std::to_string(c.result);
       break;
+    case trace::TraceeCallKind::kReadProcIds:
+      out += " tgid " + std::to_string(c.tgid) + " ppid " + std::to_string(c.ppid);
+      break;
+    case trace::TraceeCallKind::kSeekFd:
+      out += " fd " + std::to_string(c.fd) + " offset " + std::to_string(c.offset) + " whence " +
+             std::to_string(c.whence) + " -> " + std::to_string(static_cast<int64_t>(c.result));
+      break;
+    case trace::TraceeCallKind::kInstallFd:
+      out += " " + DescribeFile(c.file);
+      break;
     default:
       break;
   }
@@ -183,12 +200,6 @@ bool SameCall(const trace::TraceeCall& a, const trace::TraceeCall& b) {
   return x == y;
 }
 
-std::string DescribeFile(const trace::InjectedFileRecord& f) {
-  char flags[64];
-  std::snprintf(flags, sizeof flags, " fd %d open flags %#x fd flags %#x", f.fd,
-                static_cast<unsigned>(f.open_flags), f.fd_flags);
-  return std::string(trace::Name(f.root)) + " " + Quote(f.path) + flags;
-}
 
 class Differ {
  public:

@@ -199,6 +199,13 @@ std::string EventText::Decision(const trace::EventRecord& event) const {
       out = "?";
       break;
   }
+  // Files the handler installed in the child besides its answer (ADDFD
+  // without SEND, e.g. both ends of an emulated pipe).
+  for (const auto& call : event.calls) {
+    if (call.kind != TraceeCallKind::kInstallFd || call.error != 0) continue;
+    out += " (installed fd " + std::to_string(call.file.fd) + " (" +
+           std::string(trace::Name(call.file.root)) + " " + Quote(call.file.path) + "))";
+  }
   switch (event.outcome) {
     case trace::ResponseOutcome::kTargetGone: out += " (target gone)"; break;
     case trace::ResponseOutcome::kInterrupted: out += " (interrupted)"; break;

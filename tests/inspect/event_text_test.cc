@@ -122,6 +122,22 @@ TEST(InspectEventText, StringsAndBuffersAreCutLikeStraceS) {
   EXPECT_EQ(EventText(options).Call(w), "write(1, \"hello\\nworld\", 11)");
 }
 
+TEST(InspectEventText, InstalledFilesAreShown) {
+  EventRecord e;
+  e.tid = 1;
+  e.arch = AUDIT_ARCH_X86_64;
+  e.nr = 293;  // pipe2
+  e.args = {0x5000, O_CLOEXEC, 0, 0, 0, 0};
+  TraceeCall install;
+  install.kind = TraceeCallKind::kInstallFd;
+  install.file = {trace::FileRoot::kOutside, "/tmp/p", O_RDONLY, O_CLOEXEC, 7};
+  e.calls.push_back(install);
+  install.error = EMFILE;  // a failed one is not shown
+  e.calls.push_back(install);
+  e.decision.kind = DecisionKind::kReturn;
+  EXPECT_EQ(EventText().Decision(e), "0 (installed fd 7 (outside \"/tmp/p\"))");
+}
+
 TEST(InspectEventText, OutputBuffersShowWhatTheHandlerWrote) {
   EventRecord e;
   e.tid = 1;
