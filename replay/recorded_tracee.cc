@@ -1,6 +1,7 @@
 #include "replay/recorded_tracee.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -197,6 +198,30 @@ std::string RecordedTracee::MapIn(std::string path) {
   return path;
 }
 
+void RecordedTracee::Learn(const std::string& target) {
+  if (learn_storage_.empty() || target.empty() || target[0] != '/' || map_.IsRecorded(target)) {
+    return;
+  }
+  std::string t = target;
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (t.size() > kDeleted.size() && t.compare(t.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0) {
+    t.resize(t.size() - kDeleted.size());
+  }
+  size_t at = 0;
+  while ((at = t.find("/upper", at)) != std::string::npos) {
+    const size_t end = at + 6;
+    if (at > 0 && (end == t.size() || t[end] == '/')) {
+      struct stat st {};
+      if (lstat((learn_storage_ + "/upper" + t.substr(end)).c_str(), &st) == 0) {
+        map_.Add(t.substr(0, at), learn_storage_);
+        learn_storage_.clear();
+        return;
+      }
+    }
+    at = end;
+  }
+}
+
 Result<size_t> RecordedTracee::ReadMemory(uint64_t addr, std::span<std::byte> out) {
   TraceeCall asked;
   asked.kind = TraceeCallKind::kReadMemory;
@@ -226,6 +251,7 @@ Result<std::string> RecordedTracee::ReadProcLink(ProcLink which, int fd) {
   asked.fd = which == ProcLink::kFd ? fd : 0;
   const TraceeCall& rec = Take(asked.kind, asked);
   if (rec.error != 0) return Err(rec.error);
+  Learn(rec.bytes);
   return MapIn(rec.bytes);
 }
 

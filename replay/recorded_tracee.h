@@ -30,7 +30,8 @@
 // chown, utimes, xattrs: cow/handlers/handlers_meta.cc), so a replay never
 // changes the replaying machine's files.
 //
-// Ownership: borrows the map and the event for the duration of the event.
+// Ownership: borrows the map (which LearnStorage may extend) and the event
+// for the duration of the event.
 // Thread-safety: one thread.
 #pragma once
 
@@ -80,9 +81,15 @@ class RecordedTracee final : public Tracee {
     InjectedFile file;  // with fd_flags as asked; outside paths mapped back
   };
 
-  explicit RecordedTracee(const PathMap& map) : map_(map) {}
+  explicit RecordedTracee(PathMap& map) : map_(map) {}
   RecordedTracee(const RecordedTracee&) = delete;
   RecordedTracee& operator=(const RecordedTracee&) = delete;
+
+  // The trace did not name its storage area: learn it from the first /proc
+  // link target of the form <prefix>/upper[/rest] (outside the mapped
+  // prefixes) whose rest exists in `replay_storage`/upper, and map <prefix>
+  // to `replay_storage` from then on.
+  void LearnStorage(std::string replay_storage) { learn_storage_ = std::move(replay_storage); }
 
   // Starts serving `calls` (borrowed until the next Begin) for the
   // notification from `tid`. See the confinement note above.
@@ -115,7 +122,11 @@ class RecordedTracee final : public Tracee {
   // Recorded path -> scratch path (and confinement).
   std::string MapIn(std::string path);
 
-  const PathMap& map_;
+  // A recorded link target: may teach the storage prefix.
+  void Learn(const std::string& target);
+
+  PathMap& map_;
+  std::string learn_storage_;
   const std::vector<trace::TraceeCall>* calls_ = nullptr;
   size_t next_ = 0;
   uint32_t tid_ = 0;

@@ -157,7 +157,11 @@ Status Run::Setup(trace::TraceReader& reader) {
   scratch_ = std::move(*scratch);
   report_.scratch = scratch_->root();
   map_.Add(h.workdir, scratch_->lower());
-  if (!storage.empty() && storage[0] == '/') map_.Add(storage, scratch_->storage());
+  if (!storage.empty() && storage[0] == '/') {
+    map_.Add(storage, scratch_->storage());
+  } else {
+    tracee_.LearnStorage(scratch_->storage());
+  }
   if (!scratch_->lower_matched() && Has(h.handler_sets, cow::kCowSetName)) {
     report_.warnings.push_back(
         "the scratch directory's path is too long to stand in for the workdir " + h.workdir +

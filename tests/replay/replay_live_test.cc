@@ -1,6 +1,9 @@
 // Record -> replay -> identical, on small real workloads run in the
-// copy-on-write sandbox.
+// copy-on-write sandbox (the integration workloads: shell + coreutils,
+// directory listings, cc, git, python, the seed set, the quota), plus
+// replays that must not be identical: another quota, a handler variant.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "replay/replay.h"
@@ -15,33 +18,184 @@ using replay_test::WriteFile;
 class ReplayLive : public ::testing::Test {
  protected:
   void SetUp() override {
-    WriteFile(work_ / "data.txt", "b\na\nc\n");
-    WriteFile(work_ / "old.txt", "old\n");
+    ASSERT_EQ(mkdir(work_.c_str(), 0755), 0);
+    WriteFile(work_ + "/data.txt", "b\na\nc\n");
+    WriteFile(work_ + "/old.txt", "old\n");
+    WriteFile(work_ + "/hello.c", "#include <stdio.h>\nint main(void){puts(\"hi\");return 0;}\n");
+    WriteFile(work_ + "/big.bin", std::string(64 * 1024, 'x'));
+    ASSERT_EQ(mkdir((work_ + "/src").c_str(), 0755), 0);
+    WriteFile(work_ + "/src/a.txt", "a\n");
+    WriteFile(work_ + "/src/b.txt", "b\n");
   }
-  std::string Record(const std::vector<std::string>& argv, uint64_t quota = 0) {
+  replay_test::RecordSpec Spec(const std::string& script) {
     replay_test::RecordSpec spec;
-    spec.argv = argv;
-    spec.workdir = work_.path();
+    spec.argv = {"/bin/sh", "-c", script};
+    spec.workdir = work_;
     spec.trace = out_ / "t.capnp";
-    spec.quota = quota;
+    return spec;
+  }
+  std::string Record(const replay_test::RecordSpec& spec) {
     auto r = replay_test::RecordCow(spec);
     EXPECT_EQ(r.error, "");
     EXPECT_GT(r.events, 0u);
+    last_exit_ = r.exit_code;
     return spec.trace;
   }
-  TempDir work_;
+  std::string Record(const std::string& script) { return Record(Spec(script)); }
+  void ExpectIdentical(const std::string& trace, const ReplayOptions& o = {}) {
+    auto r = Replay(trace, o);
+    ASSERT_TRUE(r.ok()) << r.error().Message();
+    EXPECT_EQ(r->ExitStatus(), 0) << FormatText(*r);
+    EXPECT_EQ(r->diverged, 0u);
+    EXPECT_GT(r->events, 5u);
+    EXPECT_TRUE(r->changes_compared);
+  }
+  TempDir root_;
+  // Long enough for scratch paths of the same length (replay/scratch.h).
+  std::string work_ = root_ / "workdir-of-the-replay-tests";
   TempDir out_;
+  int last_exit_ = -1;
 };
 
+constexpr char kShellScript[] =
+    "echo new > new.txt; sed -i s/a/z/ data.txt; mkdir -p out/sub; cp data.txt out/sub/; "
+    "rm old.txt; ls -la > listing.txt; ls out > /dev/null; cat data.txt > /dev/null; "
+    "mv new.txt out/; stat out/new.txt > /dev/null; cd out/sub && /bin/pwd > /dev/null";
+
 TEST_F(ReplayLive, ShellEditsFiles) {
-  std::string t = Record({"/bin/sh", "-c",
-                          "echo new > new.txt; sed -i s/a/z/ data.txt; mkdir -p out/sub; "
-                          "cp data.txt out/sub/; rm old.txt; ls -la > listing.txt; ls out > /dev/null; "
-                          "cat data.txt > /dev/null; mv new.txt out/; stat out/new.txt > /dev/null"});
-  auto r = Replay(t);
+  std::string t = Record(kShellScript);
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
+TEST_F(ReplayLive, StorageAreaLearnedWhenTheHeaderLacksIt) {
+  auto spec = Spec(kShellScript);
+  spec.name_storage = false;
+  ExpectIdentical(Record(spec));
+}
+
+TEST_F(ReplayLive, DirectoryListingsOfChangedDirectories) {
+  ExpectIdentical(Record(
+      "touch src/c.txt; rm src/a.txt; ls -l src > /dev/null; mkdir d; touch d/x d/y; "
+      "ls d > /dev/null; find . -name '*.txt' > /dev/null; rm -r d; ls > /dev/null"));
+}
+
+TEST_F(ReplayLive, CompileAndRunTheResult) {
+  if (access("/usr/bin/cc", X_OK) != 0) GTEST_SKIP() << "no cc";
+  std::string t = Record("cc -O0 -o hello_program hello.c && ./hello_program > hello.out");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
+TEST_F(ReplayLive, Git) {
+  if (access("/usr/bin/git", X_OK) != 0) GTEST_SKIP() << "no git";
+  ExpectIdentical(Record(
+      "export GIT_AUTHOR_DATE=2020-01-01T00:00:00Z GIT_COMMITTER_DATE=2020-01-01T00:00:00Z "
+      "HOME=/nonexistent; git init -q repo && cd repo && echo hi > f && git add f && "
+      "git -c user.email=a@b -c user.name=n commit -qm m && git log --oneline > /dev/null"));
+}
+
+TEST_F(ReplayLive, Python) {
+  std::string py;
+  for (const char* p : {"/usr/bin/python3", "/usr/local/bin/python3"}) {
+    if (access(p, X_OK) == 0) py = p;
+  }
+  if (py.empty()) GTEST_SKIP() << "no python3 in /usr/bin or /usr/local/bin";
+  ExpectIdentical(Record(py + " -S -c \"import os, json; os.mkdir('p'); "
+                              "open('p/names.json', 'w').write(json.dumps(sorted(os.listdir('.')))); "
+                              "os.rename('data.txt', 'p/data.txt')\""));
+}
+
+TEST_F(ReplayLive, SeedHandlersNextToCopyOnWrite) {
+  auto spec = Spec("head -c 64 /dev/urandom > rand.bin; od -An rand.bin > rand.txt");
+  spec.seed = 42;
+  ExpectIdentical(Record(spec));
+}
+
+TEST_F(ReplayLive, QuotaAndAnotherQuota) {
+  // Appending to the 64 KiB lower file copies it up: more than 16 KiB.
+  auto spec = Spec("echo small > small.txt; echo more >> big.bin; echo $? > status.txt");
+  spec.quota = 16 * 1024;
+  std::string t = Record(spec);
+  ExpectIdentical(t);
+  // With room for the copy, the open that failed with ENOSPC now succeeds.
+  ReplayOptions o;
+  o.quota_bytes = 1 << 20;
+  auto r = Replay(t, o);
   ASSERT_TRUE(r.ok()) << r.error().Message();
-  EXPECT_EQ(r->ExitStatus(), 0) << FormatText(*r);
-  EXPECT_GT(r->events, 10u);
+  EXPECT_EQ(r->ExitStatus(), 1);
+  ASSERT_GE(r->divergences.size(), 1u) << FormatText(*r);
+  const Divergence& d = r->divergences[0];
+  EXPECT_NE(d.call.find("big.bin"), std::string::npos) << d.call;
+  ASSERT_FALSE(d.differences.empty());
+  EXPECT_EQ(d.differences.back().what, "decision");
+  EXPECT_EQ(d.differences.back().expected, "errno ENOSPC");
+  EXPECT_EQ(d.differences.back().got.rfind("inject upper \"big.bin\"", 0), 0u)
+      << d.differences.back().got;
+}
+
+TEST_F(ReplayLive, HandlerVariantIsReportedPerEvent) {
+  std::string t = Record("mkdir made; touch made/x; ls made > /dev/null");
+  // A variant of the copy-on-write set that refuses mkdir.
+  ReplayOptions o;
+  o.handler_sets["cow"] = [](std::string_view name, HandlerRegistry& reg, SetContext& ctx) {
+    cow::CowSessionOptions so;
+    so.workdir = ctx.workdir;
+    so.storage = ctx.storage;
+    so.check_permissions = ctx.check_permissions;
+    auto session = cow::CowSession::Create(so);
+    if (!session.ok()) return Status(session.error());
+    if (Status s = reg.AddByName("variant", {"mkdir", "mkdirat"},
+                                 [](const Notification&, Tracee&) {
+                                   return std::optional<Decision>(Decision::Errno(EPERM));
+                                 });
+        !s.ok()) {
+      return s;
+    }
+    std::shared_ptr<cow::CowSession> owned(std::move(*session));
+    if (Status s = owned->Register(reg, name); !s.ok()) return s;
+    ctx.session = owned.get();
+    ctx.keep.push_back(owned);
+    return OkStatus();
+  };
+  auto r = Replay(t, o);
+  ASSERT_TRUE(r.ok()) << r.error().Message();
+  EXPECT_EQ(r->ExitStatus(), 1);
+  ASSERT_GE(r->divergences.size(), 1u);
+  const Divergence& d = r->divergences[0];
+  EXPECT_EQ(d.syscall, "mkdir");
+  EXPECT_NE(d.call.find("\"made\""), std::string::npos) << d.call;
+  // The handler never read the path: the first difference is the call log.
+  EXPECT_EQ(d.differences[0].what, "tracee calls") << FormatText(*r);
+  bool decision = false;
+  for (const Difference& x : d.differences) {
+    decision |= x.what == "decision" && x.expected == "return 0" && x.got == "errno EPERM";
+  }
+  EXPECT_TRUE(decision) << FormatText(*r);
+  // The replay went on: the later events were replayed too.
+  EXPECT_GT(r->events, r->diverged);
+  EXPECT_FALSE(r->change_differences.empty());  // "made" and "made/x" are missing
+}
+
+TEST_F(ReplayLive, OtherScratchDirectories) {
+  std::string t = Record(kShellScript);
+  TempDir other("/tmp");
+  ReplayOptions o;
+  o.scratch.base = other.path();
+  ExpectIdentical(t, o);
+  // A scratch path longer than the workdir's cannot stand in byte for
+  // byte: the replay says so.
+  std::string deep = other.path() + "/" + std::string(100, 'd');
+  ASSERT_EQ(mkdir(deep.c_str(), 0700), 0);
+  o.scratch.base = deep;
+  auto r = Replay(t, o);
+  ASSERT_TRUE(r.ok()) << r.error().Message();
+  ASSERT_FALSE(r->warnings.empty());
+  EXPECT_NE(r->warnings[0].find("too long"), std::string::npos) << r->warnings[0];
+  // ... and only lengths of paths the child sees may differ.
+  for (const Divergence& d : r->divergences) {
+    EXPECT_TRUE(d.syscall == "getcwd" || d.syscall == "readlink") << FormatText(*r);
+  }
 }
 
 }  // namespace

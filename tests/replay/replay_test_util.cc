@@ -102,7 +102,7 @@ Recorded RecordCow(const RecordSpec& spec) {
   hi.policy.seed = spec.seed.value_or(0);
   hi.policy.disposition =
       spec.commit ? trace::Disposition::kCommitOnSuccess : trace::Disposition::kDiscard;
-  hi.policy.options.push_back({"storage", (*session)->storage()});
+  if (spec.name_storage) hi.policy.options.push_back({"storage", (*session)->storage()});
   hi.handler_sets = registry.set_names();
   if (Status s = recorder.Begin(record::BuildHeader(hi)); !s.ok()) {
     out.error = s.error().Message();
