@@ -11,7 +11,7 @@ trap 'rm -f "$OUT"' EXIT
 "$BIN" --benchmark_format=csv 2>/dev/null > "$OUT"
 awk -F, '
   /^"?BM_/ {
-    name = $1; gsub(/"/, "", name); sub(/^BM_/, "", name); sub(/\/real_time$/, "", name);
+    name = $1; gsub(/"/, "", name); sub(/^BM_/, "", name); sub(/\/real_time$/, "", name); sub(/\/iterations:[0-9]+/, "", name);
     t[name] = $3; unit[name] = $5;
   }
   function ratio(a, b, what) {
