@@ -65,7 +65,12 @@
 // Known limits: fds the child opened on the lower before a copy-up keep
 // reading the lower (as with overlayfs); fd-based mutations (fchmod, ...) on
 // such fds must be mapped to a path by the handler; a child cwd inside a lower
-// directory that was renamed in the view maps to the old (now absent) path.
+// directory that was renamed in the view maps to the old (now absent) path;
+// a path that leaves the workdir and comes back through a symlink outside it
+// is reported as outside (the engine reads nothing outside its roots), so
+// the kernel resolves it, on the lower, where Landlock refuses writes; the
+// lower must not be changed by anyone else during a run; DAC checks ignore
+// ACLs and capabilities other than uid 0.
 //
 // Thread-safety: an Overlay is used by one thread at a time (the supervisor
 // loop, or replay); it holds no process-global state.
@@ -315,6 +320,9 @@ class Overlay {
   // ---- Read-side queries on the view ----------------------------------------
   // All take a path relative to `base` (or absolute). Paths resolving outside
   // the workdir fail with EXDEV: the handler should let the kernel handle them.
+  // The object's real statx in its layer, with a virtual owner applied; a
+  // merged directory (upper copy over a lower one) reports st_nlink 1, as
+  // overlayfs does, since its true count needs a full listing.
   Result<struct statx> Statx(const Base& base, std::string_view path, bool follow = true) const;
   Result<struct stat> Stat(const Base& base, std::string_view path, bool follow = true) const;
   Result<std::string> Readlink(const Base& base, std::string_view path) const;
