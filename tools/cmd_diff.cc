@@ -40,7 +40,11 @@ int DiffMain(DiffFlags f) {
   }
   if (!f.quiet) {
     const std::string text = inspect::DiffText(*summary, f.a, f.b);
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
+        std::fflush(stdout) != 0) {
+      std::fprintf(stderr, "trace diff: writing the output failed\n");
+      return kExitUsage;
+    }
   }
   return summary->same() ? 0 : 1;
 }

@@ -63,6 +63,7 @@ int DumpMain(const DumpFlags& f) {
   std::ios::sync_with_stdio(false);
   auto summary = inspect::Dump(**reader, f.options, std::cout);
   std::cout.flush();
+  if (summary.ok() && !std::cout) summary = Err(EIO, "writing the output failed");
   if (!summary.ok()) {
     std::fprintf(stderr, "trace dump: %s\n", inspect::ErrorLine(summary.error()).c_str());
     return kExitUsage;

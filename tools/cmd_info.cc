@@ -28,9 +28,11 @@ int InfoMain(const InfoFlags& f) {
   }
   const inspect::InfoReport report = inspect::CollectInfo(**reader);
   const std::string text = f.json ? inspect::InfoJson(report) : inspect::InfoText(report);
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    std::fprintf(stderr, "trace info: writing the output failed\n");
+    return kExitUsage;
+  }
   if (!report.error.empty()) {
-    std::fflush(stdout);
     std::fprintf(stderr, "trace info: %s\n", report.error.c_str());
     return kExitUsage;
   }

@@ -42,7 +42,10 @@ int StatsMain(const StatsFlags& f) {
     return kExitUsage;
   }
   const std::string text = f.json ? inspect::StatsJson(*report) : inspect::StatsText(*report);
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    std::fprintf(stderr, "trace stats: writing the output failed\n");
+    return kExitUsage;
+  }
   if (!report->warning.empty()) {
     std::fprintf(stderr, "trace stats: warning: %s\n", report->warning.c_str());
   }

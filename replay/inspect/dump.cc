@@ -59,7 +59,7 @@ Result<DumpSummary> Dump(trace::TraceReader& reader, const DumpOptions& options,
     if (verdict == EventFilter::Verdict::kKeep) emit(record);
   }
   summary.warning = reader.warning();
-  if (!out) return Err(EIO, "writing the dump failed");
+  if (!out) return Err(EIO, "writing the output failed");
   return summary;
 }
 

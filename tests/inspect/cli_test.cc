@@ -150,6 +150,19 @@ TEST(DumpCli, DamagedTraceIsStatus2AfterWhatItCouldRead) {
   EXPECT_NE(r.err.find("corrupt"), std::string::npos) << r.err;
 }
 
+// A full disk (or a closed pipe reader that does not kill us) is an error.
+TEST(DumpCli, WriteErrorsAreStatus2) {
+  const std::string t = kGolden + "/build.capnp";
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"dump", t}, {"dump", "--json", t}, {"stats", t}, {"info", t},
+        {"export", t}, {"diff", t, t}}) {
+    RunResult r = Trace(args, "/dev/full");
+    EXPECT_EQ(r.status, 2) << args[0];
+    EXPECT_NE(r.err.find("writing the output failed"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  }
+}
+
 // ------------------------------------------------------------------ stats
 
 TEST(StatsCli, Errors) {
