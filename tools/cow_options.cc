@@ -3,8 +3,11 @@
 #include <cctype>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 
 #include "tools/command.h"
+
+extern char** environ;
 
 namespace sandtrace::cli {
 
@@ -93,6 +96,15 @@ Result<std::unique_ptr<CowRun>> CowRun::Setup(const CowFlags& f, HandlerRegistry
   out->session_ = std::move(*session);
   if (Status s = out->session_->Register(registry); !s.ok()) return s.error();
   run.workdir = out->session_->workdir();
+  // The command starts in the canonical workdir: a logical $PWD inherited
+  // from the caller (through a symlink) would make shells build absolute
+  // paths that reach the workdir from outside, which the view cannot follow.
+  if (run.env.empty()) {
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+      if (std::strncmp(*e, "PWD=", 4) != 0) run.env.emplace_back(*e);
+    }
+    run.env.push_back("PWD=" + run.workdir);
+  }
   // With -r the child reads only the listed trees: it must still be able to
   // execute files of the upper layer (exec of files created in the run).
   if (!run.read_paths.empty()) run.read_paths.push_back(out->session_->storage());

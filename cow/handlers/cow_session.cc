@@ -192,9 +192,16 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
   state->storage_root = state->overlay->storage_root();
   state->lower_fd = UniqueFd(open(state->lower_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!state->lower_fd.valid()) return ErrnoError("open workdir " + state->lower_root);
-  char link[64];
-  ssize_t n = readlink("/dev/fd", link, sizeof link - 1);
-  if (n > 0 && std::string_view(link, static_cast<size_t>(n)) == "/proc/self/fd") {
+  state->apply_outside_metadata = options.apply_outside_metadata;
+  bool dev_fd = false;
+  if (options.dev_fd_is_proc.has_value()) {
+    dev_fd = *options.dev_fd_is_proc;
+  } else {
+    char link[64];
+    ssize_t n = readlink("/dev/fd", link, sizeof link - 1);
+    dev_fd = n > 0 && std::string_view(link, static_cast<size_t>(n)) == "/proc/self/fd";
+  }
+  if (dev_fd) {
     state->dev_fd_is_proc = true;
     state->self_fd_prefix = "/dev/fd/";
   }

@@ -59,22 +59,64 @@
 // upper layer are emulated so the child never sees the storage path
 // (`pwd -P` prints the workdir path).
 //
-// execve of a file that exists only in the upper layer, or was modified:
-// the kernel must run the upper bytes, but only the child's path string is
-// available. The handler installs the upper file in the child
-// (Tracee::InstallFd, without completing the syscall) and rewrites the path
-// string in place to "/dev/fd/N" (or "/proc/self/fd/N"), then CONTINUEs.
-// After a successful exec the old memory is gone, so the rewrite is
-// invisible; argv is a separate array, so argv[0] stays intact unless it
-// is the very same string as the path (dash's `./prog` is: a warning is
-// recorded). The fd is close-on-exec for binaries; for scripts ("#!") it
-// stays open, since the interpreter opens /dev/fd/N, and the script's $0 is
-// then "/dev/fd/N". The rewrite is refused (exec fails with ENOEXEC and a
-// warning) when the string is too short, read-only, or the Tracee cannot
-// install fds. A deleted file's path fails with ENOENT. If the exec fails
-// after the rewrite, the caller sees its string changed (a vfork child
-// shares its parent's memory: same). A thread racing to rewrite the path
-// can make the kernel run the lower bytes of a file it could read anyway.
+// execve of a file that exists only in the upper layer, or was modified
+// (or is not reachable by the kernel through the child's string, e.g. a
+// relative path from a virtual cwd): the kernel must run the view's bytes,
+// but only the child's path string is available. The handler installs the
+// file in the child (Tracee::InstallFd, without completing the syscall)
+// and rewrites the path string in place to "/dev/fd/N" (or
+// "/proc/self/fd/N"), then CONTINUEs. After a successful exec the old
+// memory is gone, so the rewrite is invisible. argv is a separate array and
+// stays intact; when argv[0] is the very same string (dash runs `./prog`
+// that way), a copy of the original string is written below the stack
+// pointer (Tracee::ReadStackPointer; unused while the syscall is pending)
+// and argv[0] is pointed at it. The fd is close-on-exec for binaries; for
+// scripts ("#!") it stays open, since the interpreter opens /dev/fd/N, and
+// the script's $0 is then "/dev/fd/N" (the kernel passes the path string).
+// The rewrite is refused (exec fails with ENOEXEC and a warning; dash,
+// bash and execvp then run the file with /bin/sh, which is right for sh
+// scripts) when the string is shorter than "/dev/fd/N" (`./a.sh`,
+// `./prog`), read-only, or the Tracee cannot install fds. A deleted file's
+// path fails with ENOENT. If the exec fails after the rewrite, the caller
+// sees its string changed (a vfork child shares its parent's memory: the
+// parent too). A thread racing to rewrite the path can make the kernel run
+// the lower bytes of a file it could read anyway.
+//
+// Opens. O_PATH files cannot be installed with ADDFD (the kernel refuses
+// them, EBADF), so an O_PATH open that the kernel cannot serve gets a
+// read-only fd of the same object instead (an O_PATH fd of a symlink
+// created in the run: EOPNOTSUPP, which is what glibc's fchmodat and lchmod
+// report for symlinks anyway). Storage-area paths are not part of the view:
+// the kernel answers them and Landlock keeps them read-only.
+//
+// Notifications not sent. Decided without notification (not in the set):
+// ftruncate and fallocate (a writable fd to the workdir is never handed
+// out, the kernel refuses them on the read-only lower fds the child can
+// get), read/write/mmap, fstat (5). A filter testing arguments could also
+// let through newfstatat/statx with AT_EMPTY_PATH and a dirfd (glibc's
+// fstat; a non-empty path with that flag would then read the lower) and
+// every ioctl but the inode-flag ones (FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR,
+// FS_IOC_SETVERSION, refused here): CowStats counts both; the filter
+// builder has no argument conditions yet.
+//
+// Known limits. Hard links the lower already has are separated by a
+// copy-up (the engine's rule, as overlayfs without an index). fds opened
+// on the lower before a copy-up read the lower (fstat and reads; their
+// metadata changes go to the view). A directory renamed in the view
+// leaves fds and cwds inside its lower original pointing at the old path.
+// Metadata changes through fds of deleted files are answered 0 and dropped.
+// See process_table.h for the virtual cwd's limits. RESOLVE_NO_XDEV is not
+// enforced inside the view; RESOLVE_CACHED opens fail with EAGAIN once the
+// view has changed. file_setattr and the inode-flag ioctls fail with
+// EOPNOTSUPP. Landlock governs writes outside the workdir, not metadata:
+// outside metadata changes go where the child may write (see
+// CowSessionOptions::writable_paths), elsewhere EACCES.
+//
+// Replay. Decisions depend only on the Tracee's answers and the overlay,
+// except: a merged directory's identity comes from the lower directory at
+// the same path (the handlers open it themselves, so a rebuilt lower must
+// hold it), and metadata changes outside the workdir are host effects
+// (CowSessionOptions::apply_outside_metadata).
 //
 // Quota. Engine operations fail with ENOSPC at the limit; reads cost
 // nothing. Files the child writes through injected fds are re-measured on
@@ -88,6 +130,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -137,6 +180,14 @@ struct CowSessionOptions {
   // /tmp, /dev/shm or /var/tmp). Anywhere else such a change fails with
   // EACCES, as a write there would.
   std::vector<std::string> writable_paths;
+  // Replay: the handlers must not touch the host outside the overlay.
+  // Metadata changes outside the workdir are then answered 0 without being
+  // applied (replay cannot check those decisions; they are host effects).
+  bool apply_outside_metadata = true;
+  // Whether exec rewrites use "/dev/fd/N" (/dev/fd is the usual symlink to
+  // /proc/self/fd) or "/proc/self/fd/N"; unset: probed. Replay passes the
+  // recorded value so the bytes written into the child compare.
+  std::optional<bool> dev_fd_is_proc;
 };
 
 struct SessionState;

@@ -39,6 +39,7 @@ struct SessionState {
   // for exec rewrites), else "/proc/self/fd/".
   std::string self_fd_prefix = "/proc/self/fd/";
   bool dev_fd_is_proc = false;
+  bool apply_outside_metadata = true;
   // Canonical -w paths, and the directories private TMPDIRs are made in.
   std::vector<std::string> writable_paths;
   std::vector<std::string> tmpdir_bases;

@@ -86,6 +86,7 @@ Status ApplyReal(int fd, const MetaOp& op) {
 std::optional<Decision> ApplyOutside(Call& c, const std::string& abs_base, const std::string& path,
                                      bool follow, const MetaOp& op) {
   ++c.s.stats.outside_metadata;
+  if (!c.s.apply_outside_metadata) return Return(0);  // replay: no host effects
   UniqueFd base(open(abs_base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!base.valid()) return Errno(errno == ENOENT ? ENOENT : errno);
   open_how how{};
