@@ -24,12 +24,13 @@ Status CowSet(std::string_view name, HandlerRegistry& registry, SetContext& ctx)
 
 Status SeedSet(std::string_view name, HandlerRegistry& registry, SetContext& ctx) {
   if (name != kSeedSetName) return Err(EINVAL, "the seed handlers register as \"seed\" only");
-  return AddSeedHandlers(registry, ctx.header->policy.seed);
+  const bool files = PolicyOption(*ctx.header, "seed_getrandom_only") != "on";
+  return AddSeedHandlers(registry, ctx.header->policy.seed, files);
 }
 
-Status PassthroughSet(std::string_view name, HandlerRegistry& registry, SetContext& ctx) {
-  const std::string names = PolicyOption(*ctx.header, "passthrough");
-  if (names.empty()) return cow::AddPassthroughSet(registry, name);
+// The "passthrough" names of `trace run --passthrough`: notified, decided by
+// nobody (later sets still decide what they handle; the rest is CONTINUEd).
+Status PassthroughNames(std::string_view name, HandlerRegistry& registry, const std::string& names) {
   std::vector<std::string> list;
   size_t i = 0;
   while (i <= names.size()) {
@@ -40,7 +41,7 @@ Status PassthroughSet(std::string_view name, HandlerRegistry& registry, SetConte
   }
   std::vector<std::string_view> views(list.begin(), list.end());
   return registry.AddByName(name, views, [](const Notification&, Tracee&) {
-    return std::optional<Decision>(Decision::Continue());
+    return std::optional<Decision>();
   });
 }
 
@@ -57,17 +58,20 @@ Status BuildHandlerSets(const trace::HeaderRecord& header,
                         const std::map<std::string, HandlerSetFactory, std::less<>>& overrides,
                         HandlerRegistry& registry, SetContext& ctx) {
   ctx.header = &header;
+  static const HandlerSetFactory kBuiltinPassthrough;  // handled below, by name
   static const std::map<std::string, HandlerSetFactory, std::less<>> kBuiltin = {
       {std::string(cow::kCowSetName), CowSet},
       {std::string(kSeedSetName), SeedSet},
-      {std::string(cow::kPassthroughSetName), PassthroughSet},
   };
+  bool continue_all = false;
   for (const std::string& name : header.handler_sets) {
     const HandlerSetFactory* f = nullptr;
     if (auto it = overrides.find(name); it != overrides.end()) {
       f = &it->second;
     } else if (auto b = kBuiltin.find(name); b != kBuiltin.end()) {
       f = &b->second;
+    } else if (name == cow::kPassthroughSetName) {
+      f = &kBuiltinPassthrough;
     }
     if (f == nullptr) {
       return Err(EPROTONOSUPPORT,
@@ -75,10 +79,25 @@ Status BuildHandlerSets(const trace::HeaderRecord& header,
                      "\" is not known to this replay (a library user can supply it through "
                      "ReplayOptions::handler_sets)");
     }
+    if (f == &kBuiltinPassthrough) {
+      // Two sets share the name (tracer/record/sandboxed_run.h): the
+      // --passthrough names, registered first and deciding nothing, and the
+      // copy-on-write extension's "--handlers passthrough" (every COW
+      // syscall CONTINUEd), registered last, after "seed".
+      const std::string names = PolicyOption(header, "passthrough");
+      if (!names.empty()) {
+        if (Status s = PassthroughNames(name, registry, names); !s.ok()) {
+          return Err(s.code(), "handler set \"passthrough\": " + s.error().Message());
+        }
+      }
+      continue_all = names.empty() || PolicyOption(header, "handlers") == "passthrough";
+      continue;
+    }
     if (Status s = (*f)(name, registry, ctx); !s.ok()) {
       return Err(s.code(), "handler set \"" + name + "\": " + s.error().Message());
     }
   }
+  if (continue_all) return cow::AddPassthroughSet(registry, cow::kPassthroughSetName);
   return OkStatus();
 }
 

@@ -6,9 +6,13 @@
 // HandlerRegistry:
 //   "cow"          a CowSession over the scratch lower and storage, with the
 //                  recorded quota (cow/handlers/cow_session.h)
-//   "seed"         AddSeedHandlers with the recorded seed
-//   "passthrough"  the names of the "passthrough" policy option, all
-//                  CONTINUEd; without that option, cow::AddPassthroughSet
+//   "seed"         AddSeedHandlers with the recorded seed (getrandom only
+//                  with the "seed_getrandom_only" option)
+//   "passthrough"  the names of the "passthrough" policy option, deciding
+//                  nothing; and, registered after every other set, the
+//                  COW syscalls all CONTINUEd (cow::AddPassthroughSet) when
+//                  there are no such names or the "handlers" option says
+//                  "passthrough" (tracer/record/sandboxed_run.h's order)
 // A caller may override any of these or add its own sets by name
 // (ReplayOptions::handler_sets): that is how a user replays traces against
 // a handler variant, or a trace recorded with handlers of their own.
