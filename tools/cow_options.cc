@@ -14,21 +14,23 @@ namespace sandtrace::cli {
 void AddCowOptions(CLI::App* command, CowFlags* f) {
   command->add_option("-C,--workdir", f->workdir,
                       "Directory the command sees copy-on-write (default: the current directory)");
-  auto* commit = command->add_flag("--commit", f->commit, "Commit the changes whatever CMD's status");
+  auto* commit =
+      command->add_flag("--commit", f->commit, "Commit the changes whatever CMD's status");
   auto* discard = command->add_flag("--discard", f->discard, "Discard the changes");
-  auto* keep = command->add_flag("--keep", f->keep,
-                                 "Keep the changes in the storage area, uncommitted");
-  auto* dry = command->add_flag(
-      "--dry-run", f->dry_run,
-      "Print the changes to stderr (A/M/D path, sorted), then discard them");
+  auto* keep =
+      command->add_flag("--keep", f->keep, "Keep the changes in the storage area, uncommitted");
+  auto* dry =
+      command->add_flag("--dry-run", f->dry_run,
+                        "Print the changes to stderr (A/M/D path, sorted), then discard them");
   commit->excludes(discard, keep, dry);
   discard->excludes(keep, dry);
   keep->excludes(dry);
   command->add_option("--quota", f->quota, "Bytes the changes may take (K, M, G suffixes)");
   command->add_option("--storage", f->storage,
                       "Empty directory for the upper layer (outside the workdir)");
-  command->add_option("--handlers", f->handlers,
-                      "Handler set: cow (default), passthrough (same syscalls, all CONTINUEd), none")
+  command
+      ->add_option("--handlers", f->handlers,
+                   "Handler set: cow (default), passthrough (same syscalls, all CONTINUEd), none")
       ->check(CLI::IsMember({"cow", "passthrough", "none"}));
 }
 

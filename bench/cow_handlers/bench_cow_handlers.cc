@@ -61,8 +61,8 @@ struct Fixture {
   BenchChild child;
 
   explicit Fixture(bool changed) {
-    std::string tmpl = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") +
-                       std::string("/cowh-bench-XXXXXX");
+    std::string tmpl =
+        (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + std::string("/cowh-bench-XXXXXX");
     root = mkdtemp(tmpl.data());
     lower = root + "/w";
     storage = root + "/s";
@@ -135,8 +135,8 @@ void BM_CreateAndInject(benchmark::State& state) {
   int i = 0;
   for (auto _ : state) {
     fx.child.path = "d5/new" + std::to_string(i++);
-    auto r = fx.Call(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), kPath,
-                                  O_WRONLY | O_CREAT | O_EXCL, 0644});
+    auto r = fx.Call(SYS_openat,
+                     {static_cast<uint64_t>(AT_FDCWD), kPath, O_WRONLY | O_CREAT | O_EXCL, 0644});
     benchmark::DoNotOptimize(r);
   }
 }

@@ -102,7 +102,8 @@ Result<Call::FdBase> Call::BaseOfFd(int fd) {
       return out;
     }
   }
-  auto link = fd == AT_FDCWD ? t.ReadProcLink(ProcLink::kCwd, 0) : t.ReadProcLink(ProcLink::kFd, fd);
+  auto link =
+      fd == AT_FDCWD ? t.ReadProcLink(ProcLink::kCwd, 0) : t.ReadProcLink(ProcLink::kFd, fd);
   if (!link.ok()) {
     if (link.code() == ENOENT) return Err(EBADF, "no such fd");
     return link.error();
@@ -146,8 +147,8 @@ Call::Magic Call::ParseMagic(std::string_view v) const {
     std::string_view name = v.substr(5);
     int fd = -1;
     size_t len = 0;
-    for (auto [std_name, n_fd] : {std::pair<std::string_view, int>{"stdin", 0}, {"stdout", 1},
-                                  {"stderr", 2}}) {
+    for (auto [std_name, n_fd] :
+         {std::pair<std::string_view, int>{"stdin", 0}, {"stdout", 1}, {"stderr", 2}}) {
       if (name.substr(0, std_name.size()) == std_name &&
           (name.size() == std_name.size() || name[std_name.size()] == '/')) {
         fd = n_fd;
@@ -263,7 +264,8 @@ Result<std::optional<std::string>> Call::ChildAbsolute(int dirfd, const std::str
       target = s.lower_root + (vc.empty() ? "" : "/" + vc);
     } else {
       auto link = t.ReadProcLink(m.which, m.fd);
-      if (!link.ok()) return link.code() == ENOENT ? Result<Out>(Err(ENOENT, "no such fd")) : link.error();
+      if (!link.ok())
+        return link.code() == ENOENT ? Result<Out>(Err(ENOENT, "no such fd")) : link.error();
       target = std::move(*link);
     }
     if (target.empty() || target[0] != '/' || IsDeletedLink(target)) return Out();
@@ -346,8 +348,9 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
     std::string full = mapped + m.rest;
     if (!StartsWithDir(mapped, s.lower_root)) return LocateAbsolute(std::move(full), o);
     std::string_view view_rest = RestAfter(full, s.lower_root);
-    auto walked = Walk(Base::Root(), !into_upper && !via_vcwd ? KernelBase::kLower : KernelBase::kNone,
-                       std::string(view_rest.empty() ? "." : view_rest), o);
+    auto walked =
+        Walk(Base::Root(), !into_upper && !via_vcwd ? KernelBase::kLower : KernelBase::kNone,
+             std::string(view_rest.empty() ? "." : view_rest), o);
     if (!walked.ok()) return walked;
     if (into_upper && m.rest.empty()) walked->kernel_real = target;
     return walked;

@@ -1,7 +1,7 @@
 #include "cow/handlers/cow_session.h"
 
-#include <fcntl.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -33,8 +33,9 @@ std::string RealPath(const std::string& p) {
 
 bool Within(const std::string& inner, const std::string& outer) {
   if (outer == "/") return true;
-  return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-                            inner[outer.size()] == '/');
+  return inner == outer ||
+         (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+          inner[outer.size()] == '/');
 }
 
 bool IsEmptyDir(const std::string& path) {
@@ -228,15 +229,14 @@ std::string FormatStats(const CowStats& s, const ArchTable& table) {
   std::string out;
   std::snprintf(line, sizeof line,
                 "cow: %" PRIu64 " notifications: %" PRIu64 " continued (%" PRIu64
-                " before any change, %" PRIu64 " by the cheap walk), %" PRIu64
-                " answered, %" PRIu64 " fds injected; %" PRIu64 " decided with the engine\n",
-                s.notifications, s.continued, s.pristine, s.fast, s.emulated, s.injected,
-                s.engine);
+                " before any change, %" PRIu64 " by the cheap walk), %" PRIu64 " answered, %" PRIu64
+                " fds injected; %" PRIu64 " decided with the engine\n",
+                s.notifications, s.continued, s.pristine, s.fast, s.emulated, s.injected, s.engine);
   out += line;
   std::snprintf(line, sizeof line,
                 "cow: %" PRIu64 " stat calls with AT_EMPTY_PATH and a dirfd (fstat), %" PRIu64
-                " exec rewrites, %" PRIu64 " virtual chdirs, %" PRIu64
-                " getdents served, %" PRIu64 " metadata changes outside the workdir\n",
+                " exec rewrites, %" PRIu64 " virtual chdirs, %" PRIu64 " getdents served, %" PRIu64
+                " metadata changes outside the workdir\n",
                 s.empty_path, s.exec_rewrites, s.virtual_chdirs, s.getdents_served,
                 s.outside_metadata);
   out += line;

@@ -224,8 +224,7 @@ std::span<const std::string_view> CowSyscallNames();
 // Registers `set` (default "passthrough"): the COW set's notify set with
 // every decision CONTINUE, the in-project measure of the bare notification
 // cost.
-Status AddPassthroughSet(HandlerRegistry& registry,
-                         std::string_view set = kPassthroughSetName);
+Status AddPassthroughSet(HandlerRegistry& registry, std::string_view set = kPassthroughSetName);
 
 // One line per handler-set statistic, for --stats.
 std::string FormatStats(const CowStats& stats, const ArchTable& table);

@@ -6,11 +6,16 @@ namespace sandtrace::cow {
 
 const char* DispositionName(Disposition d) {
   switch (d) {
-    case Disposition::kAuto: return "auto";
-    case Disposition::kCommit: return "commit";
-    case Disposition::kDiscard: return "discard";
-    case Disposition::kKeep: return "keep";
-    case Disposition::kDryRun: return "dry-run";
+    case Disposition::kAuto:
+      return "auto";
+    case Disposition::kCommit:
+      return "commit";
+    case Disposition::kDiscard:
+      return "discard";
+    case Disposition::kKeep:
+      return "keep";
+    case Disposition::kDryRun:
+      return "dry-run";
   }
   return "?";
 }
@@ -40,7 +45,8 @@ Result<FinishReport> FinishSession(CowSession& session, Disposition d, bool comm
   if (!measured.ok() && measured.code() == ENOSPC) report.over_quota = true;
 
   if (d == Disposition::kKeep) {
-    if (Status s = o.Keep(); !s.ok()) return fail(Err(s.code(), "keeping the storage area: " + s.error().Message()));
+    if (Status s = o.Keep(); !s.ok())
+      return fail(Err(s.code(), "keeping the storage area: " + s.error().Message()));
     report.kept = true;
     std::fprintf(out, "trace: changes kept in %s (upper layer: %s)\n", session.storage().c_str(),
                  o.upper_root().c_str());
@@ -63,13 +69,15 @@ Result<FinishReport> FinishSession(CowSession& session, Disposition d, bool comm
       std::fprintf(out, "trace: the changes exceed the quota (%" PRIu64 " bytes used)\n",
                    o.used_bytes());
     }
-    if (Status s = o.Abort(); !s.ok()) return fail(Err(s.code(), "discarding: " + s.error().Message()));
+    if (Status s = o.Abort(); !s.ok())
+      return fail(Err(s.code(), "discarding: " + s.error().Message()));
     return report;
   }
 
   const bool commit = d == Disposition::kCommit || (d == Disposition::kAuto && command_succeeded);
   if (!commit) {
-    if (Status s = o.Abort(); !s.ok()) return fail(Err(s.code(), "discarding: " + s.error().Message()));
+    if (Status s = o.Abort(); !s.ok())
+      return fail(Err(s.code(), "discarding: " + s.error().Message()));
     return report;
   }
   if (report.over_quota) {
@@ -82,7 +90,8 @@ Result<FinishReport> FinishSession(CowSession& session, Disposition d, bool comm
   // removes its staging directory there).
   auto changes = o.Changes();
   if (changes.ok() && changes->empty()) {
-    if (Status s = o.Abort(); !s.ok()) return fail(Err(s.code(), "discarding: " + s.error().Message()));
+    if (Status s = o.Abort(); !s.ok())
+      return fail(Err(s.code(), "discarding: " + s.error().Message()));
     return report;
   }
   auto done = o.Commit();

@@ -114,13 +114,15 @@ constexpr Entry kEntries[] = {
     {"chdir", HandleChdir},
     {"chmod", [](Call& c) { return HandleChmod(c, false, kCwd, 0, c.arg(1), 0); }},
     {"chown", [](Call& c) { return HandleChown(c, false, kCwd, 0, c.arg(1), c.arg(2), 0); }},
-    {"creat", [](Call& c) { return HandleOpen(c, kCwd, 0, O_CREAT | O_WRONLY | O_TRUNC, c.arg(1)); }},
+    {"creat",
+     [](Call& c) { return HandleOpen(c, kCwd, 0, O_CREAT | O_WRONLY | O_TRUNC, c.arg(1)); }},
     {"execve", [](Call& c) { return HandleExec(c, kCwd, 0, 1, 0); }},
     {"execveat", [](Call& c) { return HandleExec(c, c.dirfd_arg(0), 1, 2, c.arg(4)); }},
     {"faccessat", [](Call& c) { return HandleAccess(c, c.dirfd_arg(0), 1, c.arg(2), 0); }},
     {"faccessat2", [](Call& c) { return HandleAccess(c, c.dirfd_arg(0), 1, c.arg(2), c.arg(3)); }},
     {"fchdir", HandleFchdir},
-    {"fchmod", [](Call& c) { return HandleChmod(c, true, static_cast<int>(c.arg(0)), -1, c.arg(1), 0); }},
+    {"fchmod",
+     [](Call& c) { return HandleChmod(c, true, static_cast<int>(c.arg(0)), -1, c.arg(1), 0); }},
     {"fchmodat", [](Call& c) { return HandleChmod(c, false, c.dirfd_arg(0), 1, c.arg(2), 0); }},
     {"fchmodat2",
      [](Call& c) { return HandleChmod(c, false, c.dirfd_arg(0), 1, c.arg(2), c.arg(3)); }},
@@ -166,7 +168,9 @@ constexpr Entry kEntries[] = {
     {"lsetxattr",
      [](Call& c) { return HandleSetXattr(c, PathXattr(c, false, false), false, c.arg(4)); }},
     {"lstat",
-     [](Call& c) { return HandleStat(c, StatForm{kCwd, 0, c.arg(1), 0, false, false}); }},
+     [](Call& c) {
+       return HandleStat(c, StatForm{kCwd, 0, c.arg(1), 0, false, false});
+     }},
     {"mkdir", [](Call& c) { return HandleMkdir(c, kCwd, 0, c.arg(1)); }},
     {"mkdirat", [](Call& c) { return HandleMkdir(c, c.dirfd_arg(0), 1, c.arg(2)); }},
     {"mknod", [](Call& c) { return HandleMknod(c, kCwd, 0, c.arg(1), c.arg(2)); }},
@@ -184,15 +188,17 @@ constexpr Entry kEntries[] = {
     {"removexattr", [](Call& c) { return HandleSetXattr(c, PathXattr(c, true, false), true, 0); }},
     {"removexattrat", RemoveXattrAt},
     {"rename", [](Call& c) { return HandleRename(c, kCwd, 0, kCwd, 1, 0); }},
-    {"renameat",
-     [](Call& c) { return HandleRename(c, c.dirfd_arg(0), 1, c.dirfd_arg(2), 3, 0); }},
+    {"renameat", [](Call& c) { return HandleRename(c, c.dirfd_arg(0), 1, c.dirfd_arg(2), 3, 0); }},
     {"renameat2",
      [](Call& c) { return HandleRename(c, c.dirfd_arg(0), 1, c.dirfd_arg(2), 3, c.arg(4)); }},
     {"rmdir", [](Call& c) { return HandleUnlink(c, kCwd, 0, AT_REMOVEDIR); }},
     {"setxattr",
      [](Call& c) { return HandleSetXattr(c, PathXattr(c, true, false), false, c.arg(4)); }},
     {"setxattrat", SetXattrAt},
-    {"stat", [](Call& c) { return HandleStat(c, StatForm{kCwd, 0, c.arg(1), 0, true, false}); }},
+    {"stat",
+     [](Call& c) {
+       return HandleStat(c, StatForm{kCwd, 0, c.arg(1), 0, true, false});
+     }},
     {"statx",
      [](Call& c) {
        return HandleStat(c, StatForm{c.dirfd_arg(0), 1, c.arg(4), c.arg(2), true, true});
@@ -208,14 +214,12 @@ constexpr Entry kEntries[] = {
      }},
     {"unlink", [](Call& c) { return HandleUnlink(c, kCwd, 0, 0); }},
     {"unlinkat", [](Call& c) { return HandleUnlink(c, c.dirfd_arg(0), 1, c.arg(2)); }},
-    {"utime",
-     [](Call& c) { return HandleUtimes(c, TimesForm::kUtimbuf, kCwd, 0, c.arg(1), 0); }},
+    {"utime", [](Call& c) { return HandleUtimes(c, TimesForm::kUtimbuf, kCwd, 0, c.arg(1), 0); }},
     {"utimensat",
      [](Call& c) {
        return HandleUtimes(c, TimesForm::kTimespec, c.dirfd_arg(0), 1, c.arg(2), c.arg(3));
      }},
-    {"utimes",
-     [](Call& c) { return HandleUtimes(c, TimesForm::kTimeval, kCwd, 0, c.arg(1), 0); }},
+    {"utimes", [](Call& c) { return HandleUtimes(c, TimesForm::kTimeval, kCwd, 0, c.arg(1), 0); }},
 };
 
 constexpr bool SortedByName() {
@@ -252,9 +256,15 @@ Status RegisterCowHandlers(std::shared_ptr<SessionState> state, HandlerRegistry&
           std::optional<Decision> d = fn(c);
           if (!d) d = Decision::Continue();
           switch (d->kind) {
-            case DecisionKind::kContinue: ++s.stats.continued; break;
-            case DecisionKind::kInjectFd: ++s.stats.injected; break;
-            default: ++s.stats.emulated; break;
+            case DecisionKind::kContinue:
+              ++s.stats.continued;
+              break;
+            case DecisionKind::kInjectFd:
+              ++s.stats.injected;
+              break;
+            default:
+              ++s.stats.emulated;
+              break;
           }
           return d;
         });

@@ -228,8 +228,8 @@ std::optional<Decision> FromStatus(const Status& s);
 std::optional<Decision> InjectOpened(Call& c, OpenedFile f, int child_flags);
 Result<OpenedFile> OpenViewDir(Call& c, const std::string& view, int flags);
 // open/creat/openat (ropts: openat2's resolve flags, or null).
-std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t flags,
-                                   uint64_t mode, const ResolveOptions* ropts = nullptr);
+std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t flags, uint64_t mode,
+                                   const ResolveOptions* ropts = nullptr);
 std::optional<Decision> HandleOpenat2(Call& c);
 std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_arg,
                                    uint64_t at_flags);
@@ -257,7 +257,7 @@ struct XattrForm {
   int dirfd = -100;
   int path_arg = 0;
   uint64_t name_addr = 0;
-  uint64_t value_addr = 0;   // value (get/set) or list buffer
+  uint64_t value_addr = 0;  // value (get/set) or list buffer
   uint64_t size = 0;
 };
 std::optional<Decision> HandleGetXattr(Call& c, const XattrForm& f);
@@ -265,11 +265,10 @@ std::optional<Decision> HandleFileGetattr(Call& c);
 
 // handlers_mutate.cc
 std::optional<Decision> HandleMkdir(Call& c, int dirfd, int path_arg, uint64_t mode);
-std::optional<Decision> HandleMknod(Call& c, int dirfd, int path_arg, uint64_t mode,
-                                    uint64_t dev);
+std::optional<Decision> HandleMknod(Call& c, int dirfd, int path_arg, uint64_t mode, uint64_t dev);
 std::optional<Decision> HandleUnlink(Call& c, int dirfd, int path_arg, uint64_t flags);
-std::optional<Decision> HandleRename(Call& c, int olddirfd, int old_arg, int newdirfd,
-                                     int new_arg, uint64_t flags);
+std::optional<Decision> HandleRename(Call& c, int olddirfd, int old_arg, int newdirfd, int new_arg,
+                                     uint64_t flags);
 std::optional<Decision> HandleLink(Call& c, int olddirfd, int old_arg, int newdirfd, int new_arg,
                                    uint64_t flags);
 std::optional<Decision> HandleSymlink(Call& c, int target_arg, int newdirfd, int path_arg);
@@ -290,8 +289,8 @@ struct MetaOp {
 enum class TimesForm : uint8_t { kUtimbuf, kTimeval, kTimespec };
 std::optional<Decision> ApplyMeta(Call& c, bool fd_form, int dirfd, int path_arg, bool follow,
                                   bool allow_empty, const MetaOp& op);
-std::optional<Decision> HandleChmod(Call& c, bool fd_form, int dirfd, int path_arg,
-                                    uint64_t mode, uint64_t flags);
+std::optional<Decision> HandleChmod(Call& c, bool fd_form, int dirfd, int path_arg, uint64_t mode,
+                                    uint64_t flags);
 std::optional<Decision> HandleChown(Call& c, bool fd_form, int dirfd, int path_arg, uint64_t uid,
                                     uint64_t gid, uint64_t flags);
 std::optional<Decision> HandleUtimes(Call& c, TimesForm form, int dirfd, int path_arg,

@@ -38,13 +38,12 @@ bool PackDirent(std::vector<std::byte>& out, size_t limit, const DirEntry& e) {
   if (out.size() + reclen > limit) return false;
   size_t at = out.size();
   out.resize(at + reclen);
-  kabi::LinuxDirent d {};
+  kabi::LinuxDirent d{};
   d.d_ino = e.ino;
   d.d_off = e.off;
   d.d_reclen = static_cast<unsigned short>(reclen);
   std::memcpy(out.data() + at, &d, offsetof(kabi::LinuxDirent, d_name));
-  std::memcpy(out.data() + at + offsetof(kabi::LinuxDirent, d_name), e.name.data(),
-              e.name.size());
+  std::memcpy(out.data() + at + offsetof(kabi::LinuxDirent, d_name), e.name.data(), e.name.size());
   out[at + reclen - 1] = static_cast<std::byte>(DirentType(e.type));
   return true;
 }
@@ -67,8 +66,10 @@ std::optional<Decision> HandleGetdents(Call& c, bool legacy) {
   auto pos = c.t.SeekFd(fd, 0, SEEK_CUR);
   if (!pos.ok()) {
     if (pos.code() == ESRCH) return FromError(pos.error());
-    c.s.Warn("directory listings of changed directories come from the lower layer: the Tracee "
-             "cannot set file offsets (" + pos.error().Message() + ")");
+    c.s.Warn(
+        "directory listings of changed directories come from the lower layer: the Tracee "
+        "cannot set file offsets (" +
+        pos.error().Message() + ")");
     return c.Kernel();
   }
   auto list = c.s.overlay->ListDir(Base::Root(), view.empty() ? "." : view);

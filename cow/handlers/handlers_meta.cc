@@ -40,11 +40,16 @@ Status ApplyView(Call& c, const Base& base, const std::string& path, bool follow
                  const MetaOp& op) {
   Overlay& o = *c.s.overlay;
   switch (op.kind) {
-    case MetaOp::kChmod: return o.Chmod(base, path, op.mode, follow);
-    case MetaOp::kChown: return o.Chown(base, path, op.uid, op.gid, follow);
-    case MetaOp::kUtimens: return o.Utimens(base, path, op.times_null ? nullptr : op.times, follow);
-    case MetaOp::kSetXattr: return o.SetXattr(base, path, op.name, op.value, op.xflags, follow);
-    case MetaOp::kRemoveXattr: return o.RemoveXattr(base, path, op.name, follow);
+    case MetaOp::kChmod:
+      return o.Chmod(base, path, op.mode, follow);
+    case MetaOp::kChown:
+      return o.Chown(base, path, op.uid, op.gid, follow);
+    case MetaOp::kUtimens:
+      return o.Utimens(base, path, op.times_null ? nullptr : op.times, follow);
+    case MetaOp::kSetXattr:
+      return o.SetXattr(base, path, op.name, op.value, op.xflags, follow);
+    case MetaOp::kRemoveXattr:
+      return o.RemoveXattr(base, path, op.name, follow);
   }
   return Err(EINVAL, "meta op");
 }
@@ -103,7 +108,8 @@ std::optional<Decision> ApplyOutside(Call& c, const std::string& abs_base, const
   if (StartsWithDir(real, c.s.lower_root)) {
     // An outside name for a workdir object (a symlink pointing in): the
     // change belongs to the view.
-    std::string view = real.size() == c.s.lower_root.size() ? "." : real.substr(c.s.lower_root.size() + 1);
+    std::string view =
+        real.size() == c.s.lower_root.size() ? "." : real.substr(c.s.lower_root.size() + 1);
     c.s.index.MarkChanged(view == "." ? "" : view);
     return FromStatus(ApplyView(c, Base::Root(), view, false, op));
   }
@@ -161,8 +167,8 @@ std::optional<Decision> ApplyMeta(Call& c, bool fd_form, int dirfd, int path_arg
   return ApplyOutside(c, "/", target->real, false, op);
 }
 
-std::optional<Decision> HandleChmod(Call& c, bool fd_form, int dirfd, int path_arg,
-                                    uint64_t mode, uint64_t flags) {
+std::optional<Decision> HandleChmod(Call& c, bool fd_form, int dirfd, int path_arg, uint64_t mode,
+                                    uint64_t flags) {
   if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) return Errno(EINVAL);
   MetaOp op;
   op.kind = MetaOp::kChmod;
@@ -208,8 +214,7 @@ std::optional<Decision> HandleUtimes(Call& c, TimesForm form, int dirfd, int pat
         op.times[i] = {tv[i].tv_sec, tv[i].tv_usec * 1000};
       }
     } else {
-      if (Status s =
-              ReadExactChecked(c.t, times_addr, std::as_writable_bytes(std::span(op.times)));
+      if (Status s = ReadExactChecked(c.t, times_addr, std::as_writable_bytes(std::span(op.times)));
           !s.ok()) {
         return FromError(s.error());
       }
@@ -245,8 +250,9 @@ std::optional<Decision> HandleSetXattr(Call& c, const XattrForm& f, bool remove,
     if (f.size > XATTR_SIZE_MAX) return Errno(E2BIG);
     op.value.resize(f.size);
     if (f.size > 0) {
-      if (Status s = ReadExactChecked(c.t, f.value_addr, std::as_writable_bytes(std::span(
-                                                             op.value.data(), op.value.size())));
+      if (Status s =
+              ReadExactChecked(c.t, f.value_addr,
+                               std::as_writable_bytes(std::span(op.value.data(), op.value.size())));
           !s.ok()) {
         return FromError(s.error());
       }

@@ -87,8 +87,8 @@ std::optional<Decision> HandleUnlink(Call& c, int dirfd, int path_arg, uint64_t 
   return FromStatus(c.s.overlay->Unlink((*w)->p.base, (*w)->p.path));
 }
 
-std::optional<Decision> HandleRename(Call& c, int olddirfd, int old_arg, int newdirfd,
-                                     int new_arg, uint64_t flags) {
+std::optional<Decision> HandleRename(Call& c, int olddirfd, int old_arg, int newdirfd, int new_arg,
+                                     uint64_t flags) {
   constexpr uint64_t kKnown = RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT;
   if (flags & ~kKnown) return Errno(EINVAL);
   if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT))) {
@@ -198,8 +198,7 @@ std::optional<Decision> HandleTruncate(Call& c, int path_arg, uint64_t length) {
   if (!w->has_value()) return c.Kernel();
   c.s.index.MarkChanged(*(*w)->view);
   c.s.RemeasureRecent();
-  return FromStatus(
-      c.s.overlay->Truncate((*w)->p.base, (*w)->p.path, static_cast<off_t>(length)));
+  return FromStatus(c.s.overlay->Truncate((*w)->p.base, (*w)->p.path, static_cast<off_t>(length)));
 }
 
 }  // namespace sandtrace::cow

@@ -16,9 +16,8 @@ constexpr uint64_t kValidOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O
                                      O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_LARGEFILE |
                                      O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH |
                                      O_TMPFILE | FASYNC;
-constexpr uint64_t kValidResolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS |
-                                   RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT |
-                                   RESOLVE_CACHED;
+constexpr uint64_t kValidResolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS |
+                                   RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
 
 bool IsTmpfile(int flags) { return (flags & O_TMPFILE) == O_TMPFILE; }
 
@@ -30,7 +29,9 @@ bool IsMagicPath(std::string_view p) {
   return p.substr(0, 6) == "/proc/" || p.substr(0, 5) == "/dev/";
 }
 
-FileRoot RootOf(Layer layer) { return layer == Layer::kUpper ? FileRoot::kUpper : FileRoot::kLower; }
+FileRoot RootOf(Layer layer) {
+  return layer == Layer::kUpper ? FileRoot::kUpper : FileRoot::kLower;
+}
 
 }  // namespace
 
@@ -74,7 +75,8 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
   if (!path.ok()) return FromError(path.error());
 
   ChildPath p;
-  const bool special_resolve = ropts != nullptr && (ropts->beneath || ropts->in_root || ropts->no_symlinks);
+  const bool special_resolve =
+      ropts != nullptr && (ropts->beneath || ropts->in_root || ropts->no_symlinks);
   if (special_resolve) {
     // RESOLVE_BENEATH / IN_ROOT / NO_SYMLINKS: the engine implements them
     // relative to the dirfd; no cheap walk.
@@ -233,7 +235,8 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
   if (!follow) {
     // The rewritten "/dev/fd/N" ends in a magic link, which
     // AT_SYMLINK_NOFOLLOW refuses.
-    c.s.Warn("cannot execveat(AT_SYMLINK_NOFOLLOW) '" + *path + "': it exists only in the sandbox's upper layer");
+    c.s.Warn("cannot execveat(AT_SYMLINK_NOFOLLOW) '" + *path +
+             "': it exists only in the sandbox's upper layer");
     return Errno(ENOEXEC);
   }
 
@@ -243,8 +246,10 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
   const size_t room = path->size();  // bytes before the NUL
   const std::string& prefix = c.s.self_fd_prefix;
   auto refuse = [&](const std::string& why) {
-    c.s.Warn("exec of '" + *path + "' (changed in the sandbox) failed with ENOEXEC (shells and "
-             "execvp then run it with /bin/sh): " + why);
+    c.s.Warn("exec of '" + *path +
+             "' (changed in the sandbox) failed with ENOEXEC (shells and "
+             "execvp then run it with /bin/sh): " +
+             why);
     return Errno(ENOEXEC);
   };
   if (room < prefix.size() + 1) return refuse("its path string is too short to rewrite in place");
@@ -274,7 +279,8 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
     return refuse("the fd could not be installed in the child (" + fd.error().Message() + ")");
   }
   std::string rewritten = prefix + std::to_string(*fd);
-  if (rewritten.size() > room) return refuse("fd " + std::to_string(*fd) + " does not fit its path string");
+  if (rewritten.size() > room)
+    return refuse("fd " + std::to_string(*fd) + " does not fit its path string");
   // argv[0] is often the very same string (dash runs `./prog` so): then it
   // gets a copy of the original below the stack pointer (unused while the
   // syscall is pending; gone once exec succeeds) and argv[0] points there.

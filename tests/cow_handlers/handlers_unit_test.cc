@@ -6,8 +6,8 @@
 #include <ftw.h>
 #include <linux/audit.h>
 #include <linux/fs.h>
-#include <sys/stat.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,9 +34,7 @@ constexpr size_t kBufSize = 8192;
 
 int RemoveEntry(const char* p, const struct stat*, int, FTW*) { return remove(p); }
 
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream(path) << data;
-}
+void WriteFile(const std::string& path, const std::string& data) { std::ofstream(path) << data; }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -161,7 +159,8 @@ TEST_F(CowHandlerUnit, MergedDirectoryKeepsTheLowerIdentityAndCountsItsLinks) {
   ASSERT_EQ(CallPath(SYS_mkdir, "dir/sub", {kPath, 0755}).decision.value, 0);
   auto r = CallPath(SYS_newfstatat, "dir", {static_cast<uint64_t>(AT_FDCWD), kPath, kBuf, 0});
   ASSERT_EQ(r.decision.kind, DecisionKind::kReturn);
-  struct stat st {}, lower {};
+  struct stat st {
+  }, lower{};
   std::memcpy(&st, child_.Bytes(kBuf, sizeof st).data(), sizeof st);
   ASSERT_EQ(stat(Real("dir").c_str(), &lower), 0);
   EXPECT_EQ(st.st_ino, lower.st_ino);
@@ -239,7 +238,8 @@ TEST_F(CowHandlerUnit, ChdirIntoAnUpperOnlyDirectoryIsVirtualAndGetcwdHidesTheSt
   child_.MapString(kPath, "/proc/self/cwd");
   r = Call(SYS_readlink, {kPath, kBuf, 4096});
   ASSERT_EQ(r.decision.kind, DecisionKind::kReturn);
-  EXPECT_EQ(child_.Bytes(kBuf, static_cast<size_t>(r.decision.value)), session_->workdir() + "/build");
+  EXPECT_EQ(child_.Bytes(kBuf, static_cast<size_t>(r.decision.value)),
+            session_->workdir() + "/build");
   // ERANGE for a small buffer.
   r = Call(SYS_getcwd, {kBuf, 4});
   EXPECT_EQ(r.decision.error, ERANGE);
@@ -270,7 +270,11 @@ TEST_F(CowHandlerUnit, AForkedChildInheritsTheVirtualCwd) {
 TEST_F(CowHandlerUnit, ExecOfAnUpperFileRewritesThePathToTheInstalledFd) {
   auto w = OpenAt("tool", O_WRONLY | O_CREAT, 0755);
   ASSERT_EQ(w.decision.kind, DecisionKind::kInjectFd);
-  ASSERT_EQ(write(w.decision.fd.get(), "\x7f" "ELF", 4), 4);
+  ASSERT_EQ(write(w.decision.fd.get(),
+                  "\x7f"
+                  "ELF",
+                  4),
+            4);
   const std::string abs = session_->workdir() + "/tool";
   child_.MapString(kPath, abs);
   child_.Map(kPath2, std::string(8, '\0'));  // argv = {NULL}
@@ -395,10 +399,12 @@ TEST_F(CowHandlerUnit, InodeFlagIoctlsAreRefused) {
 }
 
 TEST_F(CowHandlerUnit, BadArgumentsGetTheKernelsErrors) {
-  EXPECT_EQ(Call(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), 0, O_RDONLY | O_CREAT, 0}).decision.error,
-            EFAULT);
+  EXPECT_EQ(
+      Call(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), 0, O_RDONLY | O_CREAT, 0}).decision.error,
+      EFAULT);
   EXPECT_EQ(CallPath(SYS_readlink, "link", {kPath, kBuf, 0}).decision.error, EINVAL);
-  EXPECT_EQ(CallPath(SYS_unlinkat, "a.txt", {static_cast<uint64_t>(AT_FDCWD), kPath, 0x1234}).decision.error,
+  EXPECT_EQ(CallPath(SYS_unlinkat, "a.txt", {static_cast<uint64_t>(AT_FDCWD), kPath, 0x1234})
+                .decision.error,
             EINVAL);
   child_.Map(kPath2, std::string(8, '\0'));
   EXPECT_EQ(Call(SYS_openat2, {static_cast<uint64_t>(AT_FDCWD), kPath, kPath2, 8}).decision.error,

@@ -18,7 +18,9 @@
 namespace sandtrace::cow::testing {
 namespace {
 
-std::string Python() { return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3"; }
+std::string Python() {
+  return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
 
 class SandboxDifferential : public ::testing::Test {
  protected:
@@ -26,9 +28,15 @@ class SandboxDifferential : public ::testing::Test {
     work_ = scratch_ / "w";
     tmp_ = scratch_ / "tmp";
     ASSERT_EQ(mkdir(tmp_.c_str(), 0700), 0);
-    env_ = {"TMPDIR=" + tmp_, "LC_ALL=C", "COW_DIRENTS=" COW_DIRENTS, "COW_FDOPS=" COW_FDOPS,
-            "SCRIPTS=" SCRIPTS_DIR, "PYTHON=" + Python(), "GIT_CONFIG_NOSYSTEM=1",
-            "HOME=" + tmp_, "GIT_AUTHOR_DATE=2020-01-01T00:00:00Z",
+    env_ = {"TMPDIR=" + tmp_,
+            "LC_ALL=C",
+            "COW_DIRENTS=" COW_DIRENTS,
+            "COW_FDOPS=" COW_FDOPS,
+            "SCRIPTS=" SCRIPTS_DIR,
+            "PYTHON=" + Python(),
+            "GIT_CONFIG_NOSYSTEM=1",
+            "HOME=" + tmp_,
+            "GIT_AUTHOR_DATE=2020-01-01T00:00:00Z",
             "GIT_COMMITTER_DATE=2020-01-01T00:00:00Z"};
   }
 
@@ -51,11 +59,14 @@ class SandboxDifferential : public ::testing::Test {
     WriteFile(work_ + "/run.sh", "#!/bin/sh\necho script-ran \"$@\"\n", 0755);
     for (int i = 0; i < 30; ++i) WriteFile(work_ + "/bigdir/f" + std::to_string(100 + i), "x");
     // Fixed times, so archives of seeded files compare equal across runs.
-    nftw(work_.c_str(), [](const char* p, const struct stat*, int, FTW*) {
-      const struct timespec t[2] = {{1577836800, 0}, {1577836800, 0}};
-      utimensat(AT_FDCWD, p, t, AT_SYMLINK_NOFOLLOW);
-      return 0;
-    }, 16, FTW_PHYS);
+    nftw(
+        work_.c_str(),
+        [](const char* p, const struct stat*, int, FTW*) {
+          const struct timespec t[2] = {{1577836800, 0}, {1577836800, 0}};
+          utimensat(AT_FDCWD, p, t, AT_SYMLINK_NOFOLLOW);
+          return 0;
+        },
+        16, FTW_PHYS);
   }
 
   // Runs `script` natively, committed in the sandbox and discarded in the
@@ -120,8 +131,9 @@ TEST_F(SandboxDifferential, ShellAndCoreutils) {
 }
 
 TEST_F(SandboxDifferential, SedInPlace) {
-  Differential("sed -i s/line2/LINE2/ src/lines.txt && sed -i.bak -e '1d' a.txt src/sub/x.c && "
-               "cat src/lines.txt a.txt* && ls src/sub");
+  Differential(
+      "sed -i s/line2/LINE2/ src/lines.txt && sed -i.bak -e '1d' a.txt src/sub/x.c && "
+      "cat src/lines.txt a.txt* && ls src/sub");
 }
 
 TEST_F(SandboxDifferential, TarExtractAndCreate) {
@@ -183,8 +195,9 @@ TEST_F(SandboxDifferential, ScriptsCreatedOrChangedDuringTheRun) {
 }
 
 TEST_F(SandboxDifferential, DirectoryReading) {
-  Differential("touch bigdir/new1 bigdir/new2 && rm bigdir/f103 && mkdir bigdir/d && "
-               "$COW_DIRENTS bigdir && ls bigdir");
+  Differential(
+      "touch bigdir/new1 bigdir/new2 && rm bigdir/f103 && mkdir bigdir/d && "
+      "$COW_DIRENTS bigdir && ls bigdir");
 }
 
 TEST_F(SandboxDifferential, CwdInDirectoriesCreatedDuringTheRun) {

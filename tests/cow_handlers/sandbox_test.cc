@@ -73,14 +73,17 @@ TEST_F(SandboxTest, OutsideSymlinksPointingInReachOnlyTheView) {
 TEST_F(SandboxTest, DotDotLeavesTheWorkdirReadOnly) {
   WriteFile(scratch_ / "sibling", "sib\n");
   Tree before = Snapshot(scratch_.path(), true);
-  Ran r = Trace({"--commit"}, "cat ../sibling; echo x > ../newfile; echo w=$?; mkdir ../dd; "
-                              "echo m=$?; mv a.txt ../; echo mv=$?; cd .. && ls sibling");
+  Ran r = Trace({"--commit"},
+                "cat ../sibling; echo x > ../newfile; echo w=$?; mkdir ../dd; "
+                "echo m=$?; mv a.txt ../; echo mv=$?; cd .. && ls sibling");
   EXPECT_EQ(r.out, "sib\nw=2\nm=1\nmv=1\nsibling\n") << r.err;
   Tree after = Snapshot(scratch_.path(), true);
   after.erase("tmp");  // the private TMPDIR and storage come and go
   before.erase("tmp");
-  for (auto it = after.begin(); it != after.end();) it = it->first.rfind("tmp/", 0) == 0 ? after.erase(it) : std::next(it);
-  for (auto it = before.begin(); it != before.end();) it = it->first.rfind("tmp/", 0) == 0 ? before.erase(it) : std::next(it);
+  for (auto it = after.begin(); it != after.end();)
+    it = it->first.rfind("tmp/", 0) == 0 ? after.erase(it) : std::next(it);
+  for (auto it = before.begin(); it != before.end();)
+    it = it->first.rfind("tmp/", 0) == 0 ? before.erase(it) : std::next(it);
   EXPECT_EQ(DiffTrees(before, after), "");
 }
 
@@ -97,7 +100,8 @@ TEST_F(SandboxTest, ProcSelfFdReopenForWritingGoesThroughTheView) {
 TEST_F(SandboxTest, ARacingThreadCannotRedirectAChangeIntoTheWorkdir) {
   Tree before = Snapshot(work_, true);
   Tree outside = Snapshot(out_, true);
-  Ran r = Trace({"--discard"}, std::string(COW_RACE) + " " + work_ + "/a.txt " + out_ + "/victim 3000");
+  Ran r =
+      Trace({"--discard"}, std::string(COW_RACE) + " " + work_ + "/a.txt " + out_ + "/victim 3000");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "done 3000\n");
   EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
@@ -129,12 +133,14 @@ TEST_F(SandboxTest, WithoutTheCowHandlersEveryChangeFailsClosed) {
   EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
 }
 
-// ---- quota ---------------------------------------------------------------------------------------
+// ---- quota
+// ---------------------------------------------------------------------------------------
 
 TEST_F(SandboxTest, QuotaGivesEnospcAtTheLimit) {
   // 1 KiB = four new entries (256 bytes each).
-  Ran r = Trace({"--quota", "1K"}, "for i in 1 2 3 4 5 6; do mkdir d$i 2>/dev/null || echo fail$i; done; "
-                                   "sh -c 'echo x >> big.bin' 2>&1 | grep -c 'No space'; true");
+  Ran r = Trace({"--quota", "1K"},
+                "for i in 1 2 3 4 5 6; do mkdir d$i 2>/dev/null || echo fail$i; done; "
+                "sh -c 'echo x >> big.bin' 2>&1 | grep -c 'No space'; true");
   EXPECT_EQ(r.out, "fail5\nfail6\n1\n") << r.err;
   EXPECT_EQ(access((work_ + "/d4").c_str(), F_OK), 0);  // committed: within the quota
   EXPECT_NE(access((work_ + "/d5").c_str(), F_OK), 0);
@@ -150,8 +156,9 @@ TEST_F(SandboxTest, WritesThroughFdsOverTheQuotaAreNeverCommitted) {
 }
 
 TEST_F(SandboxTest, ReadsCostNothing) {
-  Ran r = Trace({"--quota", "1"}, "cat big.bin a.txt d/b.txt > /dev/null && find . >/dev/null && "
-                                  "du -s . > /dev/null && ls -R > /dev/null && echo ok");
+  Ran r = Trace({"--quota", "1"},
+                "cat big.bin a.txt d/b.txt > /dev/null && find . >/dev/null && "
+                "du -s . > /dev/null && ls -R > /dev/null && echo ok");
   EXPECT_EQ(r.out, "ok\n") << r.err;
   EXPECT_EQ(r.status, 0);
 }
@@ -182,7 +189,8 @@ TEST_F(SandboxTest, UsageErrorsAreOneLineAndExitTwo) {
 }
 
 TEST_F(SandboxTest, DryRunPrintsTheSortedChangeList) {
-  Ran r = Trace({"--dry-run"}, "echo n > zz; echo m >> a.txt; rm d/b.txt; mkdir e; ln -s a.txt e/l");
+  Ran r =
+      Trace({"--dry-run"}, "echo n > zz; echo m >> a.txt; rm d/b.txt; mkdir e; ln -s a.txt e/l");
   EXPECT_EQ(r.err, "M  a.txt\nD  d/b.txt\nA  e\nA  e/l\nA  zz\n");
   EXPECT_EQ(ReadFile(work_ + "/a.txt"), "hello\n");
   r = Trace({"--dry-run"}, "cat a.txt > /dev/null");

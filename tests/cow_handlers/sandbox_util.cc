@@ -23,7 +23,7 @@ namespace sandtrace::cow::testing {
 std::string TraceBin() { return TRACE_BIN; }
 
 Ran RunProgram(const std::vector<std::string>& argv, const std::string& cwd,
-        const std::vector<std::string>& env_extra, int timeout_s) {
+               const std::vector<std::string>& env_extra, int timeout_s) {
   Ran r;
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
@@ -57,8 +57,8 @@ Ran RunProgram(const std::vector<std::string>& argv, const std::string& cwd,
   while (open_fds > 0) {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
-    long left_ms = timeout_s * 1000L - ((now.tv_sec - start.tv_sec) * 1000L +
-                                        (now.tv_nsec - start.tv_nsec) / 1000000L);
+    long left_ms = timeout_s * 1000L -
+                   ((now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L);
     if (left_ms <= 0) {
       r.timed_out = true;
       kill(-pid, SIGKILL);
@@ -102,10 +102,13 @@ int RemoveEntry(const char* p, const struct stat*, int, FTW*) { return remove(p)
 
 void RemoveAll(const std::string& path) {
   // Make directories writable first (tests chmod some to 0500).
-  nftw(path.c_str(), [](const char* p, const struct stat* st, int type, FTW*) {
-    if (type == FTW_D) chmod(p, 0700);
-    return 0;
-  }, 16, FTW_PHYS);
+  nftw(
+      path.c_str(),
+      [](const char* p, const struct stat* st, int type, FTW*) {
+        if (type == FTW_D) chmod(p, 0700);
+        return 0;
+      },
+      16, FTW_PHYS);
   nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
 }
 

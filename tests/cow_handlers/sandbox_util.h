@@ -23,7 +23,7 @@ struct Ran {
 // Runs argv in `cwd` with `env_extra` (NAME=value) added to the
 // environment; kills the process group after `timeout_s`.
 Ran RunProgram(const std::vector<std::string>& argv, const std::string& cwd,
-        const std::vector<std::string>& env_extra = {}, int timeout_s = 120);
+               const std::vector<std::string>& env_extra = {}, int timeout_s = 120);
 
 // The path of the `trace` binary and of a helper program (compile-time).
 std::string TraceBin();
@@ -51,7 +51,7 @@ std::string ReadFile(const std::string& path);
 struct Node {
   char type = '?';  // f d l p s c b
   mode_t mode = 0;
-  std::string data;  // contents or symlink target
+  std::string data;        // contents or symlink target
   std::string link_group;  // regular files with nlink > 1: the first path sharing the inode
   int64_t mtime_ns = 0;
   uint64_t ino = 0;

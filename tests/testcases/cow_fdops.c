@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 static void report(const char* what, int rc) {
-  printf("%s=%d%s%s\n", what, rc < 0 ? -1 : 0, rc < 0 ? " " : "", rc < 0 ? strerrorname_np(errno) : "");
+  printf("%s=%d%s%s\n", what, rc < 0 ? -1 : 0, rc < 0 ? " " : "",
+         rc < 0 ? strerrorname_np(errno) : "");
 }
 
 int main(int argc, char** argv) {

@@ -37,12 +37,29 @@ int main(int argc, char** argv) {
   int done = 0;
   for (int i = 0; i < n; ++i) {
     switch (i % 6) {
-      case 0: chmod(buf, 0777); break;
-      case 1: { int fd = open(buf, O_WRONLY | O_TRUNC); if (fd >= 0) { write(fd, "X", 1); close(fd); } break; }
-      case 2: truncate(buf, 0); break;
-      case 3: utimes(buf, NULL); break;
-      case 4: setxattr(buf, "user.race", "1", 1, 0); break;
-      case 5: chown(buf, 1, 1); break;
+      case 0:
+        chmod(buf, 0777);
+        break;
+      case 1: {
+        int fd = open(buf, O_WRONLY | O_TRUNC);
+        if (fd >= 0) {
+          write(fd, "X", 1);
+          close(fd);
+        }
+        break;
+      }
+      case 2:
+        truncate(buf, 0);
+        break;
+      case 3:
+        utimes(buf, NULL);
+        break;
+      case 4:
+        setxattr(buf, "user.race", "1", 1, 0);
+        break;
+      case 5:
+        chown(buf, 1, 1);
+        break;
     }
     ++done;
   }
