@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "replay/inspect/normalise.h"
 #include "tracer/core/syscall_table.h"
 
 namespace sandtrace::inspect {
@@ -191,20 +192,56 @@ std::string DescribeCall(const trace::TraceeCall& c) {
   return out;
 }
 
-bool SameCall(const trace::TraceeCall& a, const trace::TraceeCall& b) {
-  // Addresses are ignored: they move with ASLR. Everything else must agree,
-  // including fields a newer schema adds.
-  if (a.kind != b.kind || a.bytes.size() != b.bytes.size()) return false;
-  trace::TraceeCall x = a, y = b;
-  x.addr = y.addr = 0;
-  return x == y;
-}
+// The run-specific directories of a trace (its workdir and the storage area
+// of the upper layer, from the policy options), replaced by placeholders
+// before bytes are compared, so two runs in different places still match.
+struct RunDirs {
+  std::string workdir;
+  std::string storage;
+
+  static RunDirs Of(const trace::HeaderRecord& h) {
+    RunDirs d;
+    d.workdir = h.workdir;
+    for (const auto& kv : h.policy.options) {
+      if (kv.key == "storage") d.storage = kv.value;
+    }
+    return d;
+  }
+
+  // Replaces `dir` where it is a whole leading path (followed by '/', NUL
+  // or the end) anywhere in `bytes`.
+  static void Replace(std::string& bytes, const std::string& dir, std::string_view with) {
+    if (dir.size() < 2) return;  // "" or "/": nothing run-specific
+    for (size_t at = bytes.find(dir); at != std::string::npos; at = bytes.find(dir, at)) {
+      const size_t end = at + dir.size();
+      if (end == bytes.size() || bytes[end] == '/' || bytes[end] == '\0') {
+        bytes.replace(at, dir.size(), with);
+        at += with.size();
+      } else {
+        at = end;
+      }
+    }
+  }
+
+  std::string Normalise(std::string bytes) const {
+    // The storage area first: it may lie inside the workdir's parent.
+    Replace(bytes, storage, "$STORAGE");
+    Replace(bytes, workdir, "$WORKDIR");
+    return bytes;
+  }
+};
 
 
 class Differ {
  public:
-  Differ(const DiffOptions& options, DiffSummary& summary, ThreadIds ids)
-      : thread_ids_(std::move(ids)), options_(options), summary_(summary), text_(options.text) {}
+  Differ(const DiffOptions& options, DiffSummary& summary, ThreadIds ids, RunDirs dirs_a,
+         RunDirs dirs_b)
+      : thread_ids_(std::move(ids)),
+        dirs_a_(std::move(dirs_a)),
+        dirs_b_(std::move(dirs_b)),
+        options_(options),
+        summary_(summary),
+        text_(options.text) {}
 
   // Events and process events of a thread form two streams, so that the
   // process-events connector's timing (asynchronous to the syscalls) does
@@ -413,6 +450,54 @@ class Differ {
     Add(std::move(entry));
   }
 
+  // Whether two pids name the same thread: the same stream after pairing,
+  // or equal when either is unknown to the traces (e.g. the supervisor).
+  bool SamePid(int32_t a, int32_t b) const {
+    if (!options_.map_tids) return a == b;
+    auto ia = thread_ids_.a.find(static_cast<uint32_t>(a));
+    auto ib = thread_ids_.b.find(static_cast<uint32_t>(b));
+    if (ia == thread_ids_.a.end() || ib == thread_ids_.b.end()) return true;
+    return ia->second == ib->second;
+  }
+
+  // Two Tracee calls agree up to what varies between runs: addresses
+  // (ASLR), pids (compared through the thread pairing), process start
+  // times, and the run's workdir and storage directories in bytes and
+  // paths. Everything else must agree, fields a newer schema adds included.
+  // `syscall` is the event's name when it is of the native arch, else "".
+  bool SameCall(const trace::TraceeCall& a, const trace::TraceeCall& b,
+                std::string_view syscall) const {
+    if (a.kind != b.kind) return false;
+    trace::TraceeCall x = a, y = b;
+    x.addr = y.addr = 0;
+    if (a.kind == trace::TraceeCallKind::kReadProcIds) {
+      if (!SamePid(a.tgid, b.tgid) || !SamePid(a.ppid, b.ppid)) return false;
+      x.tgid = y.tgid = x.ppid = y.ppid = 0;
+      x.start_time = y.start_time = 0;
+    }
+    if (x.bytes != y.bytes && a.kind == trace::TraceeCallKind::kWriteMemory) {
+      BlankRunSpecificFields(syscall, x.bytes);
+      BlankRunSpecificFields(syscall, y.bytes);
+    }
+    if (x.bytes != y.bytes) {
+      x.bytes = dirs_a_.Normalise(std::move(x.bytes));
+      y.bytes = dirs_b_.Normalise(std::move(y.bytes));
+    }
+    if (x.file.path != y.file.path) {
+      x.file.path = dirs_a_.Normalise(std::move(x.file.path));
+      y.file.path = dirs_b_.Normalise(std::move(y.file.path));
+    }
+    return x == y;
+  }
+
+  bool SameFile(const trace::InjectedFileRecord& a, const trace::InjectedFileRecord& b) const {
+    if (a == b) return true;
+    trace::InjectedFileRecord x = a, y = b;
+    x.path = dirs_a_.Normalise(std::move(x.path));
+    y.path = dirs_b_.Normalise(std::move(y.path));
+    return x == y;
+  }
+
   void CompareEvents(const trace::EventRecord& a, const trace::EventRecord& b,
                      std::vector<std::pair<DiffKind, std::string>>& aspects) {
     const ArchTable* table = ArchTableFor(a.arch);
@@ -426,8 +511,10 @@ class Differ {
     }
     const size_t n = std::min(a.calls.size(), b.calls.size());
     bool payload_reported = false;
+    const std::string name =
+        a.arch == NativeSyscalls().audit_arch() ? SyscallName(a.arch, a.nr) : std::string();
     for (size_t i = 0; i < n && !payload_reported; ++i) {
-      if (!SameCall(a.calls[i], b.calls[i])) {
+      if (!SameCall(a.calls[i], b.calls[i], name)) {
         aspects.push_back({DiffKind::kPayload, "Tracee call " + std::to_string(i + 1) + ": A " +
                                                    DescribeCall(a.calls[i]) + "; B " +
                                                    DescribeCall(b.calls[i])});
@@ -445,7 +532,7 @@ class Differ {
     const auto& db = b.decision;
     if (da.kind != db.kind || da.value != db.value || da.error != db.error) {
       aspects.push_back({DiffKind::kDecision, "A " + text_.Decision(a) + "; B " + text_.Decision(b)});
-    } else if (da.kind == trace::DecisionKind::kInjectFd && da.file != db.file) {
+    } else if (da.kind == trace::DecisionKind::kInjectFd && !SameFile(da.file, db.file)) {
       aspects.push_back({DiffKind::kInjectedFile,
                          "A " + DescribeFile(da.file) + "; B " + DescribeFile(db.file)});
     }
@@ -456,6 +543,7 @@ class Differ {
   }
 
   ThreadIds thread_ids_;
+  RunDirs dirs_a_, dirs_b_;
   const DiffOptions& options_;
   DiffSummary& summary_;
   EventText text_;
@@ -521,7 +609,8 @@ Result<DiffSummary> DiffTraces(trace::TraceReader& a, trace::TraceReader& b,
     if (!paired.ok()) return paired.error();
     ids = std::move(*paired);
   }
-  Differ differ(options, summary, std::move(ids));
+  Differ differ(options, summary, std::move(ids), RunDirs::Of(a.header()),
+                RunDirs::Of(b.header()));
   std::optional<trace::FooterRecord> footer_a, footer_b;
   uint64_t position_a = 0, position_b = 0;
   trace::Record record;

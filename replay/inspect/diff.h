@@ -17,10 +17,13 @@
 // `max_buffered` per side (beyond that the oldest are reported unmatched).
 //
 // Compared per matched event, ignoring what legitimately varies between
-// runs (seq, notification id, ip, addresses, times): the scalar arguments,
-// the payload (the ordered Tracee calls and their results), the decision,
-// the injected file and the response outcome. Footers: exit status and the
-// change list.
+// runs (seq, notification id, ip, addresses, times, process start times,
+// inode numbers and timestamps in the stat and getdents64 buffers a
+// handler wrote (normalise.h); pids are compared through the thread
+// pairing; each run's workdir and storage directory, from the header, are
+// replaced by placeholders in bytes and paths): the scalar arguments, the payload (the ordered Tracee
+// calls and their results), the decision, the injected file and the
+// response outcome. Footers: exit status and the change list.
 //
 // Thread-safety: none; one call per pair of readers.
 #pragma once

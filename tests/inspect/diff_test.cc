@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include "replay/inspect/trace_open.h"
@@ -153,6 +155,56 @@ TEST_F(DiffTest, ThreadsArePairedByWhatTheyDoNotByWhenTheyAppear) {
   b.insert(b.begin() + 2, moved);  // after the header and the snapshot
   DiffSummary s = Diff(base_, b);
   EXPECT_TRUE(s.same()) << text_;
+}
+
+TEST_F(DiffTest, RunSpecificValuesAreNotDifferences) {
+  Records a = base_, b = base_;
+  auto& ha = std::get<trace::HeaderRecord>(a[0]);
+  auto& hb = std::get<trace::HeaderRecord>(b[0]);
+  ha.policy.options.push_back({"storage", "/tmp/sandtrace-0/run-AAAA"});
+  hb.policy.options.push_back({"storage", "/tmp/sandtrace-0/run-BBBBBB"});
+  // Pids differ between the runs, as do the storage directory and inodes.
+  for (auto& r : b) {
+    if (auto* e = std::get_if<trace::EventRecord>(&r)) e->tid += 100;
+    if (auto* p = std::get_if<trace::ProcessRecord>(&r)) p->pid += 100;
+  }
+  auto add_calls = [](Records& records, uint32_t pid, const std::string& storage, ino_t ino,
+                      off_t size) {
+    trace::EventRecord& e = EventSeq(records, 1);  // newfstatat by the main thread
+    trace::TraceeCall ids;
+    ids.kind = trace::TraceeCallKind::kReadProcIds;
+    ids.tgid = static_cast<int32_t>(pid);
+    ids.ppid = 1;
+    ids.start_time = pid * 7;
+    trace::TraceeCall link;
+    link.kind = trace::TraceeCallKind::kReadProcLink;
+    link.link = trace::ProcLink::kFd;
+    link.fd = 3;
+    link.bytes = storage + "/upper/build";
+    struct stat st {};
+    st.st_ino = ino;
+    st.st_size = size;
+    trace::TraceeCall out;
+    out.kind = trace::TraceeCallKind::kWriteMemory;
+    out.addr = e.args[2];
+    out.bytes.assign(reinterpret_cast<const char*>(&st), sizeof st);
+    out.result = sizeof st;
+    e.calls.insert(e.calls.begin(), {ids, link, out});
+  };
+  add_calls(a, 5000, "/tmp/sandtrace-0/run-AAAA", 11, 100);
+  add_calls(b, 5100, "/tmp/sandtrace-0/run-BBBBBB", 22, 100);
+  DiffSummary s = Diff(a, b);
+  EXPECT_TRUE(s.same()) << text_;
+
+  // A real difference in the same buffer still shows.
+  Records c = base_;
+  std::get<trace::HeaderRecord>(c[0]).policy.options.push_back({"storage", "/s"});
+  add_calls(c, 5000, "/s", 11, 101);
+  DiffSummary s2 = Diff(a, c);
+  ASSERT_EQ(s2.entries.size(), 1u) << text_;
+  EXPECT_EQ(s2.entries[0].seq_a, 1u);
+  EXPECT_EQ(s2.entries[0].aspects[0].first, DiffKind::kPayload);
+  EXPECT_NE(text_.find("Tracee call 3: A write_memory"), std::string::npos) << text_;
 }
 
 TEST_F(DiffTest, FooterDifferences) {
