@@ -33,6 +33,10 @@ bench: build
 fuzz: build
 	sh tests/formats/fuzz.sh $(BUILD)
 
+# Re-records the golden traces in tests/corpus (the Corpus tests replay them).
+corpus: build
+	sh tests/corpus/record.sh $(BUILD)
+
 # PREFIX=/some/dir installs there instead of the configured prefix.
 install: build
 	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX),)

@@ -80,6 +80,16 @@ TEST_F(ReplayLive, DirectoryListingsOfChangedDirectories) {
       "ls d > /dev/null; find . -name '*.txt' > /dev/null; rm -r d; ls > /dev/null"));
 }
 
+TEST_F(ReplayLive, RenamedDirectoryAndItsChangeList) {
+  // A renamed lower directory's entries are never looked up during the run;
+  // the snapshot has them because the change list was computed before it.
+  std::string t = Record("mv src srcdir; ls srcdir > /dev/null; mv srcdir/a.txt top.txt");
+  ExpectIdentical(t);
+  auto r = Replay(t);
+  ASSERT_TRUE(r.ok());
+  EXPECT_GE(r->changes_recorded, 5u);  // D src, src/a.txt, src/b.txt; A srcdir, srcdir/b.txt, top.txt
+}
+
 TEST_F(ReplayLive, CompileAndRunTheResult) {
   if (access("/usr/bin/cc", X_OK) != 0) GTEST_SKIP() << "no cc";
   std::string t = Record("cc -O0 -o hello_program hello.c && ./hello_program > hello.out");

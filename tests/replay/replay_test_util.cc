@@ -118,9 +118,11 @@ Recorded RecordCow(const RecordSpec& spec) {
     return out;
   }
   out.exit_code = r->exit_code;
+  // The change list before EndRun, as tracer/record/record_run.cc does: the
+  // lower paths it reads belong in the snapshot.
+  auto changes = (*session)->overlay().Changes();
   (void)recorder.EndRun();
   (void)recorder.WriteSnapshot((*session)->workdir());
-  auto changes = (*session)->overlay().Changes();
   if (changes.ok()) (void)recorder.WriteChanges(*changes);
   std::FILE* sink = std::fopen("/dev/null", "we");
   auto fin = cow::FinishSession(**session,
