@@ -60,8 +60,7 @@ class DataHandler final : public capnp::JsonCodec::Handler<capnp::Data> {
       return orphanage.newOrphanCopy(capnp::Data::Reader(text.asBytes()));
     }
     if (input.isObject() && input.getObject().size() == 1 &&
-        input.getObject()[0].getName() == "base64" &&
-        input.getObject()[0].getValue().isString()) {
+        input.getObject()[0].getName() == "base64" && input.getObject()[0].getValue().isString()) {
       auto bytes = kj::decodeBase64(input.getObject()[0].getValue().getString());
       KJ_REQUIRE(!bytes.hadErrors, "invalid base64 in a Data field");
       return orphanage.newOrphanCopy(capnp::Data::Reader(bytes));

@@ -31,7 +31,8 @@ void AddFilterOptions(CLI::App& cmd, inspect::FilterOptions& f) {
                  "Only events decided so: continue, return (or value), errno, inject, unknown "
                  "(repeatable, comma list)")
       ->delimiter(',');
-  cmd.add_option("--from", f.from, "Start at event number N, or at a time since the start (1.5s, 200ms, 50us)");
+  cmd.add_option("--from", f.from,
+                 "Start at event number N, or at a time since the start (1.5s, 200ms, 50us)");
   cmd.add_option("--to", f.to, "Stop after event number N, or after a time since the start");
 }
 
@@ -89,7 +90,8 @@ void AddDumpCommand(CLI::App& app, Action* action) {
                   "Cut strings and buffers after N bytes, like strace -s (paths are shown whole)")
       ->default_val(32)
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
-  cmd->add_flag("-n,--seq", flags->options.text.show_seq, "Prefix each event with its number (#seq)");
+  cmd->add_flag("-n,--seq", flags->options.text.show_seq,
+                "Prefix each event with its number (#seq)");
   cmd->add_flag("-t,--time", flags->options.text.show_time,
                 "Prefix each line with the seconds since the trace started");
   AddFilterOptions(*cmd, flags->options.filter);

@@ -61,8 +61,8 @@ class ChromeWriter {
       if (auto path = EventPath(e)) j.Key("path").String(*path);
       j.Key("decision").String(text.Decision(e));
       if (e.decision.kind == trace::DecisionKind::kInjectFd) {
-        j.Key("injected").String(std::string(trace::Name(e.decision.file.root)) + ":" +
-                                 e.decision.file.path);
+        j.Key("injected")
+            .String(std::string(trace::Name(e.decision.file.root)) + ":" + e.decision.file.path);
       }
       j.Key("handler_us").Double(static_cast<double>(HandlerNs(e)) / 1e3);
       j.Key("outcome").String(trace::Name(e.outcome));

@@ -18,9 +18,9 @@ namespace {
 constexpr uint64_t kCowStream = UINT64_MAX;
 
 struct Item {
-  trace::Record record;  // an EventRecord, ProcessRecord or CowRecord
-  uint64_t position = 0; // record number in its file
-  size_t key = 0;        // hash of what must agree for two items to align
+  trace::Record record;   // an EventRecord, ProcessRecord or CowRecord
+  uint64_t position = 0;  // record number in its file
+  size_t key = 0;         // hash of what must agree for two items to align
 };
 
 struct Stream {
@@ -131,10 +131,19 @@ Result<ThreadIds> PairThreads(trace::TraceReader& a, trace::TraceReader& b) {
 
 bool ScalarRole(ArgRole role) {
   switch (role) {
-    case ArgRole::kInt: case ArgRole::kUint: case ArgRole::kFd: case ArgRole::kDirFd:
-    case ArgRole::kOpenFlags: case ArgRole::kMode: case ArgRole::kAtFlags: case ArgRole::kSize:
-    case ArgRole::kSignal: case ArgRole::kCloneFlags: case ArgRole::kProt:
-    case ArgRole::kMmapFlags: case ArgRole::kFcntlCmd:
+    case ArgRole::kInt:
+    case ArgRole::kUint:
+    case ArgRole::kFd:
+    case ArgRole::kDirFd:
+    case ArgRole::kOpenFlags:
+    case ArgRole::kMode:
+    case ArgRole::kAtFlags:
+    case ArgRole::kSize:
+    case ArgRole::kSignal:
+    case ArgRole::kCloneFlags:
+    case ArgRole::kProt:
+    case ArgRole::kMmapFlags:
+    case ArgRole::kFcntlCmd:
       return true;
     default:
       return false;  // addresses and pids vary from run to run
@@ -230,7 +239,6 @@ struct RunDirs {
     return bytes;
   }
 };
-
 
 class Differ {
  public:
@@ -407,7 +415,8 @@ class Differ {
     const auto* e = std::get_if<trace::EventRecord>(&item.record);
     (side_a ? entry.seq_a : entry.seq_b) = e ? std::optional(e->seq) : std::nullopt;
     entry.where = e ? text_.Line(*e) : Where(item, nullptr);
-    if (e && !options_.text.show_seq) entry.where = "#" + std::to_string(e->seq) + " " + entry.where;
+    if (e && !options_.text.show_seq)
+      entry.where = "#" + std::to_string(e->seq) + " " + entry.where;
     entry.aspects.push_back({side_a ? DiffKind::kOnlyInA : DiffKind::kOnlyInB, ""});
     entry.order = item.position;
     Add(std::move(entry));
@@ -523,22 +532,24 @@ class Differ {
     }
     if (!payload_reported && a.calls.size() != b.calls.size()) {
       const auto& longer = a.calls.size() > b.calls.size() ? a.calls : b.calls;
-      aspects.push_back({DiffKind::kPayload,
-                         "A made " + std::to_string(a.calls.size()) + " Tracee calls, B " +
-                             std::to_string(b.calls.size()) + "; the first extra: " +
-                             DescribeCall(longer[n])});
+      aspects.push_back({DiffKind::kPayload, "A made " + std::to_string(a.calls.size()) +
+                                                 " Tracee calls, B " +
+                                                 std::to_string(b.calls.size()) +
+                                                 "; the first extra: " + DescribeCall(longer[n])});
     }
     const auto& da = a.decision;
     const auto& db = b.decision;
     if (da.kind != db.kind || da.value != db.value || da.error != db.error) {
-      aspects.push_back({DiffKind::kDecision, "A " + text_.Decision(a) + "; B " + text_.Decision(b)});
+      aspects.push_back(
+          {DiffKind::kDecision, "A " + text_.Decision(a) + "; B " + text_.Decision(b)});
     } else if (da.kind == trace::DecisionKind::kInjectFd && !SameFile(da.file, db.file)) {
-      aspects.push_back({DiffKind::kInjectedFile,
-                         "A " + DescribeFile(da.file) + "; B " + DescribeFile(db.file)});
+      aspects.push_back(
+          {DiffKind::kInjectedFile, "A " + DescribeFile(da.file) + "; B " + DescribeFile(db.file)});
     }
     if (a.outcome != b.outcome) {
-      aspects.push_back({DiffKind::kOutcome, std::string("A ") + std::string(trace::Name(a.outcome)) +
-                                                 "; B " + std::string(trace::Name(b.outcome))});
+      aspects.push_back({DiffKind::kOutcome, std::string("A ") +
+                                                 std::string(trace::Name(a.outcome)) + "; B " +
+                                                 std::string(trace::Name(b.outcome))});
     }
   }
 
@@ -592,8 +603,8 @@ void CompareFooters(const std::optional<trace::FooterRecord>& a,
 
 std::string_view Name(DiffKind kind) {
   static constexpr std::string_view kNames[kDiffKinds] = {
-      "args", "payload", "decision", "injected file", "outcome", "process", "cow",
-      "only in A", "only in B"};
+      "args",    "payload", "decision",  "injected file", "outcome",
+      "process", "cow",     "only in A", "only in B"};
   return kNames[static_cast<size_t>(kind)];
 }
 
@@ -609,8 +620,7 @@ Result<DiffSummary> DiffTraces(trace::TraceReader& a, trace::TraceReader& b,
     if (!paired.ok()) return paired.error();
     ids = std::move(*paired);
   }
-  Differ differ(options, summary, std::move(ids), RunDirs::Of(a.header()),
-                RunDirs::Of(b.header()));
+  Differ differ(options, summary, std::move(ids), RunDirs::Of(a.header()), RunDirs::Of(b.header()));
   std::optional<trace::FooterRecord> footer_a, footer_b;
   uint64_t position_a = 0, position_b = 0;
   trace::Record record;
@@ -652,7 +662,8 @@ std::string DiffText(const DiffSummary& s, const std::string& name_a, const std:
   for (const DiffEntry& e : s.entries) {
     const DiffKind first = e.aspects.front().first;
     if (first == DiffKind::kOnlyInA || first == DiffKind::kOnlyInB) {
-      out += std::string(first == DiffKind::kOnlyInA ? "only in A: " : "only in B: ") + e.where + "\n";
+      out +=
+          std::string(first == DiffKind::kOnlyInA ? "only in A: " : "only in B: ") + e.where + "\n";
       continue;
     }
     out += e.where + "\n";
@@ -674,8 +685,8 @@ std::string DiffText(const DiffSummary& s, const std::string& name_a, const std:
              std::to_string(s.by_kind[k]);
   }
   if (!kinds.empty()) out += " (" + kinds + ")";
-  out += "; " + std::to_string(s.only_a) + " only in A, " + std::to_string(s.only_b) +
-         " only in B\n";
+  out +=
+      "; " + std::to_string(s.only_a) + " only in A, " + std::to_string(s.only_b) + " only in B\n";
   out += s.same() ? "identical\n" : "different\n";
   return out;
 }

@@ -21,9 +21,9 @@
 // inode numbers and timestamps in the stat and getdents64 buffers a
 // handler wrote (normalise.h); pids are compared through the thread
 // pairing; each run's workdir and storage directory, from the header, are
-// replaced by placeholders in bytes and paths): the scalar arguments, the payload (the ordered Tracee
-// calls and their results), the decision, the injected file and the
-// response outcome. Footers: exit status and the change list.
+// replaced by placeholders in bytes and paths): the scalar arguments, the payload (the ordered
+// Tracee calls and their results), the decision, the injected file and the response outcome.
+// Footers: exit status and the change list.
 //
 // Thread-safety: none; one call per pair of readers.
 #pragma once
@@ -63,10 +63,10 @@ inline constexpr size_t kDiffKinds = 9;
 std::string_view Name(DiffKind kind);
 
 struct DiffEntry {
-  std::optional<uint64_t> seq_a, seq_b;  // events only
-  std::string where;                     // "#12 [41000] openat(...)"
+  std::optional<uint64_t> seq_a, seq_b;                   // events only
+  std::string where;                                      // "#12 [41000] openat(...)"
   std::vector<std::pair<DiffKind, std::string>> aspects;  // what differs, A vs B
-  uint64_t order = 0;                    // for sorting: the A (else B) position
+  uint64_t order = 0;                                     // for sorting: the A (else B) position
 };
 
 struct DiffSummary {

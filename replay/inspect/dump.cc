@@ -11,7 +11,8 @@ Result<DumpSummary> Dump(trace::TraceReader& reader, const DumpOptions& options,
   auto filter = EventFilter::Create(options.filter, reader.header());
   if (!filter.ok()) return filter.error();
   TextOptions text_options = options.text;
-  if (text_options.time_base_ns == 0) text_options.time_base_ns = reader.header().start_monotonic_ns;
+  if (text_options.time_base_ns == 0)
+    text_options.time_base_ns = reader.header().start_monotonic_ns;
   const EventText text(text_options);
   trace::JsonEncoder json;
   DumpSummary summary;

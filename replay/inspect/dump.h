@@ -36,7 +36,6 @@ struct DumpSummary {
 // Dumps `reader` from its current position (normally just opened). A bad
 // filter option fails with EINVAL before anything is written; a read error
 // fails after everything before it was written.
-Result<DumpSummary> Dump(trace::TraceReader& reader, const DumpOptions& options,
-                         std::ostream& out);
+Result<DumpSummary> Dump(trace::TraceReader& reader, const DumpOptions& options, std::ostream& out);
 
 }  // namespace sandtrace::inspect

@@ -104,11 +104,21 @@ std::string Quote(std::string_view bytes, size_t limit) {
   for (size_t i = 0; i < n; ++i) {
     const auto c = static_cast<unsigned char>(bytes[i]);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c >= 0x7f) {
           char buf[8];
@@ -207,10 +217,17 @@ std::string EventText::Decision(const trace::EventRecord& event) const {
            std::string(trace::Name(call.file.root)) + " " + Quote(call.file.path) + "))";
   }
   switch (event.outcome) {
-    case trace::ResponseOutcome::kTargetGone: out += " (target gone)"; break;
-    case trace::ResponseOutcome::kInterrupted: out += " (interrupted)"; break;
-    case trace::ResponseOutcome::kFailed: out += " (send failed)"; break;
-    default: break;
+    case trace::ResponseOutcome::kTargetGone:
+      out += " (target gone)";
+      break;
+    case trace::ResponseOutcome::kInterrupted:
+      out += " (interrupted)";
+      break;
+    case trace::ResponseOutcome::kFailed:
+      out += " (send failed)";
+      break;
+    default:
+      break;
   }
   if (event.restart_of_seq) out += " (restart of #" + std::to_string(*event.restart_of_seq) + ")";
   return out;
@@ -222,7 +239,8 @@ std::string EventText::Prefix(std::optional<uint64_t> seq, std::optional<uint32_
   if (options_.show_seq && seq) out += "#" + std::to_string(*seq) + " ";
   if (options_.show_time) {
     char buf[40];
-    const double s = (static_cast<double>(time_ns) - static_cast<double>(options_.time_base_ns)) / 1e9;
+    const double s =
+        (static_cast<double>(time_ns) - static_cast<double>(options_.time_base_ns)) / 1e9;
     std::snprintf(buf, sizeof buf, "%.6f ", s);
     out += buf;
   }

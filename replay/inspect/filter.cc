@@ -31,8 +31,8 @@ Result<std::optional<trace::DecisionKind>> ParseDecision(std::string_view name) 
 }
 
 // Sets `seq` or `ns` from a --from/--to value.
-Status ParseBound(const std::string& option, const std::string& text,
-                  std::optional<uint64_t>& seq, std::optional<uint64_t>& ns) {
+Status ParseBound(const std::string& option, const std::string& text, std::optional<uint64_t>& seq,
+                  std::optional<uint64_t>& ns) {
   if (text.empty()) return OkStatus();
   if (auto v = ParseUint(text)) {
     seq = *v;

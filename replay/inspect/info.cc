@@ -57,10 +57,14 @@ std::string Utc(int64_t realtime_ns) {
 
 char ChangeLetter(trace::ChangeKind k) {
   switch (k) {
-    case trace::ChangeKind::kAdded: return 'A';
-    case trace::ChangeKind::kModified: return 'M';
-    case trace::ChangeKind::kDeleted: return 'D';
-    default: return '?';
+    case trace::ChangeKind::kAdded:
+      return 'A';
+    case trace::ChangeKind::kModified:
+      return 'M';
+    case trace::ChangeKind::kDeleted:
+      return 'D';
+    default:
+      return '?';
   }
 }
 
@@ -134,8 +138,8 @@ std::string InfoText(const InfoReport& r) {
   line("format:", "version " + std::to_string(h.format_version) + ", readable by version " +
                       std::to_string(h.min_reader_version) + " and newer");
   line("tool:", h.tool_version.empty() ? "unknown" : h.tool_version);
-  line("kernel:", (h.kernel_release.empty() ? "unknown" : h.kernel_release) + ", arch " +
-                      ArchName(h.arch));
+  line("kernel:",
+       (h.kernel_release.empty() ? "unknown" : h.kernel_release) + ", arch " + ArchName(h.arch));
   std::string features;
   for (const auto& f : h.features) {
     if (!features.empty()) features += ", ";
@@ -147,8 +151,10 @@ std::string InfoText(const InfoReport& r) {
   line("workdir:", Quote(h.workdir));
   line("env:", h.env ? std::to_string(h.env->size()) + " variables" : "not recorded");
   const trace::Policy& p = h.policy;
-  std::string policy = "read " + (p.read_paths.empty() ? "everywhere" : Join(p.read_paths, ", ", true));
-  policy += "; write " + (p.write_paths.empty() ? "nothing extra" : Join(p.write_paths, ", ", true));
+  std::string policy =
+      "read " + (p.read_paths.empty() ? "everywhere" : Join(p.read_paths, ", ", true));
+  policy +=
+      "; write " + (p.write_paths.empty() ? "nothing extra" : Join(p.write_paths, ", ", true));
   policy += "; quota " + (p.quota_bytes ? Bytes(p.quota_bytes) : "none");
   policy += "; seed " + std::to_string(p.seed);
   policy += "; on exit " + std::string(trace::Name(p.disposition));
@@ -177,39 +183,37 @@ std::string InfoText(const InfoReport& r) {
   } else {
     line("events:", "none");
   }
-  line("decisions:", "continue " + std::to_string(r.decisions[1]) + ", return " +
-                         std::to_string(r.decisions[2]) + ", errno " +
-                         std::to_string(r.decisions[3]) + ", inject " +
-                         std::to_string(r.decisions[4]) + ", unknown " +
-                         std::to_string(r.decisions[0]));
+  line("decisions:",
+       "continue " + std::to_string(r.decisions[1]) + ", return " + std::to_string(r.decisions[2]) +
+           ", errno " + std::to_string(r.decisions[3]) + ", inject " +
+           std::to_string(r.decisions[4]) + ", unknown " + std::to_string(r.decisions[0]));
 
   if (r.footer) {
     const trace::FooterRecord& f = *r.footer;
     line("exit:", f.signal ? "killed by signal " + std::to_string(f.signal)
                            : "status " + std::to_string(f.exit_status));
     const trace::Totals& t = f.totals;
-    std::string totals = "records " + std::to_string(t.records) + ", events " +
-                         std::to_string(t.events) + ", process " +
-                         std::to_string(t.process_events) + ", cow " +
-                         std::to_string(t.cow_events) + ", snapshot " +
-                         std::to_string(t.snapshot_chunks) + ", " + Bytes(t.record_bytes) +
-                         " uncompressed, " + Bytes(t.compressed_bytes) + " compressed";
+    std::string totals =
+        "records " + std::to_string(t.records) + ", events " + std::to_string(t.events) +
+        ", process " + std::to_string(t.process_events) + ", cow " + std::to_string(t.cow_events) +
+        ", snapshot " + std::to_string(t.snapshot_chunks) + ", " + Bytes(t.record_bytes) +
+        " uncompressed, " + Bytes(t.compressed_bytes) + " compressed";
     // The footer's totals count every record before it.
     const bool match = t.events == r.events && t.process_events == r.process_events &&
                        t.cow_events == r.cow_events && t.snapshot_chunks == r.snapshot_chunks &&
                        t.records + 1 == r.records;
     line("totals:", totals + (match ? "" : " (differs from the records read)"));
     line("changes:", std::to_string(f.changes.size()));
-    for (const auto& c : f.changes) out += std::string("  ") + ChangeLetter(c.kind) + " " + Quote(c.path) + "\n";
+    for (const auto& c : f.changes)
+      out += std::string("  ") + ChangeLetter(c.kind) + " " + Quote(c.path) + "\n";
   } else {
     line("footer:", "missing");
   }
 
   const trace::ReaderStats& s = r.reader;
   char buf[160];
-  const double ratio = s.compressed_bytes
-                           ? static_cast<double>(s.decompressed_bytes) / s.compressed_bytes
-                           : 0.0;
+  const double ratio =
+      s.compressed_bytes ? static_cast<double>(s.decompressed_bytes) / s.compressed_bytes : 0.0;
   std::snprintf(buf, sizeof buf, "%" PRIu64 " data frames, %s compressed, %s decompressed (%.1fx)",
                 s.frames, Bytes(s.compressed_bytes).c_str(), Bytes(s.decompressed_bytes).c_str(),
                 ratio);
@@ -219,7 +223,8 @@ std::string InfoText(const InfoReport& r) {
                   static_cast<double>(s.compressed_bytes) / static_cast<double>(r.records));
     frames += buf;
   }
-  if (s.unknown_records) frames += ", " + std::to_string(s.unknown_records) + " unknown records skipped";
+  if (s.unknown_records)
+    frames += ", " + std::to_string(s.unknown_records) + " unknown records skipped";
   line("frames:", frames);
   line("index:", r.has_index ? std::to_string(r.index_entries) + " entries covering " +
                                    std::to_string(r.index_frames) + " frames"
@@ -236,7 +241,8 @@ std::string InfoText(const InfoReport& r) {
   } else {
     end = "clean";
   }
-  if (!r.clean() && r.last_good_seq) end += " (last complete event #" + std::to_string(*r.last_good_seq) + ")";
+  if (!r.clean() && r.last_good_seq)
+    end += " (last complete event #" + std::to_string(*r.last_good_seq) + ")";
   line("end:", end);
   return out;
 }

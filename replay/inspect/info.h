@@ -41,9 +41,9 @@ struct InfoReport {
   uint64_t index_frames = 0;
   std::string index_problem;
 
-  std::string warning;                   // truncated or unfinished tail
+  std::string warning;  // truncated or unfinished tail
   std::optional<uint64_t> last_good_seq;
-  std::string error;                     // a read error that stopped the scan
+  std::string error;  // a read error that stopped the scan
 
   // Clean: a footer with cleanEnd, no warning, no error.
   bool clean() const;

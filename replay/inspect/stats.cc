@@ -67,12 +67,18 @@ StatsReport StatsCollector::Finish(StatsSort sort) const {
   Finalize(report.total, all);
   auto key = [sort](const StatsRow& r) -> uint64_t {
     switch (sort) {
-      case StatsSort::kTime: return r.total_ns;
-      case StatsSort::kCalls: return r.calls;
-      case StatsSort::kErrors: return r.errors;
-      case StatsSort::kAvg: return r.avg_ns;
-      case StatsSort::kP99: return r.p99_ns;
-      case StatsSort::kName: return 0;
+      case StatsSort::kTime:
+        return r.total_ns;
+      case StatsSort::kCalls:
+        return r.calls;
+      case StatsSort::kErrors:
+        return r.errors;
+      case StatsSort::kAvg:
+        return r.avg_ns;
+      case StatsSort::kP99:
+        return r.p99_ns;
+      case StatsSort::kName:
+        return 0;
     }
     return 0;
   };
@@ -128,8 +134,8 @@ std::string StatsText(const StatsReport& report) {
                   "%6.2f %11.3f %10.3f %10.3f %10.3f %10.3f %9" PRIu64 " %8" PRIu64 " %8" PRIu64
                   " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "  %s\n",
                   share, Us(r.total_ns), Us(r.avg_ns), Us(r.p50_ns), Us(r.p99_ns), Us(r.max_ns),
-                  r.calls, r.errors, r.decisions[1], r.decisions[2], r.decisions[3],
-                  r.decisions[4], r.syscall.c_str());
+                  r.calls, r.errors, r.decisions[1], r.decisions[2], r.decisions[3], r.decisions[4],
+                  r.syscall.c_str());
     out += buf;
   };
   for (const StatsRow& r : report.rows) row_line(r);

@@ -20,27 +20,30 @@ bool NameIn(const SyscallDef& def, std::span<const std::string_view> names) {
   return std::find(names.begin(), names.end(), def.name) != names.end();
 }
 
-constexpr auto kProcess = std::to_array<std::string_view>({
-    "clone", "clone3", "fork", "vfork", "execve", "execveat", "exit", "exit_group",
-    "wait4", "waitid", "kill", "tkill", "tgkill", "pidfd_send_signal", "pidfd_open",
-    "rt_sigqueueinfo", "rt_tgsigqueueinfo", "unshare"});
-constexpr auto kNetwork = std::to_array<std::string_view>({
-    "socket",     "socketpair", "bind",        "listen",      "accept",   "accept4",
-    "connect",    "getsockname", "getpeername", "sendto",     "recvfrom", "sendmsg",
-    "recvmsg",    "sendmmsg",   "recvmmsg",    "shutdown",    "setsockopt", "getsockopt"});
-constexpr auto kStat = std::to_array<std::string_view>({"stat", "fstat", "lstat", "newfstatat",
-                                                           "statx"});
+constexpr auto kProcess = std::to_array<std::string_view>(
+    {"clone", "clone3", "fork", "vfork", "execve", "execveat", "exit", "exit_group", "wait4",
+     "waitid", "kill", "tkill", "tgkill", "pidfd_send_signal", "pidfd_open", "rt_sigqueueinfo",
+     "rt_tgsigqueueinfo", "unshare"});
+constexpr auto kNetwork = std::to_array<std::string_view>(
+    {"socket", "socketpair", "bind", "listen", "accept", "accept4", "connect", "getsockname",
+     "getpeername", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
+     "setsockopt", "getsockopt"});
+constexpr auto kStat =
+    std::to_array<std::string_view>({"stat", "fstat", "lstat", "newfstatat", "statx"});
 constexpr auto kLstat = std::to_array<std::string_view>({"lstat"});
 constexpr auto kFstat = std::to_array<std::string_view>({"fstat", "newfstatat"});
 constexpr auto kStatfs = std::to_array<std::string_view>({"statfs", "fstatfs", "ustat"});
-constexpr auto kMemory = std::to_array<std::string_view>({
-    "brk",        "munmap",        "mremap",         "msync",        "mincore",
-    "madvise",    "mlock",         "munlock",        "mlockall",     "munlockall",
-    "mlock2",     "mbind",         "set_mempolicy",  "get_mempolicy", "migrate_pages",
-    "move_pages", "remap_file_pages", "process_madvise", "mseal",    "map_shadow_stack"});
-constexpr auto kSignalNames = std::to_array<std::string_view>({
-    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigtimedwait",
-    "rt_sigsuspend", "sigaltstack", "signalfd", "signalfd4", "pause"});
+constexpr auto kMemory =
+    std::to_array<std::string_view>({"brk",           "munmap",           "mremap",
+                                     "msync",         "mincore",          "madvise",
+                                     "mlock",         "munlock",          "mlockall",
+                                     "munlockall",    "mlock2",           "mbind",
+                                     "set_mempolicy", "get_mempolicy",    "migrate_pages",
+                                     "move_pages",    "remap_file_pages", "process_madvise",
+                                     "mseal",         "map_shadow_stack"});
+constexpr auto kSignalNames = std::to_array<std::string_view>(
+    {"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigtimedwait",
+     "rt_sigsuspend", "sigaltstack", "signalfd", "signalfd4", "pause"});
 
 }  // namespace
 
@@ -153,8 +156,8 @@ Result<std::vector<bool>> ParseSyscallSet(std::string_view expr, const ArchTable
       const SyscallDef* def = table.FindByName(item);
       if (def == nullptr) {
         if (optional) continue;
-        return Err(EINVAL, "unknown syscall '" + std::string(item) + "' for " +
-                               std::string(table.name()));
+        return Err(EINVAL,
+                   "unknown syscall '" + std::string(item) + "' for " + std::string(table.name()));
       }
       set[def->nr] = true;
     }

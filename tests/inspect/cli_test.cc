@@ -153,9 +153,12 @@ TEST(DumpCli, DamagedTraceIsStatus2AfterWhatItCouldRead) {
 // A full disk (or a closed pipe reader that does not kill us) is an error.
 TEST(DumpCli, WriteErrorsAreStatus2) {
   const std::string t = kGolden + "/build.capnp";
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"dump", t}, {"dump", "--json", t}, {"stats", t}, {"info", t},
-        {"export", t}, {"diff", t, t}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"dump", t},
+                                        {"dump", "--json", t},
+                                        {"stats", t},
+                                        {"info", t},
+                                        {"export", t},
+                                        {"diff", t, t}}) {
     RunResult r = Trace(args, "/dev/full");
     EXPECT_EQ(r.status, 2) << args[0];
     EXPECT_NE(r.err.find("writing the output failed"), std::string::npos) << r.err;
@@ -175,18 +178,20 @@ TEST(StatsCli, Help) { ExpectHelp("stats"); }
 TEST(StatsCli, JsonTotalsEqualDumpLineCounts) {
   TempDir dir;
   ASSERT_TRUE(WriteSynthetic(dir.File("s.capnp"), 2000, 8).ok());
-  for (std::vector<std::string> filter :
-       {std::vector<std::string>{}, {"-e", "trace=%stat"}, {"--decision", "errno", "-p", "41002"}}) {
+  for (std::vector<std::string> filter : {std::vector<std::string>{},
+                                          {"-e", "trace=%stat"},
+                                          {"--decision", "errno", "-p", "41002"}}) {
     std::vector<std::string> stats = {"stats", "--json"};
     stats.insert(stats.end(), filter.begin(), filter.end());
     stats.push_back(dir.File("s.capnp"));
     RunResult s = Trace(stats, dir.File("stats.json"));
     ASSERT_EQ(s.status, 0) << s.err;
-    RunResult total = RunCommand({"/usr/bin/env", "python3", "-c",
-                           "import json,sys; d=json.load(open(sys.argv[1])); "
-                           "assert sum(r['calls'] for r in d['syscalls']) == d['total']['calls']; "
-                           "print(d['total']['calls'])",
-                           dir.File("stats.json")});
+    RunResult total =
+        RunCommand({"/usr/bin/env", "python3", "-c",
+                    "import json,sys; d=json.load(open(sys.argv[1])); "
+                    "assert sum(r['calls'] for r in d['syscalls']) == d['total']['calls']; "
+                    "print(d['total']['calls'])",
+                    dir.File("stats.json")});
     ASSERT_EQ(total.status, 0) << total.err;
     std::vector<std::string> dump = {"dump"};
     dump.insert(dump.end(), filter.begin(), filter.end());
@@ -246,15 +251,16 @@ TEST(ExportCli, Errors) {
   ExpectErrorsForSingleFileCommand("export");
   const std::string t = kGolden + "/build.capnp";
   ExpectUsageError(Trace({"export", "--format", "svg", t}), "svg");
-  ExpectUsageError(Trace({"export", "-o", "/nonexistent-dir/x.json", t}), "/nonexistent-dir/x.json");
+  ExpectUsageError(Trace({"export", "-o", "/nonexistent-dir/x.json", t}),
+                   "/nonexistent-dir/x.json");
 }
 
 TEST(ExportCli, Help) { ExpectHelp("export"); }
 
 TEST(ExportCli, ChromeJsonIsValid) {
   TempDir dir;
-  RunResult r = Trace({"export", kGolden + "/build.capnp", "--format", "chrome", "-o",
-                       dir.File("out.json")});
+  RunResult r =
+      Trace({"export", kGolden + "/build.capnp", "--format", "chrome", "-o", dir.File("out.json")});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(r.out.empty());
   RunResult check = Python("check_chrome.py", {dir.File("out.json"), "14"});
@@ -274,15 +280,16 @@ TEST(ExportCli, ChromeJsonIsValid) {
 TEST(ExportCli, MillionEventsInBoundedMemory) {
   TempDir dir;
   ASSERT_TRUE(WriteSynthetic(dir.File("m.capnp"), 1'000'000, 99).ok());
-  RunResult r = RunCommand({"/bin/bash", "-c",
-                     "set -o pipefail; '" + kTrace + "' export '" +
-                         dir.File("m.capnp") + "' | wc -c"});
+  RunResult r = RunCommand(
+      {"/bin/bash", "-c",
+       "set -o pipefail; '" + kTrace + "' export '" + dir.File("m.capnp") + "' | wc -c"});
   ASSERT_EQ(r.status, 0) << r.err;
   const uint64_t bytes = std::stoull(r.out);
   RecordProperty("export_bytes", std::to_string(bytes));
   RecordProperty("max_rss_kib", std::to_string(r.max_rss_kib));
   EXPECT_GT(bytes, 200u << 20);  // everything was written...
-  EXPECT_LT(r.max_rss_kib, 96 * 1024) << "export RSS " << r.max_rss_kib << " KiB";  // ...in little memory
+  EXPECT_LT(r.max_rss_kib, 96 * 1024)
+      << "export RSS " << r.max_rss_kib << " KiB";  // ...in little memory
 }
 
 // ------------------------------------------------------------------ info
@@ -313,10 +320,11 @@ TEST(InfoCli, CleanTruncatedAndDamaged) {
 
   RunResult json = Trace({"info", "--json", kGolden + "/build.capnp"}, dir.File("info.json"));
   ASSERT_EQ(json.status, 0);
-  RunResult parse = RunCommand({"/usr/bin/env", "python3", "-c",
-                         "import json,sys; d=json.load(open(sys.argv[1])); "
-                         "print(d['clean'], d['counted']['events'], d['footer']['footer']['exitStatus'])",
-                         dir.File("info.json")});
+  RunResult parse =
+      RunCommand({"/usr/bin/env", "python3", "-c",
+                  "import json,sys; d=json.load(open(sys.argv[1])); "
+                  "print(d['clean'], d['counted']['events'], d['footer']['footer']['exitStatus'])",
+                  dir.File("info.json")});
   EXPECT_EQ(parse.status, 0) << parse.err;
   EXPECT_EQ(parse.out, "True 14 0\n");
 }

@@ -24,8 +24,8 @@ size_t Count(const std::string& s, const std::string& what) {
 }
 
 std::string Check(const std::string& json_file, uint64_t slices) {
-  RunResult r = RunCommand({"/usr/bin/env", "python3", INSPECT_SOURCE_DIR "/check_chrome.py", json_file,
-                     std::to_string(slices)});
+  RunResult r = RunCommand({"/usr/bin/env", "python3", INSPECT_SOURCE_DIR "/check_chrome.py",
+                            json_file, std::to_string(slices)});
   EXPECT_EQ(r.status, 0) << r.err;
   return r.out;
 }

@@ -124,9 +124,9 @@ TEST(InspectFilter, CombinesEveryOption) {
   ASSERT_TRUE(f.ok()) << f.error().context;
   using K = trace::DecisionKind;
   EXPECT_EQ(f->Next(Event(0, 7, 257, "src/a.c", K::kInjectFd, 1)), V::kKeep);
-  EXPECT_EQ(f->Next(Event(1, 8, 257, "src/a.c", K::kInjectFd, 1)), V::kSkip);  // tid
-  EXPECT_EQ(f->Next(Event(2, 7, 257, "src/a.h", K::kInjectFd, 1)), V::kSkip);  // path
-  EXPECT_EQ(f->Next(Event(3, 7, 257, "src/a.c", K::kContinue, 1)), V::kSkip);  // decision
+  EXPECT_EQ(f->Next(Event(1, 8, 257, "src/a.c", K::kInjectFd, 1)), V::kSkip);       // tid
+  EXPECT_EQ(f->Next(Event(2, 7, 257, "src/a.h", K::kInjectFd, 1)), V::kSkip);       // path
+  EXPECT_EQ(f->Next(Event(3, 7, 257, "src/a.c", K::kContinue, 1)), V::kSkip);       // decision
   EXPECT_EQ(f->Next(Event(4, 7, 3 /*close*/, "src/a.c", K::kErrno, 1)), V::kSkip);  // set
   EXPECT_TRUE(f->restricts_events());
 

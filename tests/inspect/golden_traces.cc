@@ -139,11 +139,15 @@ std::vector<Record> BuildTraceRecords() {
   b.records.push_back(h);
 
   SnapshotChunk chunk;
-  chunk.entries = {{"", FileType::kDirectory, 0755, 1000, 1000, 4096, 1'700'000'000'000'000'000, "", "", 0},
-                   {"Makefile", FileType::kRegular, 0644, 1000, 1000, 120, 1'700'000'000'000'000'000, "", "h1", 0},
-                   {"src", FileType::kDirectory, 0755, 1000, 1000, 4096, 1'700'000'000'000'000'000, "", "", 0},
-                   {"src/main.c", FileType::kRegular, 0644, 1000, 1000, 42, 1'700'000'000'000'000'000, "", "h2", 0},
-                   {"cc", FileType::kSymlink, 0777, 1000, 1000, 6, 1'700'000'000'000'000'000, "/bin/gcc", "", 0}};
+  chunk.entries = {
+      {"", FileType::kDirectory, 0755, 1000, 1000, 4096, 1'700'000'000'000'000'000, "", "", 0},
+      {"Makefile", FileType::kRegular, 0644, 1000, 1000, 120, 1'700'000'000'000'000'000, "", "h1",
+       0},
+      {"src", FileType::kDirectory, 0755, 1000, 1000, 4096, 1'700'000'000'000'000'000, "", "", 0},
+      {"src/main.c", FileType::kRegular, 0644, 1000, 1000, 42, 1'700'000'000'000'000'000, "", "h2",
+       0},
+      {"cc", FileType::kSymlink, 0777, 1000, 1000, 6, 1'700'000'000'000'000'000, "/bin/gcc", "",
+       0}};
   chunk.blobs = {{"h1", 0, "all:\n\tcc -c src/main.c -o build/main.o\n"}};
   b.records.push_back(chunk);
 
@@ -249,8 +253,7 @@ Status WriteRecords(const std::string& path, const std::vector<Record>& records,
   return (*writer)->Close();
 }
 
-Status WriteSynthetic(const std::string& path, uint64_t events, uint64_t seed,
-                      size_t frame_bytes) {
+Status WriteSynthetic(const std::string& path, uint64_t events, uint64_t seed, size_t frame_bytes) {
   WriterOptions options;
   options.frame_bytes = frame_bytes;
   options.fsync_on_close = false;

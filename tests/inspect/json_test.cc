@@ -16,7 +16,10 @@ TEST(InspectJson, StringsAreEscapedByTheCodec) {
   EXPECT_EQ(json.String(std::string("\x01", 1)), "\"\\u0001\"");
   EXPECT_EQ(json.String("µs"), "\"µs\"");
   // Not UTF-8: replaced, so the output stays valid JSON.
-  EXPECT_EQ(json.String("a\xff" "b"), "\"a\xef\xbf\xbd" "b\"");
+  EXPECT_EQ(json.String("a\xff"
+                        "b"),
+            "\"a\xef\xbf\xbd"
+            "b\"");
   EXPECT_EQ(json.String(std::string("nul\0in", 6)).size(), std::string("\"nul\\u0000in\"").size());
 }
 

@@ -112,7 +112,8 @@ uint64_t EventLines(const std::string& dump) {
 TEST(StatsCollector, TotalsEqualDumpLineCounts) {
   TempDir dir;
   ASSERT_TRUE(inspect_test::WriteSynthetic(dir.File("t.capnp"), 3000, 11).ok());
-  ASSERT_TRUE(inspect_test::WriteRecords(dir.File("b.capnp"), inspect_test::BuildTraceRecords()).ok());
+  ASSERT_TRUE(
+      inspect_test::WriteRecords(dir.File("b.capnp"), inspect_test::BuildTraceRecords()).ok());
   std::vector<FilterOptions> filters(5);
   filters[1].expressions = {"trace=%stat"};
   filters[2].decisions = {"errno", "inject"};

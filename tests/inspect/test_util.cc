@@ -57,8 +57,9 @@ RunResult RunCommand(const std::vector<std::string>& argv, const std::string& st
   if (pid == 0) {
     // Only async-signal-safe calls until exec.
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int out = stdout_file.empty() ? out_w.get()
-                                  : open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int out = stdout_file.empty()
+                  ? out_w.get()
+                  : open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err_w.get(), 2) < 0) {
       _exit(126);
     }
