@@ -30,11 +30,12 @@ constexpr std::array<std::string_view, 22> kOutsideMetadata = {
 
 constexpr uint64_t kProgressEvery = 1024;
 
-uint64_t NowNs() {
+uint64_t ClockNs(clockid_t clock) {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
+uint64_t NowNs() { return ClockNs(CLOCK_MONOTONIC); }
 
 std::string Join(const std::vector<std::string>& argv) {
   std::string out;
@@ -107,6 +108,7 @@ class Run {
   Result<ReplayReport> Go();
   double rebuild_seconds() const { return rebuild_s_; }
   double loop_seconds() const { return loop_s_; }
+  double loop_cpu_seconds() const { return loop_cpu_s_; }
   double live_seconds() const { return live_s_; }
 
  private:
@@ -135,6 +137,7 @@ class Run {
   uint64_t last_response_ = 0;
   double rebuild_s_ = 0;
   double loop_s_ = 0;
+  double loop_cpu_s_ = 0;
   double live_s_ = 0;
 };
 
@@ -369,6 +372,7 @@ Result<ReplayReport> Run::Go() {
   if (!pos.ok()) return Err(pos.code(), inspect::ErrorLine(pos.error()));
 
   const uint64_t t0 = NowNs();
+  const uint64_t c0 = ClockNs(CLOCK_THREAD_CPUTIME_ID);
   trace::Record rec;
   uint64_t seen = 0;
   bool reached_end = true;
@@ -395,6 +399,7 @@ Result<ReplayReport> Run::Go() {
     }
   }
   loop_s_ = static_cast<double>(NowNs() - t0) / 1e9;
+  loop_cpu_s_ = static_cast<double>(ClockNs(CLOCK_THREAD_CPUTIME_ID) - c0) / 1e9;
   if (options_.progress) options_.progress(seen, seen);
   if (reached_end && !(options_.cold && from > 0)) ReplayEnd();
 
@@ -431,13 +436,14 @@ Result<replay::ReplayReport> Replay(const std::string& path, const replay::Repla
   const int repeat = options.timing ? std::max(1, options.repeat) : 1;
   TimingCollector collector;
   std::optional<ReplayReport> first;
-  std::vector<double> loop, rebuild;
+  std::vector<double> loop, loop_cpu, rebuild;
   double live = 0;
   for (int i = 0; i < repeat; ++i) {
     Run run(path, options, options.timing ? &collector : nullptr);
     auto r = run.Go();
     if (!r.ok()) return r.error();
     loop.push_back(run.loop_seconds());
+    loop_cpu.push_back(run.loop_cpu_seconds());
     rebuild.push_back(run.rebuild_seconds());
     live = run.live_seconds();
     if (!first) first = std::move(*r);
@@ -450,9 +456,10 @@ Result<replay::ReplayReport> Replay(const std::string& path, const replay::Repla
     t.events = report.events;
     t.rebuild_seconds = Median(rebuild);
     t.replay_seconds = Median(loop);
-    if (t.replay_seconds > 0) {
-      t.replay_events_per_s = static_cast<double>(report.events + report.warmed_up) / t.replay_seconds;
-    }
+    t.replay_cpu_seconds = Median(loop_cpu);
+    const double n = static_cast<double>(report.events + report.warmed_up);
+    if (t.replay_seconds > 0) t.replay_events_per_s = n / t.replay_seconds;
+    if (t.replay_cpu_seconds > 0) t.replay_cpu_events_per_s = n / t.replay_cpu_seconds;
     t.live_seconds = live;
     if (live > 0) t.live_events_per_s = static_cast<double>(report.events) / live;
     if (t.live_events_per_s > 0) t.speedup = t.replay_events_per_s / t.live_events_per_s;

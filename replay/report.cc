@@ -128,8 +128,10 @@ std::string FormatText(const ReplayReport& r, bool with_timing) {
     TimingRows(out, "by handler", t.by_handler, 20);
     TimingRows(out, "by syscall", t.by_syscall, 25);
     TimingRows(out, "all", {t.all}, 1);
-    out += Line("snapshot rebuild %.3f s; replay loop %.3f s: %.0f events/s", t.rebuild_seconds,
-                t.replay_seconds, t.replay_events_per_s);
+    out += Line("snapshot rebuild %.3f s; replay loop %.3f s: %.0f events/s (cpu %.3f s: %.0f "
+                "events/s)",
+                t.rebuild_seconds, t.replay_seconds, t.replay_events_per_s, t.replay_cpu_seconds,
+                t.replay_cpu_events_per_s);
     if (t.live_events_per_s > 0) {
       out += Line("; live %.3f s: %.0f events/s; replay/live rate %.1fx", t.live_seconds,
                   t.live_events_per_s, t.speedup);
@@ -208,6 +210,8 @@ std::string FormatJson(const ReplayReport& r) {
     j.Key("rebuild_s").Double(t.rebuild_seconds, 6);
     j.Key("replay_s").Double(t.replay_seconds, 6);
     j.Key("replay_events_per_s").Double(t.replay_events_per_s, 1);
+    j.Key("replay_cpu_s").Double(t.replay_cpu_seconds, 6);
+    j.Key("replay_cpu_events_per_s").Double(t.replay_cpu_events_per_s, 1);
     j.Key("live_s").Double(t.live_seconds, 6);
     j.Key("live_events_per_s").Double(t.live_events_per_s, 1);
     j.Key("speedup").Double(t.speedup, 2);

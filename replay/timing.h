@@ -7,9 +7,10 @@
 // the recorded handler_end - handler_start of the same event. Grouped per
 // syscall and per deciding handler set ("none" when no set decided).
 // Throughput: events / time of the replay loop (dispatch + comparison; the
-// lower rebuild is excluded and reported separately), against the live
-// event rate (events / the recorded run's duration, header start to the
-// last response).
+// lower rebuild is excluded and reported separately), by the wall clock and
+// by the thread's CPU clock, against the live event rate (events / the
+// recorded run's wall-clock duration, header start to the last response).
+// `speedup` is the wall-clock ratio.
 //
 // Thread-safety: plain values.
 #pragma once
@@ -45,8 +46,11 @@ struct TimingReport {
   std::vector<TimingRow> by_handler;  // most frequent first
   TimingRow all;                   // every event
   double rebuild_seconds = 0;      // snapshot -> scratch lower (median)
-  double replay_seconds = 0;       // the event loop (median over repetitions)
+  double replay_seconds = 0;       // the event loop, wall clock (median over repetitions)
   double replay_events_per_s = 0;
+  // The same on the replaying thread's CPU clock: steadier on a busy machine.
+  double replay_cpu_seconds = 0;
+  double replay_cpu_events_per_s = 0;
   double live_seconds = 0;         // 0 when the trace lacks the times
   double live_events_per_s = 0;
   double speedup = 0;              // replay rate / live rate (0 if unknown)
