@@ -20,8 +20,9 @@ namespace sandtrace::cli {
 // Shared with tools/cmd_stats.cc: the filter options of inspect/filter.h.
 void AddFilterOptions(CLI::App& cmd, inspect::FilterOptions& f) {
   cmd.add_option("-e,--expr", f.expressions,
-                 "trace=SET: syscalls to show, e.g. trace=openat,%stat or trace=!%desc "
-                 "(repeatable; classes below)");
+                 "trace=SET: the syscalls to keep. SET is a comma list of names, %classes "
+                 "(below), /REGEX, all or none; ?ITEM ignores an unknown name; a leading ! "
+                 "negates the set. Repeatable; a bare SET also works");
   cmd.add_option("-p,--tid", f.tids, "Only this thread or process id (repeatable, comma list)")
       ->delimiter(',');
   cmd.add_option("--path", f.paths,
