@@ -3,15 +3,21 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cinttypes>
 #include <climits>
 #include <cstdlib>
+#include <optional>
 
 #include "tracer/base/errors.h"
 #include "tracer/record/header.h"
+#include "tracer/record/recorder.h"
 
 namespace sandtrace::record {
 
 namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitInternal = 125;
 
 std::string Absolute(const std::string& path) {
   if (!path.empty() && path[0] == '/') return path;
@@ -20,15 +26,15 @@ std::string Absolute(const std::string& path) {
   return std::string(buf) + "/" + path;
 }
 
-// The canonical form of the trace's path (its directory exists; the file
-// itself was just created).
+// The canonical path of the trace (its directory exists; the file itself
+// was just created).
 std::string Canonical(const std::string& abs) {
   char buf[PATH_MAX];
   return realpath(abs.c_str(), buf) != nullptr ? std::string(buf) : abs;
 }
 
 // Blocks the signals that end a run for the whole recording (the
-// supervisor handles them while the command runs), so that a SIGINT while
+// supervisor reads them while the command runs), so that a SIGINT while
 // the snapshot or footer is being written still leaves a complete trace.
 class SignalBlock {
  public:
@@ -39,22 +45,22 @@ class SignalBlock {
     pthread_sigmask(SIG_BLOCK, &set, &old_);
   }
   ~SignalBlock() {
-    // A signal that arrived after the run: report it, do not act on it twice.
-    TakePending();
+    (void)TakePending();
     pthread_sigmask(SIG_SETMASK, &old_, nullptr);
   }
+  // A signal that arrived outside the run: taken (not acted on twice) and
+  // returned, 0 if none.
   int TakePending() {
     sigset_t pending;
     sigpending(&pending);
     int got = 0;
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-      if (sigismember(&pending, sig) && !sigismember(&old_, sig)) {
-        sigset_t one;
-        sigemptyset(&one);
-        sigaddset(&one, sig);
-        timespec zero{};
-        if (sigtimedwait(&one, nullptr, &zero) == sig && got == 0) got = sig;
-      }
+      if (!sigismember(&pending, sig) || sigismember(&old_, sig)) continue;
+      sigset_t one;
+      sigemptyset(&one);
+      sigaddset(&one, sig);
+      timespec zero{};
+      if (sigtimedwait(&one, nullptr, &zero) == sig && got == 0) got = sig;
     }
     return got;
   }
@@ -65,60 +71,139 @@ class SignalBlock {
 
 }  // namespace
 
-Result<RecordResult> RecordRun(SandboxedRun& sandbox, const RecordOptions& options) {
-  SignalBlock block;
-  RecordResult out;
-  out.trace_path = Absolute(options.output);
-  auto writer = trace::TraceWriter::Open(out.trace_path, options.writer);
-  if (!writer.ok()) return writer.error();
-  out.trace_path = Canonical(out.trace_path);
-
-  const std::string workdir = sandbox.Workdir();
-  RecorderOptions ro;
-  ro.snapshot = options.snapshot;
-  ro.process_monitor = options.process_monitor;
-  if (out.trace_path.size() > workdir.size() &&
-      out.trace_path.compare(0, workdir.size(), workdir) == 0 &&
-      (workdir == "/" || out.trace_path[workdir.size()] == '/')) {
-    ro.snapshot_exclude.push_back(out.trace_path.substr(workdir == "/" ? 1 : workdir.size() + 1));
+int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
+                    const ReportOptions& report, std::FILE* err) {
+  const char* who = report.who.c_str();
+  if (report.print_features) return RunSandboxed(std::move(options), report, err);
+  if (options.run.argv.empty()) {
+    std::fprintf(err, "%s: no command given (usage: %s [options] -- CMD ...)\n", who, who);
+    return kExitUsage;
   }
-  Recorder recorder(**writer, ro);
+  if (record.output.empty()) {
+    std::fprintf(err, "%s: -o needs a file name\n", who);
+    return kExitUsage;
+  }
+  SignalBlock block;
+
+  // The recorder exists before the COW session, whose engine reports to it.
+  const std::string trace_path = Absolute(record.output);
+  auto writer = trace::TraceWriter::Open(trace_path, record.writer);
+  if (!writer.ok()) {
+    std::fprintf(err, "%s: cannot create the trace: %s\n", who, writer.error().Message().c_str());
+    return kExitInternal;
+  }
+  auto discard_trace = [&] {
+    (void)(*writer)->Close();
+    unlink(trace_path.c_str());
+  };
+  RecorderOptions ro;
+  ro.snapshot = record.snapshot;
+  ro.process_monitor = record.process_monitor;
+  auto recorder = std::make_unique<Recorder>(**writer, ro);
+
+  // The listener features (ADDFD SEND, SYNC_WAKE_UP) go into the header, so
+  // probe them now rather than only on the run's listener.
+  auto sandbox =
+      SandboxedRun::Create(std::move(options), ProbeKernelFeatures(true), recorder.get());
+  if (!sandbox.ok()) {
+    discard_trace();
+    // The handler sets' messages are whole lines already.
+    const Error& e = sandbox.error();
+    std::fprintf(err, "%s: %s\n", who,
+                 e.context.empty() ? e.Message().c_str() : e.context.c_str());
+    return sandbox.code() == EINVAL ? kExitUsage : kExitInternal;
+  }
+  SandboxedRun& s = **sandbox;
+  if (Status c = s.Check(); !c.ok()) {
+    discard_trace();
+    std::fprintf(err, "%s: %s\n", who,
+                 c.code() == EINVAL ? c.error().context.c_str() : c.error().Message().c_str());
+    return c.code() == EINVAL ? kExitUsage : kExitInternal;
+  }
+
+  const std::string canonical = Canonical(trace_path);
+  const std::string workdir = s.Workdir();
+  if (canonical.size() > workdir.size() && canonical.compare(0, workdir.size(), workdir) == 0 &&
+      (workdir == "/" || canonical[workdir.size()] == '/')) {
+    // Written by the supervisor into the real workdir: not the command's.
+    ro.snapshot_exclude.push_back(canonical.substr(workdir == "/" ? 1 : workdir.size() + 1));
+    recorder->set_snapshot_exclude(ro.snapshot_exclude);
+  }
 
   HeaderInputs hi;
-  hi.features = sandbox.features();
-  hi.run = sandbox.options().run;
+  hi.features = s.features();
+  hi.run = s.options().run;
   hi.workdir = workdir;
-  hi.record_env = options.record_env;
-  hi.policy.seed = sandbox.options().seed.value_or(0);
-  // Until the copy-on-write handlers are wired in, nothing is ever committed.
-  hi.policy.disposition = trace::Disposition::kDiscard;
-  for (auto& [k, v] : sandbox.PolicyOptions()) hi.policy.options.push_back({k, v});
-  hi.handler_sets = sandbox.registry().set_names();
-  if (Status s = recorder.Begin(BuildHeader(hi)); !s.ok()) return s.error();
+  hi.record_env = record.record_env;
+  hi.policy = s.Policy();
+  hi.handler_sets = s.registry().set_names();
+  if (Status b = recorder->Begin(BuildHeader(hi)); !b.ok()) {
+    std::fprintf(err, "%s: cannot write the trace: %s\n", who, b.error().Message().c_str());
+    return kExitInternal;
+  }
 
   RunHooks hooks;
-  hooks.observer = &recorder;
-  hooks.tick = [&recorder] { recorder.Tick(); };
-  hooks.after_run = [&](const std::string& lower_root) {
-    (void)recorder.EndRun();
-    auto snap = recorder.WriteSnapshot(lower_root);
-    if (snap.ok()) out.snapshot = *snap;
-  };
-  auto run = sandbox.Run(hooks);
-  if (!run.ok()) {
-    (void)recorder.Finish(0, 0, false);
-    return run.error();
+  hooks.observer = recorder.get();
+  hooks.tick = [&recorder] { recorder->Tick(); };
+  auto r = s.Run(hooks);
+  if (!r.ok()) {
+    std::fprintf(err, "%s: %s\n", who, r.error().Message().c_str());
+    (void)recorder->Finish(0, 0, false);
+    return s.Finish(kExitInternal, false, false, err, /*aborted=*/true);
   }
-  out.run = std::move(*run);
-  int exit_status = out.run.exited ? out.run.status : 0;
-  int signal = out.run.exited ? 0 : out.run.term_signal;
-  bool clean = out.run.abort_error.empty();
-  Status fin = recorder.Finish(exit_status, signal, clean);
-  if (!fin.ok()) out.trace_error = fin.error().Message();
-  out.recorder = recorder.stats();
-  out.writer = (*writer)->stats();
-  out.stop_signal = block.TakePending();
-  return out;
+
+  // The lower layer is still untouched: the change list (computed while the
+  // recorder still collects the lower paths the engine reads, so that a
+  // replay can recompute it from the snapshot: a renamed directory's
+  // entries, say), then the snapshot of what the run consulted, then commit
+  // or discard (recorded by the engine).
+  std::optional<cow::ChangeList> changes;
+  if (s.session() != nullptr && !recorder->error()) {
+    auto c = s.session()->overlay().Changes();
+    if (c.ok()) changes = std::move(*c);
+  }
+  (void)recorder->EndRun();
+  auto snapshot = recorder->WriteSnapshot(workdir);
+  if (!snapshot.ok() && !recorder->error()) {
+    std::fprintf(err, "%s: the workdir snapshot is incomplete: %s\n", who,
+                 snapshot.error().Message().c_str());
+  }
+  if (changes && !recorder->error()) (void)recorder->WriteChanges(*changes);
+
+  ReportRun(*r, report, err);
+  const bool write_failed = recorder->error().has_value();
+  const bool aborted = !r->abort_error.empty() || write_failed;
+  int code = r->exit_code;
+  if (write_failed) {
+    std::fprintf(err,
+                 "%s: %s; the command was stopped, its changes discarded and the workdir left "
+                 "untouched (the trace is readable up to the failure)\n",
+                 who, recorder->error()->Message().c_str());
+    code = kExitInternal;
+  } else if (!r->abort_error.empty()) {
+    std::fprintf(err, "%s: aborted: %s\n", who, r->abort_error.c_str());
+    code = kExitInternal;
+  }
+  code = s.Finish(code, !aborted && r->exited && r->status == 0, report.stats, err, aborted);
+
+  Status fin = recorder->Finish(r->exited ? r->status : 0, r->exited ? 0 : r->term_signal,
+                                r->abort_error.empty());
+  if (!fin.ok() && !write_failed) {
+    std::fprintf(err, "%s: the trace is incomplete: %s\n", who, fin.error().Message().c_str());
+    if (code == 0) code = kExitInternal;
+  }
+  if (report.stats) {
+    const RecorderStats st = recorder->stats();
+    const auto ws = (*writer)->stats();
+    std::fprintf(err,
+                 "%s: %" PRIu64 " events, %" PRIu64 " process and %" PRIu64
+                 " cow records, %" PRIu64 " snapshot entries; %" PRIu64 " bytes in %s\n",
+                 who, st.events, st.process_records, st.cow_records,
+                 snapshot.ok() ? snapshot->entries : 0, ws.file_bytes, canonical.c_str());
+  }
+  int late = block.TakePending();
+  if (late != 0 && r->stop_signal == 0 && code == r->exit_code) code = 128 + late;
+  return code;
 }
 
 }  // namespace sandtrace::record

@@ -128,6 +128,12 @@ class Recorder final : public SupervisorObserver, public cow::OverlayObserver {
   // `signal` != 0: the command was killed by it (exit_status ignored).
   Status Finish(int exit_status, int signal, bool clean_end);
 
+  // Lower-relative paths to leave out of the snapshot (replaces the
+  // options' list; the trace's own path is known only once the workdir is).
+  void set_snapshot_exclude(std::vector<std::string> paths) {
+    options_.snapshot_exclude = std::move(paths);
+  }
+
   // The first write error, if any.
   const std::optional<Error>& error() const { return error_; }
   RecorderStats stats() const;
