@@ -13,6 +13,12 @@ Status CowSet(std::string_view name, HandlerRegistry& registry, SetContext& ctx)
   o.storage = ctx.storage;
   o.quota_bytes = ctx.quota_bytes;
   o.check_permissions = ctx.check_permissions;
+  // Replay never acts on the host outside its scratch directories.
+  o.apply_outside_metadata = false;
+  // Exec rewrites write "/dev/fd/N" or "/proc/self/fd/N" into the child:
+  // the recorded choice, when the header has it.
+  const std::string dev_fd = PolicyOption(*ctx.header, "dev_fd_is_proc");
+  if (dev_fd == "on" || dev_fd == "off") o.dev_fd_is_proc = dev_fd == "on";
   auto session = cow::CowSession::Create(o);
   if (!session.ok()) return Err(session.code(), "copy-on-write set: " + session.error().Message());
   std::shared_ptr<cow::CowSession> owned(std::move(*session));

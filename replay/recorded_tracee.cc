@@ -84,26 +84,6 @@ bool SameInputs(const TraceeCall& rec, const TraceeCall& asked) {
   }
 }
 
-// The child's own magic prefixes, which handlers resolve via ReadProcLink.
-bool IsOwnMagic(std::string_view p, uint32_t tid, int32_t tgid) {
-  if (p.substr(0, 8) == "/dev/fd/" || p == "/dev/stdin" || p == "/dev/stdout" ||
-      p == "/dev/stderr" || p.substr(0, 11) == "/dev/stdin/" || p.substr(0, 12) == "/dev/stdout/" ||
-      p.substr(0, 12) == "/dev/stderr/") {
-    return true;
-  }
-  if (p.substr(0, 6) != "/proc/") return false;
-  std::string_view rest = p.substr(6);
-  std::string_view who = rest.substr(0, rest.find('/'));
-  if (who == "self" || who == "thread-self") return true;
-  if (who.empty() || who.size() > 10) return false;
-  uint64_t v = 0;
-  for (char ch : who) {
-    if (ch < '0' || ch > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(ch - '0');
-  }
-  return v == tid || (tgid > 0 && v == static_cast<uint64_t>(tgid));
-}
-
 }  // namespace
 
 CallMismatch::CallMismatch(size_t index, std::string expected, std::string got)
@@ -162,14 +142,9 @@ std::string DescribeResult(const TraceeCall& c) {
   }
 }
 
-void RecordedTracee::Begin(const std::vector<TraceeCall>& calls, uint32_t tid,
-                           std::string confine_root) {
+void RecordedTracee::Begin(const std::vector<TraceeCall>& calls) {
   calls_ = &calls;
   next_ = 0;
-  tid_ = tid;
-  tgid_ = 0;
-  confine_root_ = std::move(confine_root);
-  confined_ = 0;
   writes_.clear();
   installs_.clear();
 }
@@ -189,12 +164,7 @@ const TraceeCall& RecordedTracee::Take(TraceeCallKind kind, const TraceeCall& as
 }
 
 std::string RecordedTracee::MapIn(std::string path) {
-  if (path.empty() || path[0] != '/') return path;
-  if (map_.ToReplay(path)) return path;
-  if (!confine_root_.empty() && !IsOwnMagic(path, tid_, tgid_)) {
-    ++confined_;
-    return confine_root_ + path;
-  }
+  if (!path.empty() && path[0] == '/') map_.ToReplay(path);
   return path;
 }
 
@@ -290,7 +260,6 @@ Result<ProcIds> RecordedTracee::ReadProcIds() {
   asked.kind = TraceeCallKind::kReadProcIds;
   const TraceeCall& rec = Take(asked.kind, asked);
   if (rec.error != 0) return Err(rec.error);
-  tgid_ = rec.tgid;
   ProcIds ids;
   ids.tgid = rec.tgid;
   ids.ppid = rec.ppid;

@@ -22,14 +22,6 @@
 // recorded reports the handler's own length (the mapped bytes may differ in
 // length if the scratch path could not match the recorded one's length).
 //
-// Confinement: with Begin(..., confine_root != ""), absolute strings and
-// link targets that the map does not cover are moved beneath confine_root
-// (except the child's own /proc and /dev/fd magic prefixes, which handlers
-// resolve through ReadProcLink). The driver sets it for the syscalls whose
-// handlers apply metadata changes outside the workdir themselves (chmod,
-// chown, utimes, xattrs: cow/handlers/handlers_meta.cc), so a replay never
-// changes the replaying machine's files.
-//
 // Ownership: borrows the map (which LearnStorage may extend) and the event
 // for the duration of the event.
 // Thread-safety: one thread.
@@ -91,10 +83,8 @@ class RecordedTracee final : public Tracee {
   // to `replay_storage` from then on.
   void LearnStorage(std::string replay_storage) { learn_storage_ = std::move(replay_storage); }
 
-  // Starts serving `calls` (borrowed until the next Begin) for the
-  // notification from `tid`. See the confinement note above.
-  void Begin(const std::vector<trace::TraceeCall>& calls, uint32_t tid,
-             std::string confine_root = {});
+  // Starts serving `calls` (borrowed until the next Begin).
+  void Begin(const std::vector<trace::TraceeCall>& calls);
 
   Result<size_t> ReadMemory(uint64_t addr, std::span<std::byte> out) override;
   Result<std::string> ReadString(uint64_t addr, size_t max_len) override;
@@ -112,14 +102,12 @@ class RecordedTracee final : public Tracee {
   size_t recorded() const { return calls_ == nullptr ? 0 : calls_->size(); }
   const std::vector<Write>& writes() const { return writes_; }
   const std::vector<Install>& installs() const { return installs_; }
-  // Absolute paths moved beneath the confinement root in this event.
-  size_t confined() const { return confined_; }
 
  private:
   // The next recorded call, checked to be of `kind` with inputs described
   // by `got` (a DescribeCall of what the handler asked).
   const trace::TraceeCall& Take(trace::TraceeCallKind kind, const trace::TraceeCall& asked);
-  // Recorded path -> scratch path (and confinement).
+  // Recorded path -> scratch path.
   std::string MapIn(std::string path);
 
   // A recorded link target: may teach the storage prefix.
@@ -129,10 +117,6 @@ class RecordedTracee final : public Tracee {
   std::string learn_storage_;
   const std::vector<trace::TraceeCall>* calls_ = nullptr;
   size_t next_ = 0;
-  uint32_t tid_ = 0;
-  int32_t tgid_ = 0;  // from a served ReadProcIds, for the magic-prefix check
-  std::string confine_root_;
-  size_t confined_ = 0;
   std::vector<Write> writes_;
   std::vector<Install> installs_;
 };

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <set>
 
 #include "formats/trace_reader.h"
@@ -18,15 +17,6 @@
 namespace sandtrace::replay {
 
 namespace {
-
-// Handlers of these syscalls apply metadata changes to objects outside the
-// workdir themselves (cow/handlers/handlers_meta.cc): their absolute
-// outside paths are confined beneath the scratch directory.
-constexpr std::array<std::string_view, 22> kOutsideMetadata = {
-    "chmod",         "fchmod",       "fchmodat",  "fchmodat2",   "chown",        "fchown",
-    "lchown",        "fchownat",     "utime",     "utimes",      "futimesat",    "utimensat",
-    "setxattr",      "lsetxattr",    "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
-    "setxattrat",    "removexattrat", "file_setattr", "ioctl"};
 
 constexpr uint64_t kProgressEvery = 1024;
 
@@ -128,7 +118,6 @@ class Run {
   SetContext sets_;
   TraceEnd end_;
   bool owners_restored_ = true;
-  std::vector<bool> confine_;  // by syscall number
   std::set<std::pair<uint64_t, uint64_t>> written_inodes_;
   std::set<std::string> written_paths_;
   std::map<std::string, SyscallTally> tallies_;
@@ -202,11 +191,6 @@ Status Run::Setup(trace::TraceReader& reader) {
   if (Status s = BuildHandlerSets(h, options_.handler_sets, registry_, sets_); !s.ok()) {
     return Err(s.code(), path_ + ": " + s.error().Message());
   }
-  const ArchTable& table = registry_.table();
-  confine_.assign(static_cast<size_t>(table.nr_limit()), false);
-  for (std::string_view name : kOutsideMetadata) {
-    if (const SyscallDef* d = table.FindByName(name)) confine_[static_cast<size_t>(d->nr)] = true;
-  }
   return OkStatus();
 }
 
@@ -228,9 +212,7 @@ void Run::ReplayEvent(const trace::EventRecord& e, bool compare) {
   n.nr = e.nr;
   n.ip = e.ip;
   n.args = e.args;
-  const bool confine =
-      e.nr >= 0 && static_cast<size_t>(e.nr) < confine_.size() && confine_[static_cast<size_t>(e.nr)];
-  tracee_.Begin(e.calls, e.tid, confine ? scratch_->outside() : std::string());
+  tracee_.Begin(e.calls);
   const uint64_t outside_before =
       sets_.session != nullptr ? sets_.session->stats().outside_metadata : 0;
 

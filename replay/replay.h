@@ -27,10 +27,10 @@
 //    recorded one, and a recorded commit is replayed into the scratch lower.
 //
 // Hermetic: no root, no seccomp, no child, nothing of the recording
-// machine's filesystem. Handlers that change metadata outside the workdir
-// (they act on the real filesystem) see those paths beneath a scratch
-// confinement directory instead, and their decisions are counted as
-// "outside" rather than compared.
+// machine's filesystem. The copy-on-write set is created with
+// apply_outside_metadata off: metadata changes outside the workdir (which
+// live act on the real filesystem) are answered without being applied, and
+// those events are counted as "outside" rather than compared.
 //
 // Thread-safety: Replay may run concurrently with itself (no shared state).
 #pragma once

@@ -144,9 +144,8 @@ Result<std::unique_ptr<Scratch>> Scratch::Create(const ScratchOptions& options, 
   s->keep_ = options.keep;
   s->lower_ = PaddedPath(s->root_, 'l', lower_len, &s->lower_matched_);
   s->storage_ = PaddedPath(s->root_, 's', storage_len, &s->storage_matched_);
-  s->outside_ = s->root_ + "/o";
   s->blobs_ = s->root_ + "/b";
-  for (const std::string* dir : {&s->lower_, &s->outside_, &s->blobs_}) {
+  for (const std::string* dir : {&s->lower_, &s->blobs_}) {
     if (Status st = MkdirAll(*dir, 0700); !st.ok()) return st.error();
   }
   // The storage's parents only: CowSession creates the area itself (0700).

@@ -4,8 +4,6 @@
 // $TMPDIR or /tmp):
 //   <root>/l___...   the lower layer rebuilt from the trace's snapshot
 //   <root>/s___...   the storage area of the replayed overlay (upper, work...)
-//   <root>/o         confinement root for absolute paths outside the workdir
-//                    in metadata-changing events (replay/recorded_tracee.h)
 //   <root>/b         snapshot blobs while the snapshot is read
 // The lower and storage directories are padded ("l" then underscores, split
 // into components of at most 255 bytes) so that their absolute paths have
@@ -64,14 +62,13 @@ class Scratch {
   const std::string& lower() const { return lower_; }
   // Exists and is empty until the overlay is created in it.
   const std::string& storage() const { return storage_; }
-  const std::string& outside() const { return outside_; }
   const std::string& blobs() const { return blobs_; }
   bool lower_matched() const { return lower_matched_; }
   bool storage_matched() const { return storage_matched_; }
 
  private:
   Scratch() = default;
-  std::string root_, lower_, storage_, outside_, blobs_;
+  std::string root_, lower_, storage_, blobs_;
   bool lower_matched_ = false;
   bool storage_matched_ = false;
   bool keep_ = false;

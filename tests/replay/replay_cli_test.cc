@@ -116,6 +116,21 @@ TEST_F(ReplayCli, TimingAndBaselines) {
   EXPECT_EQ(bad.code, 2) << bad.out << bad.err;
 }
 
+TEST_F(ReplayCli, TraceRecordThenTraceReplay) {
+  // The user's path, end to end, on the demo's example tree.
+  TempDir t;
+  const std::string work = t / "example-workdir-of-the-cli-test";
+  ASSERT_EQ(RunCommand({"/bin/cp", "-R", std::string(CORPUS_DIR) + "/example", work}).code, 0);
+  auto rec = RunCommand({"/bin/sh", "-c",
+                         "cd '" + work + "' && exec " + TRACE_BIN + " record --discard -o '" +
+                             (t / "ex.capnp") + "' -- ./edit.sh"});
+  ASSERT_EQ(rec.code, 0) << rec.out << rec.err;
+  auto rep = RunCommand({TRACE_BIN, "replay", "--scratch", "/tmp", t / "ex.capnp"});
+  EXPECT_EQ(rep.code, 0) << rep.out << rep.err;
+  EXPECT_NE(rep.out.find("change list: "), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("matching"), std::string::npos) << rep.out;
+}
+
 TEST_F(ReplayCli, ReplaysAsAnUnprivilegedUser) {
   struct passwd* nobody = getpwnam("nobody");
   if (nobody == nullptr) GTEST_SKIP() << "no user 'nobody' on this machine";

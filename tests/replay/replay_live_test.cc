@@ -90,6 +90,27 @@ TEST_F(ReplayLive, RenamedDirectoryAndItsChangeList) {
   EXPECT_GE(r->changes_recorded, 5u);  // D src, src/a.txt, src/b.txt; A srcdir, srcdir/b.txt, top.txt
 }
 
+TEST_F(ReplayLive, MetadataChangesOutsideTheWorkdirAreNotReapplied) {
+  // The child may write beneath out_ (-w): its chmod there is applied by the
+  // supervisor on the real file. Replay must not touch that file (nor any
+  // other of the replaying machine).
+  const std::string f = out_ / "outside.txt";
+  WriteFile(f, "x\n", 0644);
+  auto spec = Spec("chmod 600 " + f + "; echo done > done.txt; chmod 640 done.txt");
+  spec.write_paths = {out_.path()};
+  std::string t = Record(spec);
+  struct stat st {};
+  ASSERT_EQ(stat(f.c_str(), &st), 0);
+  ASSERT_EQ(st.st_mode & 0777, 0600u) << "the live run changed it";
+  ASSERT_EQ(chmod(f.c_str(), 0644), 0);
+  auto r = Replay(t);
+  ASSERT_TRUE(r.ok()) << r.error().Message();
+  EXPECT_EQ(r->ExitStatus(), 0) << FormatText(*r);
+  EXPECT_GE(r->outside, 1u) << FormatText(*r);
+  ASSERT_EQ(stat(f.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u) << "replay changed a file of the replaying machine";
+}
+
 TEST_F(ReplayLive, CompileAndRunTheResult) {
   if (access("/usr/bin/cc", X_OK) != 0) GTEST_SKIP() << "no cc";
   std::string t = Record("cc -O0 -o hello_program hello.c && ./hello_program > hello.out");

@@ -77,6 +77,7 @@ Recorded RecordCow(const RecordSpec& spec) {
   so.workdir = spec.workdir;
   so.quota_bytes = spec.quota;
   so.observer = &recorder;
+  so.writable_paths = spec.write_paths;
   auto session = cow::CowSession::Create(so);
   if (!session.ok()) {
     out.error = session.error().Message();
