@@ -63,7 +63,7 @@ run_pair() {
         rec_ns=$(($(now_ns) - s))
       fi
     done
-    events=$(sed -n 's/.*; \([0-9]*\) events,.*/\1/p' "$SHM/rec.err" | tail -1)
+    events=$(sed -n 's/.*: \([0-9]*\) events, .*/\1/p' "$SHM/rec.err" | tail -1)
     bytes=$(sed -n 's/.*; \([0-9]*\) bytes in .*/\1/p' "$SHM/rec.err" | tail -1)
     echo "$run_ns $rec_ns ${events:-0} ${bytes:-0}" >> "$SHM/pairs"
     i=$((i + 1))

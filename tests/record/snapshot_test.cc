@@ -49,7 +49,8 @@ TEST(RecordSha256, PiecewiseUpdatesEqualOneShot) {
 // A workdir, an overlay on it observed by a recorder, and the trace.
 class RecordSnapshot : public ::testing::Test {
  protected:
-  void Open(trace::SnapshotMode mode, std::vector<std::string> exclude = {}) {
+  void Open(trace::SnapshotMode mode, std::vector<std::string> exclude = {},
+            std::vector<std::string> placeholders = {}) {
     auto w = trace::TraceWriter::Open(trace_path());
     ASSERT_TRUE(w.ok());
     writer_ = std::move(*w);
@@ -57,6 +58,7 @@ class RecordSnapshot : public ::testing::Test {
     ro.snapshot = mode;
     ro.process_monitor = false;
     ro.snapshot_exclude = std::move(exclude);
+    ro.snapshot_placeholders = std::move(placeholders);
     recorder_ = std::make_unique<Recorder>(*writer_, ro);
     ASSERT_TRUE(recorder_->Begin(trace::HeaderRecord{}).ok());
     cow::OverlayOptions oo;
@@ -194,6 +196,25 @@ TEST_F(RecordSnapshot, ContentModeStoresEachReadFileOnceByHash) {
   EXPECT_EQ(contents[m["big"].content_hash], big);
   EXPECT_GE(pieces[m["big"].content_hash], 4);
   EXPECT_EQ(contents[m["empty"].content_hash], "");
+}
+
+TEST_F(RecordSnapshot, APlaceholderKeepsTheNameButNotTheBytes) {
+  WriteFile(L("trace.capnp"), "the trace being written", 0640);
+  WriteFile(L("kept"), "k");
+  Open(trace::SnapshotMode::kFull, {}, {"trace.capnp"});
+  ASSERT_TRUE(overlay_->ListDir(cow::Base::Root(), ".").ok());
+  ASSERT_TRUE(overlay_->Open(cow::Base::Root(), "trace.capnp", O_RDONLY, 0).ok());
+  ASSERT_TRUE(overlay_->Open(cow::Base::Root(), "kept", O_RDONLY, 0).ok());
+  auto c = Finish();
+  auto m = ByPath(c.entries);
+  ASSERT_TRUE(m.count("trace.capnp"));
+  EXPECT_EQ(m["trace.capnp"].type, trace::FileType::kRegular);
+  EXPECT_EQ(m["trace.capnp"].mode, 0640u);
+  EXPECT_EQ(m["trace.capnp"].size, 0u);
+  EXPECT_EQ(m["trace.capnp"].mtime_ns, 0);
+  EXPECT_TRUE(m["trace.capnp"].content_hash.empty());
+  EXPECT_FALSE(m["kept"].content_hash.empty());
+  for (const auto& b : c.blobs) EXPECT_EQ(b.bytes.find("the trace"), std::string::npos);
 }
 
 TEST_F(RecordSnapshot, ExcludedPathsAreLeftOutEvenFromListings) {

@@ -125,9 +125,11 @@ int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
   const std::string workdir = s.Workdir();
   if (canonical.size() > workdir.size() && canonical.compare(0, workdir.size(), workdir) == 0 &&
       (workdir == "/" || canonical[workdir.size()] == '/')) {
-    // Written by the supervisor into the real workdir: not the command's.
-    ro.snapshot_exclude.push_back(canonical.substr(workdir == "/" ? 1 : workdir.size() + 1));
-    recorder->set_snapshot_exclude(ro.snapshot_exclude);
+    // Written by the supervisor into the real workdir: its bytes are not
+    // the command's, but the command sees its name (a listing): recorded by
+    // name only.
+    recorder->set_snapshot_placeholders(
+        {canonical.substr(workdir == "/" ? 1 : workdir.size() + 1)});
   }
 
   HeaderInputs hi;

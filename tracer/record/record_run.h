@@ -2,7 +2,9 @@
 // `trace run` (same handlers, same decisions) with a Recorder attached:
 //
 //   open the trace (the supervisor writes it directly, never through the
-//   copy-on-write view; inside the workdir it is left out of the snapshot)
+//   copy-on-write view; inside the workdir, its bytes are left out of the
+//   snapshot, which holds its name only, as an empty file, when the run
+//   consulted it: the child sees it in listings)
 //   -> header -> run (events, process and COW records; a frame reaches the
 //   file at least every 100 ms) -> snapshot of the lower paths the run
 //   consulted -> change list -> disposition (commit/discard record) ->

@@ -283,6 +283,7 @@ Result<SnapshotStats> Recorder::WriteSnapshot(const std::string& lower_root) {
   SnapshotOptions o;
   o.mode = options_.snapshot;
   o.exclude = options_.snapshot_exclude;
+  o.placeholders = options_.snapshot_placeholders;
   return BuildSnapshot(lower_root, lower_, o, [this](const trace::SnapshotChunk& chunk) {
     return Check(writer_.Write(chunk));
   });

@@ -64,9 +64,11 @@ namespace sandtrace::record {
 
 struct RecorderOptions {
   trace::SnapshotMode snapshot = trace::SnapshotMode::kMetadata;
-  // Lower-relative paths left out of the snapshot (the trace file itself
-  // when it is written inside the workdir).
+  // Lower-relative paths left out of the snapshot, and paths recorded by
+  // name only (SnapshotOptions::placeholders: the trace file itself when it
+  // is written inside the workdir).
   std::vector<std::string> snapshot_exclude;
+  std::vector<std::string> snapshot_placeholders;
   // Use the kernel's process-events connector when permitted.
   bool process_monitor = true;
 };
@@ -128,10 +130,10 @@ class Recorder final : public SupervisorObserver, public cow::OverlayObserver {
   // `signal` != 0: the command was killed by it (exit_status ignored).
   Status Finish(int exit_status, int signal, bool clean_end);
 
-  // Lower-relative paths to leave out of the snapshot (replaces the
-  // options' list; the trace's own path is known only once the workdir is).
-  void set_snapshot_exclude(std::vector<std::string> paths) {
-    options_.snapshot_exclude = std::move(paths);
+  // Lower-relative paths to record by name only (replaces the options'
+  // list; the trace's own path is known only once the workdir is).
+  void set_snapshot_placeholders(std::vector<std::string> paths) {
+    options_.snapshot_placeholders = std::move(paths);
   }
 
   // The first write error, if any.

@@ -144,6 +144,16 @@ class Builder {
     }
     trace::SnapshotEntry e;
     e.path = path;
+    if (IsPlaceholder(path)) {
+      e.type = trace::FileType::kRegular;
+      e.mode = st.st_mode & 07777;
+      e.uid = st.st_uid;
+      e.gid = st.st_gid;
+      pending_bytes_ += 64 + e.path.size();
+      chunk_.entries.push_back(std::move(e));
+      ++stats.entries;
+      return Emit(false);
+    }
     e.type = TypeOf(st.st_mode);
     e.mode = st.st_mode & 07777;
     e.uid = st.st_uid;
@@ -164,6 +174,13 @@ class Builder {
     chunk_.entries.push_back(std::move(e));
     ++stats.entries;
     return Emit(false);
+  }
+
+  bool IsPlaceholder(const std::string& path) const {
+    for (const auto& p : o_.placeholders) {
+      if (p == path) return true;
+    }
+    return false;
   }
 
   Status Content(int parent, const std::string& path, const std::string& name,

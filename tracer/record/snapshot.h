@@ -73,9 +73,14 @@ class LowerAccessSet {
 
 struct SnapshotOptions {
   trace::SnapshotMode mode = trace::SnapshotMode::kMetadata;  // kMetadata or kFull
-  // Lower-relative paths left out (with everything beneath them): the trace
-  // file itself when it is written inside the workdir.
+  // Lower-relative paths left out (with everything beneath them).
   std::vector<std::string> exclude;
+  // Lower-relative paths recorded by name only, when consulted: an empty
+  // regular file (mode and owner kept, size and mtime 0, no contents). The
+  // trace itself, when written inside the workdir: the child sees its name
+  // in listings, so a replayed listing must have it too, but its bytes are
+  // not the workdir's.
+  std::vector<std::string> placeholders;
   // Target size of one chunk (entries + blob bytes), and the largest blob.
   size_t chunk_bytes = 1 << 20;
 };
