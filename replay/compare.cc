@@ -18,8 +18,7 @@ namespace {
 enum class BufferKind : uint8_t { kRaw, kStat, kStatx, kDirent64, kDirent };
 
 BufferKind KindOf(const std::string& syscall, size_t size) {
-  if ((syscall == "stat" || syscall == "lstat" || syscall == "fstat" ||
-       syscall == "newfstatat") &&
+  if ((syscall == "stat" || syscall == "lstat" || syscall == "fstat" || syscall == "newfstatat") &&
       size == sizeof(struct stat)) {
     return BufferKind::kStat;
   }
@@ -156,7 +155,8 @@ std::string StatFieldDiff(const std::string& expected, const std::string& got) {
   auto field = [&](const char* name, uint64_t a, uint64_t b, bool octal = false) {
     if (a == b) return;
     char buf[96];
-    std::snprintf(buf, sizeof buf, octal ? "%s%s 0%" PRIo64 " vs 0%" PRIo64 : "%s%s %" PRIu64 " vs %" PRIu64,
+    std::snprintf(buf, sizeof buf,
+                  octal ? "%s%s 0%" PRIo64 " vs 0%" PRIo64 : "%s%s %" PRIu64 " vs %" PRIu64,
                   out.empty() ? "" : ", ", name, a, b);
     out += buf;
   };
@@ -176,8 +176,8 @@ std::string StatxFieldDiff(const std::string& expected, const std::string& got) 
   auto field = [&](const char* name, uint64_t a, uint64_t b) {
     if (a == b) return;
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%s%s %" PRIu64 " vs %" PRIu64, out.empty() ? "" : ", ", name,
-                  a, b);
+    std::snprintf(buf, sizeof buf, "%s%s %" PRIu64 " vs %" PRIu64, out.empty() ? "" : ", ", name, a,
+                  b);
     out += buf;
   };
   field("stx_mask", e.stx_mask, g.stx_mask);
@@ -207,17 +207,21 @@ std::string ByteDiff(const std::string& a, const std::string& b, std::string* go
     return out;
   };
   std::string prefix = std::to_string(a.size()) + " bytes, at offset " + std::to_string(i) + ": ";
-  *got_text = std::to_string(b.size()) + " bytes, at offset " + std::to_string(i) + ": " +
-              window(b);
+  *got_text =
+      std::to_string(b.size()) + " bytes, at offset " + std::to_string(i) + ": " + window(b);
   return prefix + window(a);
 }
 
 trace::FileRoot RootToTrace(FileRoot r) {
   switch (r) {
-    case FileRoot::kUpper: return trace::FileRoot::kUpper;
-    case FileRoot::kLower: return trace::FileRoot::kLower;
-    case FileRoot::kOutside: return trace::FileRoot::kOutside;
-    case FileRoot::kUnknown: break;
+    case FileRoot::kUpper:
+      return trace::FileRoot::kUpper;
+    case FileRoot::kLower:
+      return trace::FileRoot::kLower;
+    case FileRoot::kOutside:
+      return trace::FileRoot::kOutside;
+    case FileRoot::kUnknown:
+      break;
   }
   return trace::FileRoot::kUnknown;
 }
@@ -318,12 +322,16 @@ trace::DecisionRecord ToRecord(const Decision& d, const PathMap& map) {
 
 std::string DescribeDecision(const trace::DecisionRecord& d) {
   switch (d.kind) {
-    case trace::DecisionKind::kContinue: return "continue";
-    case trace::DecisionKind::kReturn: return "return " + std::to_string(d.value);
-    case trace::DecisionKind::kErrno: return "errno " + ErrnoText(d.error);
+    case trace::DecisionKind::kContinue:
+      return "continue";
+    case trace::DecisionKind::kReturn:
+      return "return " + std::to_string(d.value);
+    case trace::DecisionKind::kErrno:
+      return "errno " + ErrnoText(d.error);
     case trace::DecisionKind::kInjectFd:
       return "inject " + FileText(d.file.root, d.file.path, d.file.open_flags, d.file.fd_flags);
-    case trace::DecisionKind::kUnknown: break;
+    case trace::DecisionKind::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -343,24 +351,29 @@ std::vector<Difference> CompareChanges(const std::vector<trace::Change>& expecte
                                        const std::set<std::string>& written) {
   auto letter = [](trace::ChangeKind k) -> std::string {
     switch (k) {
-      case trace::ChangeKind::kAdded: return "A";
-      case trace::ChangeKind::kModified: return "M";
-      case trace::ChangeKind::kDeleted: return "D";
-      case trace::ChangeKind::kUnknown: break;
+      case trace::ChangeKind::kAdded:
+        return "A";
+      case trace::ChangeKind::kModified:
+        return "M";
+      case trace::ChangeKind::kDeleted:
+        return "D";
+      case trace::ChangeKind::kUnknown:
+        break;
     }
     return "?";
   };
   // By path (the two lists need not share a sort order to compare).
   std::map<std::string, std::pair<std::string, std::string>> by_path;
   for (const trace::Change& e : expected) by_path[e.path].first = letter(e.kind);
-  for (const cow::Change& g : got) by_path[g.path].second = std::string(1, cow::ChangeKindLetter(g.kind));
+  for (const cow::Change& g : got)
+    by_path[g.path].second = std::string(1, cow::ChangeKindLetter(g.kind));
   std::vector<Difference> out;
   for (const auto& [path, kinds] : by_path) {
     const auto& [e, g] = kinds;
     if (e == g) continue;
     if (e == "M" && g.empty() && written.count(path)) continue;  // rule 6
-    out.push_back({"change " + Quoted(path), e.empty() ? "(not listed)" : e,
-                   g.empty() ? "(not listed)" : g});
+    out.push_back(
+        {"change " + Quoted(path), e.empty() ? "(not listed)" : e, g.empty() ? "(not listed)" : g});
   }
   return out;
 }

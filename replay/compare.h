@@ -58,8 +58,8 @@ struct Difference {
 };
 
 struct CompareContext {
-  std::string syscall;           // the event's syscall name ("newfstatat")
-  bool owners_restored = true;   // the rebuilt lower has the recorded owners
+  std::string syscall;          // the event's syscall name ("newfstatat")
+  bool owners_restored = true;  // the rebuilt lower has the recorded owners
   // Replay (dev, ino) of upper files injected writable so far.
   const std::set<std::pair<uint64_t, uint64_t>>* written_inodes = nullptr;
 };

@@ -36,7 +36,8 @@ Status SeedSet(std::string_view name, HandlerRegistry& registry, SetContext& ctx
 
 // The "passthrough" names of `trace run --passthrough`: notified, decided by
 // nobody (later sets still decide what they handle; the rest is CONTINUEd).
-Status PassthroughNames(std::string_view name, HandlerRegistry& registry, const std::string& names) {
+Status PassthroughNames(std::string_view name, HandlerRegistry& registry,
+                        const std::string& names) {
   std::vector<std::string> list;
   size_t i = 0;
   while (i <= names.size()) {
@@ -46,9 +47,8 @@ Status PassthroughNames(std::string_view name, HandlerRegistry& registry, const 
     i = j + 1;
   }
   std::vector<std::string_view> views(list.begin(), list.end());
-  return registry.AddByName(name, views, [](const Notification&, Tracee&) {
-    return std::optional<Decision>();
-  });
+  return registry.AddByName(name, views,
+                            [](const Notification&, Tracee&) { return std::optional<Decision>(); });
 }
 
 }  // namespace

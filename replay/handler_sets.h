@@ -38,9 +38,9 @@ namespace sandtrace::replay {
 
 struct SetContext {
   const trace::HeaderRecord* header = nullptr;
-  std::string workdir;     // the scratch lower: the replayed workdir
-  std::string storage;     // an empty scratch directory for an overlay's storage
-  uint64_t quota_bytes = 0;  // the recorded quota, or ReplayOptions::quota_bytes
+  std::string workdir;            // the scratch lower: the replayed workdir
+  std::string storage;            // an empty scratch directory for an overlay's storage
+  uint64_t quota_bytes = 0;       // the recorded quota, or ReplayOptions::quota_bytes
   bool check_permissions = true;  // for CowSessionOptions
   // Out: what the handlers need kept alive.
   std::vector<std::shared_ptr<void>> keep;

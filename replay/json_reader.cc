@@ -36,8 +36,8 @@ class JsonParser {
         ++col;
       }
     }
-    return Err(EINVAL, "line " + std::to_string(line) + " column " + std::to_string(col) + ": " +
-                           why_);
+    return Err(EINVAL,
+               "line " + std::to_string(line) + " column " + std::to_string(col) + ": " + why_);
   }
   bool Fail(const char* why) {
     why_ = why;
@@ -153,14 +153,30 @@ class JsonParser {
       if (at_ >= s_.size()) break;
       char e = s_[at_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           uint32_t cp = 0;
           if (!Hex4(cp)) return false;
@@ -173,7 +189,8 @@ class JsonParser {
           Utf8(cp, out);
           break;
         }
-        default: return Fail("bad escape");
+        default:
+          return Fail("bad escape");
       }
     }
     return Fail("unterminated string");

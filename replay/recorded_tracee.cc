@@ -49,20 +49,28 @@ std::string Quoted(std::string_view s, size_t limit = 64) {
 
 trace::FileRoot ToTrace(FileRoot r) {
   switch (r) {
-    case FileRoot::kUpper: return trace::FileRoot::kUpper;
-    case FileRoot::kLower: return trace::FileRoot::kLower;
-    case FileRoot::kOutside: return trace::FileRoot::kOutside;
-    case FileRoot::kUnknown: break;
+    case FileRoot::kUpper:
+      return trace::FileRoot::kUpper;
+    case FileRoot::kLower:
+      return trace::FileRoot::kLower;
+    case FileRoot::kOutside:
+      return trace::FileRoot::kOutside;
+    case FileRoot::kUnknown:
+      break;
   }
   return trace::FileRoot::kUnknown;
 }
 
 trace::ProcLink ToTrace(ProcLink l) {
   switch (l) {
-    case ProcLink::kCwd: return trace::ProcLink::kCwd;
-    case ProcLink::kFd: return trace::ProcLink::kFd;
-    case ProcLink::kRoot: return trace::ProcLink::kRoot;
-    case ProcLink::kExe: return trace::ProcLink::kExe;
+    case ProcLink::kCwd:
+      return trace::ProcLink::kCwd;
+    case ProcLink::kFd:
+      return trace::ProcLink::kFd;
+    case ProcLink::kRoot:
+      return trace::ProcLink::kRoot;
+    case ProcLink::kExe:
+      return trace::ProcLink::kExe;
   }
   return trace::ProcLink::kUnknown;
 }
@@ -151,8 +159,9 @@ void RecordedTracee::Begin(const std::vector<TraceeCall>& calls) {
 
 const TraceeCall& RecordedTracee::Take(TraceeCallKind kind, const TraceeCall& asked) {
   if (calls_ == nullptr || next_ >= calls_->size()) {
-    throw CallMismatch(next_, "no further call (the trace holds " +
-                                  std::to_string(calls_ == nullptr ? 0 : calls_->size()) + ")",
+    throw CallMismatch(next_,
+                       "no further call (the trace holds " +
+                           std::to_string(calls_ == nullptr ? 0 : calls_->size()) + ")",
                        DescribeCall(asked));
   }
   const TraceeCall& rec = (*calls_)[next_];
@@ -174,7 +183,8 @@ void RecordedTracee::Learn(const std::string& target) {
   }
   std::string t = target;
   constexpr std::string_view kDeleted = " (deleted)";
-  if (t.size() > kDeleted.size() && t.compare(t.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0) {
+  if (t.size() > kDeleted.size() &&
+      t.compare(t.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0) {
     t.resize(t.size() - kDeleted.size());
   }
   size_t at = 0;

@@ -168,11 +168,10 @@ Status Run::Setup(trace::TraceReader& reader) {
   end_ = std::move(*end);
   const bool cow = Has(h.handler_sets, cow::kCowSetName);
   if (end_.snapshot_chunks == 0 && cow && h.snapshot_mode != trace::SnapshotMode::kNone) {
-    return Err(EPROTONOSUPPORT,
-               path_ + ": the trace has no workdir snapshot" +
-                   (end_.warning.empty() ? std::string(" (it ends without one)")
-                                         : " (" + end_.warning + ")") +
-                   ", so the copy-on-write run cannot be replayed");
+    return Err(EPROTONOSUPPORT, path_ + ": the trace has no workdir snapshot" +
+                                    (end_.warning.empty() ? std::string(" (it ends without one)")
+                                                          : " (" + end_.warning + ")") +
+                                    ", so the copy-on-write run cannot be replayed");
   }
   if (end_.snapshot_chunks == 0 && cow) {
     report_.warnings.push_back("recorded without a snapshot: replaying over an empty workdir");
@@ -272,8 +271,8 @@ void Run::ReplayEvent(const trace::EventRecord& e, bool compare) {
   for (const RecordedTracee::Install& i : tracee_.installs()) {
     if (auto d = CompareInstall(e.calls[i.index], i)) diffs.push_back(std::move(*d));
   }
-  const bool outside = sets_.session != nullptr &&
-                       sets_.session->stats().outside_metadata != outside_before;
+  const bool outside =
+      sets_.session != nullptr && sets_.session->stats().outside_metadata != outside_before;
   if (finished && !outside) {
     if (auto d = CompareDecision(e.decision, dr.decision, map_)) diffs.push_back(std::move(*d));
   }
@@ -307,9 +306,9 @@ void Run::ReplayEnd() {
   report_.changes_compared = true;
   report_.changes_recorded = end_.footer->changes.size();
   if (!changes.ok()) {
-    report_.change_differences.push_back(
-        {"change list", std::to_string(end_.footer->changes.size()) + " changes",
-         "an error: " + changes.error().Message()});
+    report_.change_differences.push_back({"change list",
+                                          std::to_string(end_.footer->changes.size()) + " changes",
+                                          "an error: " + changes.error().Message()});
     (void)session->overlay().Abort();
     return;
   }
@@ -321,9 +320,10 @@ void Run::ReplayEnd() {
     cow::CommitOptions co;
     co.fsync = false;
     auto done = session->overlay().Commit(co);
-    std::string got = done.ok() ? "ok " + std::to_string(done->added + done->modified +
-                                                          done->deleted) + " changes"
-                                : "failed: " + done.error().Message();
+    std::string got =
+        done.ok()
+            ? "ok " + std::to_string(done->added + done->modified + done->deleted) + " changes"
+            : "failed: " + done.error().Message();
     // Only the outcome: the count may differ by files that only the child's
     // writes changed (compare.h rule 6), which the change list covers.
     if (!done.ok()) {
@@ -373,7 +373,8 @@ Result<ReplayReport> Run::Go() {
       break;
     }
     ReplayEvent(*e, e->seq >= from);
-    if (options_.progress && ++seen % kProgressEvery == 0) options_.progress(seen, end_.events_hint);
+    if (options_.progress && ++seen % kProgressEvery == 0)
+      options_.progress(seen, end_.events_hint);
     if (options_.max_divergences > 0 && report_.diverged >= options_.max_divergences) {
       report_.stopped_early = true;
       reached_end = false;
@@ -386,8 +387,9 @@ Result<ReplayReport> Run::Go() {
   if (reached_end && !(options_.cold && from > 0)) ReplayEnd();
 
   for (auto& [name, t] : tallies_) report_.by_syscall.push_back(t);
-  std::stable_sort(report_.by_syscall.begin(), report_.by_syscall.end(),
-                   [](const SyscallTally& a, const SyscallTally& b) { return a.events > b.events; });
+  std::stable_sort(
+      report_.by_syscall.begin(), report_.by_syscall.end(),
+      [](const SyscallTally& a, const SyscallTally& b) { return a.events > b.events; });
   const trace::HeaderRecord& h = reader.header();
   const uint64_t start = h.start_monotonic_ns != 0 && h.start_monotonic_ns <= first_received_
                              ? h.start_monotonic_ns

@@ -102,13 +102,13 @@ struct ReplayReport {
   std::vector<std::string> handler_sets;
   std::string scratch;  // the scratch root (still there only if kept)
 
-  uint64_t events = 0;     // compared (in range)
+  uint64_t events = 0;  // compared (in range)
   uint64_t identical = 0;
   uint64_t diverged = 0;
-  uint64_t outside = 0;    // metadata changes outside the workdir: not compared
-  uint64_t warmed_up = 0;  // re-driven before from_seq, not compared
-  bool stopped_early = false;  // max_divergences reached
-  std::vector<Divergence> divergences;  // the first max_details
+  uint64_t outside = 0;                  // metadata changes outside the workdir: not compared
+  uint64_t warmed_up = 0;                // re-driven before from_seq, not compared
+  bool stopped_early = false;            // max_divergences reached
+  std::vector<Divergence> divergences;   // the first max_details
   std::vector<SyscallTally> by_syscall;  // most frequent first
 
   // The end of the run (only when the replay covered the whole trace).
@@ -117,7 +117,7 @@ struct ReplayReport {
   uint64_t changes_replayed = 0;
   std::vector<Difference> change_differences;  // includes a commit outcome difference
 
-  std::string read_error;  // the trace turned unreadable part-way (exit 2)
+  std::string read_error;             // the trace turned unreadable part-way (exit 2)
   std::vector<std::string> warnings;  // truncated trace, path lengths, snapshot...
   std::optional<TimingReport> timing;
   std::optional<BaselineResult> baseline;  // filled in by the caller

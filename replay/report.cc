@@ -87,7 +87,8 @@ std::string FormatText(const ReplayReport& r, bool with_timing) {
       out += "  " + x.what + "\n    expected: " + x.expected + "\n    got:      " + x.got + "\n";
     }
     if (first && r.diverged > 1) {
-      out += "  (the replay went on from here; later divergences may be consequences of this one)\n";
+      out +=
+          "  (the replay went on from here; later divergences may be consequences of this one)\n";
     }
     first = false;
   }
@@ -100,8 +101,8 @@ std::string FormatText(const ReplayReport& r, bool with_timing) {
            "\n";
   }
 
-  out += Line("replay: %" PRIu64 " events, %" PRIu64 " identical, %" PRIu64 " diverged",
-              r.events, r.identical, r.diverged);
+  out += Line("replay: %" PRIu64 " events, %" PRIu64 " identical, %" PRIu64 " diverged", r.events,
+              r.identical, r.diverged);
   if (r.outside) out += Line(", %" PRIu64 " outside the workdir (not compared)", r.outside);
   if (r.warmed_up) out += Line(", %" PRIu64 " re-driven before the range", r.warmed_up);
   out += "\n";
@@ -113,25 +114,26 @@ std::string FormatText(const ReplayReport& r, bool with_timing) {
     out += "\n";
   }
   if (r.changes_compared) {
-    out += Line("change list: %" PRIu64 " recorded, %" PRIu64 " replayed, %s\n",
-                r.changes_recorded, r.changes_replayed,
-                r.change_differences.empty() ? "matching" : "different");
+    out += Line("change list: %" PRIu64 " recorded, %" PRIu64 " replayed, %s\n", r.changes_recorded,
+                r.changes_replayed, r.change_differences.empty() ? "matching" : "different");
   }
   if (r.stopped_early) out += "stopped early: --max-divergences reached\n";
   if (!r.read_error.empty()) out += "trace unreadable from here: " + r.read_error + "\n";
 
   if (with_timing && r.timing) {
     const TimingReport& t = *r.timing;
-    out += Line("\ntiming (%d run%s; replay = Dispatch with recorded Tracee answers, live = the "
-                "recorded handler time)\n",
-                t.repeat, t.repeat == 1 ? "" : "s");
+    out += Line(
+        "\ntiming (%d run%s; replay = Dispatch with recorded Tracee answers, live = the "
+        "recorded handler time)\n",
+        t.repeat, t.repeat == 1 ? "" : "s");
     TimingRows(out, "by handler", t.by_handler, 20);
     TimingRows(out, "by syscall", t.by_syscall, 25);
     TimingRows(out, "all", {t.all}, 1);
-    out += Line("snapshot rebuild %.3f s; replay loop %.3f s: %.0f events/s (cpu %.3f s: %.0f "
-                "events/s)",
-                t.rebuild_seconds, t.replay_seconds, t.replay_events_per_s, t.replay_cpu_seconds,
-                t.replay_cpu_events_per_s);
+    out += Line(
+        "snapshot rebuild %.3f s; replay loop %.3f s: %.0f events/s (cpu %.3f s: %.0f "
+        "events/s)",
+        t.rebuild_seconds, t.replay_seconds, t.replay_events_per_s, t.replay_cpu_seconds,
+        t.replay_cpu_events_per_s);
     if (t.live_events_per_s > 0) {
       out += Line("; live %.3f s: %.0f events/s; replay/live rate %.1fx", t.live_seconds,
                   t.live_events_per_s, t.speedup);
@@ -161,8 +163,9 @@ std::string FormatJson(const ReplayReport& r) {
   j.Key("handler_sets").BeginArray();
   for (const std::string& s : r.handler_sets) j.String(s);
   j.EndArray();
-  j.Key("verdict").String(r.ExitStatus() == 0 ? "identical" : r.ExitStatus() == 1 ? "diverged"
-                                                                                : "unreadable");
+  j.Key("verdict").String(r.ExitStatus() == 0   ? "identical"
+                          : r.ExitStatus() == 1 ? "diverged"
+                                                : "unreadable");
   j.Key("exit_status").Int(r.ExitStatus());
   j.Key("events").Uint(r.events);
   j.Key("identical").Uint(r.identical);

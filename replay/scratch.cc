@@ -190,8 +190,8 @@ Status LowerBuilder::Add(const trace::SnapshotChunk& chunk) {
       Warn("snapshot blob with a bad hash or offset ignored");
       continue;
     }
-    UniqueFd fd(openat(blob_dir_.get(), b.hash.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-                       0600));
+    UniqueFd fd(
+        openat(blob_dir_.get(), b.hash.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid()) return ErrnoError("snapshot blob " + b.hash);
     size_t done = 0;
     while (done < b.bytes.size()) {
@@ -244,8 +244,8 @@ Status LowerBuilder::CreateEntry(int lower_fd, const trace::SnapshotEntry& e) {
       if (e.type != trace::FileType::kRegular) return OkStatus();
       bool copied = false;
       if (!e.content_hash.empty() && GoodHash(e.content_hash)) {
-        UniqueFd blob(openat(blob_dir_.get(), e.content_hash.c_str(),
-                             O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        UniqueFd blob(
+            openat(blob_dir_.get(), e.content_hash.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         struct stat st {};
         if (blob.valid() && fstat(blob.get(), &st) == 0 &&
             static_cast<uint64_t>(st.st_size) == e.size) {

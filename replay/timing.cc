@@ -21,7 +21,8 @@ LatencySummary Summary(const inspect::LatencyHistogram& h) {
 template <class Map>
 std::vector<TimingRow> Rows(const Map& m) {
   std::vector<TimingRow> rows;
-  for (const auto& [name, pair] : m) rows.push_back({name, Summary(pair.replay), Summary(pair.live)});
+  for (const auto& [name, pair] : m)
+    rows.push_back({name, Summary(pair.replay), Summary(pair.live)});
   std::stable_sort(rows.begin(), rows.end(), [](const TimingRow& a, const TimingRow& b) {
     return a.replay.count > b.replay.count;
   });
@@ -80,7 +81,8 @@ Result<BaselineResult> CompareBaseline(const std::string& baseline_json, const T
   const JsonValue* timing = doc->Find("timing");
   if (timing == nullptr && doc->Find("by_syscall") != nullptr) timing = &*doc;
   if (timing == nullptr || !timing->is_object()) {
-    return Err(EINVAL, "baseline has no timing report (save one with trace replay --timing --json)");
+    return Err(EINVAL,
+               "baseline has no timing report (save one with trace replay --timing --json)");
   }
   // Rows of the baseline by group and name.
   std::map<std::string, LatencySummary> base;
@@ -113,8 +115,10 @@ Result<BaselineResult> CompareBaseline(const std::string& baseline_json, const T
     }
   };
   judge("all", "all events", now.all.replay);
-  for (const TimingRow& r : now.by_handler) judge("by_handler:" + r.name, "handler " + r.name, r.replay);
-  for (const TimingRow& r : now.by_syscall) judge("by_syscall:" + r.name, "syscall " + r.name, r.replay);
+  for (const TimingRow& r : now.by_handler)
+    judge("by_handler:" + r.name, "handler " + r.name, r.replay);
+  for (const TimingRow& r : now.by_syscall)
+    judge("by_syscall:" + r.name, "syscall " + r.name, r.replay);
   return out;
 }
 

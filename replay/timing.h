@@ -41,19 +41,19 @@ struct TimingRow {
 
 struct TimingReport {
   int repeat = 1;
-  uint64_t events = 0;             // per repetition
+  uint64_t events = 0;                // per repetition
   std::vector<TimingRow> by_syscall;  // most frequent first
   std::vector<TimingRow> by_handler;  // most frequent first
-  TimingRow all;                   // every event
-  double rebuild_seconds = 0;      // snapshot -> scratch lower (median)
-  double replay_seconds = 0;       // the event loop, wall clock (median over repetitions)
+  TimingRow all;                      // every event
+  double rebuild_seconds = 0;         // snapshot -> scratch lower (median)
+  double replay_seconds = 0;          // the event loop, wall clock (median over repetitions)
   double replay_events_per_s = 0;
   // The same on the replaying thread's CPU clock: steadier on a busy machine.
   double replay_cpu_seconds = 0;
   double replay_cpu_events_per_s = 0;
-  double live_seconds = 0;         // 0 when the trace lacks the times
+  double live_seconds = 0;  // 0 when the trace lacks the times
   double live_events_per_s = 0;
-  double speedup = 0;              // replay rate / live rate (0 if unknown)
+  double speedup = 0;  // replay rate / live rate (0 if unknown)
 };
 
 class TimingCollector {

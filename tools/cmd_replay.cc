@@ -93,9 +93,9 @@ int ReplayMain(const ReplayFlags& f) {
 
   auto report = Replay(f.file, o);
   if (!report.ok()) {
-    std::fprintf(stderr, "trace replay: %s\n", report.error().context.empty()
-                                                   ? report.error().Message().c_str()
-                                                   : report.error().context.c_str());
+    std::fprintf(stderr, "trace replay: %s\n",
+                 report.error().context.empty() ? report.error().Message().c_str()
+                                                : report.error().context.c_str());
     return kExitUsage;
   }
   int status = report->ExitStatus();

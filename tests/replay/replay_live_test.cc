@@ -75,9 +75,9 @@ TEST_F(ReplayLive, StorageAreaLearnedWhenTheHeaderLacksIt) {
 }
 
 TEST_F(ReplayLive, DirectoryListingsOfChangedDirectories) {
-  ExpectIdentical(Record(
-      "touch src/c.txt; rm src/a.txt; ls -l src > /dev/null; mkdir d; touch d/x d/y; "
-      "ls d > /dev/null; find . -name '*.txt' > /dev/null; rm -r d; ls > /dev/null"));
+  ExpectIdentical(
+      Record("touch src/c.txt; rm src/a.txt; ls -l src > /dev/null; mkdir d; touch d/x d/y; "
+             "ls d > /dev/null; find . -name '*.txt' > /dev/null; rm -r d; ls > /dev/null"));
 }
 
 TEST_F(ReplayLive, RenamedDirectoryAndItsChangeList) {
@@ -87,7 +87,8 @@ TEST_F(ReplayLive, RenamedDirectoryAndItsChangeList) {
   ExpectIdentical(t);
   auto r = Replay(t);
   ASSERT_TRUE(r.ok());
-  EXPECT_GE(r->changes_recorded, 5u);  // D src, src/a.txt, src/b.txt; A srcdir, srcdir/b.txt, top.txt
+  EXPECT_GE(r->changes_recorded,
+            5u);  // D src, src/a.txt, src/b.txt; A srcdir, srcdir/b.txt, top.txt
 }
 
 TEST_F(ReplayLive, MetadataChangesOutsideTheWorkdirAreNotReapplied) {
@@ -120,10 +121,10 @@ TEST_F(ReplayLive, CompileAndRunTheResult) {
 
 TEST_F(ReplayLive, Git) {
   if (access("/usr/bin/git", X_OK) != 0) GTEST_SKIP() << "no git";
-  ExpectIdentical(Record(
-      "export GIT_AUTHOR_DATE=2020-01-01T00:00:00Z GIT_COMMITTER_DATE=2020-01-01T00:00:00Z "
-      "HOME=/nonexistent; git init -q repo && cd repo && echo hi > f && git add f && "
-      "git -c user.email=a@b -c user.name=n commit -qm m && git log --oneline > /dev/null"));
+  ExpectIdentical(
+      Record("export GIT_AUTHOR_DATE=2020-01-01T00:00:00Z GIT_COMMITTER_DATE=2020-01-01T00:00:00Z "
+             "HOME=/nonexistent; git init -q repo && cd repo && echo hi > f && git add f && "
+             "git -c user.email=a@b -c user.name=n commit -qm m && git log --oneline > /dev/null"));
 }
 
 TEST_F(ReplayLive, Python) {
@@ -132,9 +133,10 @@ TEST_F(ReplayLive, Python) {
     if (access(p, X_OK) == 0) py = p;
   }
   if (py.empty()) GTEST_SKIP() << "no python3 in /usr/bin or /usr/local/bin";
-  ExpectIdentical(Record(py + " -S -c \"import os, json; os.mkdir('p'); "
-                              "open('p/names.json', 'w').write(json.dumps(sorted(os.listdir('.')))); "
-                              "os.rename('data.txt', 'p/data.txt')\""));
+  ExpectIdentical(Record(py +
+                         " -S -c \"import os, json; os.mkdir('p'); "
+                         "open('p/names.json', 'w').write(json.dumps(sorted(os.listdir('.')))); "
+                         "os.rename('data.txt', 'p/data.txt')\""));
 }
 
 TEST_F(ReplayLive, SeedHandlersNextToCopyOnWrite) {

@@ -40,7 +40,7 @@ struct RecordSpec {
   std::optional<uint64_t> seed;
   trace::SnapshotMode snapshot = trace::SnapshotMode::kMetadata;
   std::vector<std::string> write_paths;
-  bool commit = false;  // commit when the command succeeds (else discard)
+  bool commit = false;       // commit when the command succeeds (else discard)
   bool name_storage = true;  // record the storage area in the header
 };
 

@@ -213,8 +213,7 @@ TEST_F(ReplayTrace, TruncatedTracesReplayTheirPrefixOrSayWhyNot) {
   WriteFile(out_ / "half.capnp", good.substr(0, good.size() / 2));
   auto r = Replay(out_ / "half.capnp");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().context.find("no workdir snapshot"), std::string::npos)
-      << r.error().context;
+  EXPECT_NE(r.error().context.find("no workdir snapshot"), std::string::npos) << r.error().context;
 }
 
 TEST_F(ReplayTrace, CorruptOrForeignFilesGiveOneLine) {

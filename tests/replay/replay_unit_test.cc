@@ -361,7 +361,8 @@ TEST(ReplayCompare, DecisionsAndChangeLists) {
 }
 
 TEST(ReplayJson, ParsesDocumentsAndSaysWhereItFails) {
-  auto v = JsonValue::Parse(R"({"a": [1, 2.5e1, -3], "b": {"c": "x\u00e9\n"}, "d": true, "e": null})");
+  auto v =
+      JsonValue::Parse(R"({"a": [1, 2.5e1, -3], "b": {"c": "x\u00e9\n"}, "d": true, "e": null})");
   ASSERT_TRUE(v.ok()) << v.error().context;
   ASSERT_NE(v->Find("a"), nullptr);
   EXPECT_EQ(v->Find("a")->items().size(), 3u);
