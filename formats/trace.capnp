@@ -304,9 +304,11 @@ enum CowEventKind {
 
 # ---------------------------------------------------------------- snapshot
 
-# A piece of the workdir snapshot taken before the command ran (enough to
-# rebuild the lower layer for a hermetic replay). A snapshot is any number
-# of chunks, written after the header and before the first event. File
+# A piece of the workdir snapshot: the lower layer as the command saw it
+# (enough to rebuild it for a hermetic replay). A snapshot is any number of
+# chunks, anywhere after the header; `trace record` writes them after the
+# last event and before the footer, since it snapshots only the lower paths
+# the run consulted (the workdir does not change until commit). File
 # contents are deduplicated: an entry names its content by hash and the
 # bytes appear once, in a Blob, in this or an earlier chunk. A large
 # content is split into several Blobs with the same hash and increasing
