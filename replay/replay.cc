@@ -139,22 +139,26 @@ Status Run::Setup(trace::TraceReader& reader) {
                                     std::to_string(h.arch) + "); this replay has " +
                                     std::string(NativeSyscalls().name()) + " handlers only");
   }
-  if (h.workdir.empty() || h.workdir[0] != '/') {
-    return Err(EPROTONOSUPPORT, path_ + ": the header has no absolute workdir");
+  const bool has_cow = Has(h.handler_sets, cow::kCowSetName);
+  const bool workdir_ok = !h.workdir.empty() && h.workdir[0] == '/';
+  if (has_cow && !workdir_ok) {
+    return Err(EPROTONOSUPPORT, path_ +
+                                    ": the header names no absolute workdir for its "
+                                    "copy-on-write run");
   }
   const std::string storage = PolicyOption(h, "storage");
-  auto scratch = Scratch::Create(options_.scratch, h.workdir.size(),
+  auto scratch = Scratch::Create(options_.scratch, workdir_ok ? h.workdir.size() : 0,
                                  storage.empty() || storage[0] != '/' ? 0 : storage.size());
   if (!scratch.ok()) return Err(scratch.code(), scratch.error().Message());
   scratch_ = std::move(*scratch);
   report_.scratch = scratch_->root();
-  map_.Add(h.workdir, scratch_->lower());
+  if (workdir_ok) map_.Add(h.workdir, scratch_->lower());
   if (!storage.empty() && storage[0] == '/') {
     map_.Add(storage, scratch_->storage());
   } else {
     tracee_.LearnStorage(scratch_->storage());
   }
-  if (!scratch_->lower_matched() && Has(h.handler_sets, cow::kCowSetName)) {
+  if (!scratch_->lower_matched() && has_cow) {
     report_.warnings.push_back(
         "the scratch directory's path is too long to stand in for the workdir " + h.workdir +
         " with the same length: path lengths the child saw (getcwd, readlink) will differ "
@@ -166,14 +170,13 @@ Status Run::Setup(trace::TraceReader& reader) {
   auto end = ReadEnd(reader, lower);
   if (!end.ok()) return Err(end.code(), inspect::ErrorLine(end.error()));
   end_ = std::move(*end);
-  const bool cow = Has(h.handler_sets, cow::kCowSetName);
-  if (end_.snapshot_chunks == 0 && cow && h.snapshot_mode != trace::SnapshotMode::kNone) {
+  if (end_.snapshot_chunks == 0 && has_cow && h.snapshot_mode != trace::SnapshotMode::kNone) {
     return Err(EPROTONOSUPPORT, path_ + ": the trace has no workdir snapshot" +
                                     (end_.warning.empty() ? std::string(" (it ends without one)")
                                                           : " (" + end_.warning + ")") +
                                     ", so the copy-on-write run cannot be replayed");
   }
-  if (end_.snapshot_chunks == 0 && cow) {
+  if (end_.snapshot_chunks == 0 && has_cow) {
     report_.warnings.push_back("recorded without a snapshot: replaying over an empty workdir");
   }
   if (!end_.warning.empty()) report_.warnings.push_back(end_.warning);
