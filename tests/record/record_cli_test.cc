@@ -135,6 +135,12 @@ TEST_F(RecordCli, BadInputGetsOneLineAndANonZeroExit) {
     EXPECT_EQ(Lines(r.err), 1) << joined << "\n" << r.err;
     EXPECT_EQ(r.err.find("terminate called"), std::string::npos);
   }
+  // A usage error never touches an existing trace.
+  const std::string keep = out_.path() + "/keep.capnp";
+  rtest::WriteFile(keep, "precious");
+  auto u = RunProcess({kTrace, "record", "-o", keep, "--passthrough", "nope", "--", "/bin/true"});
+  EXPECT_EQ(u.code(), 2) << u.err;
+  EXPECT_EQ(rtest::ReadFile(keep), "precious");
   // A command that cannot be run: 127, and the trace says so.
   const std::string path = out_.path() + "/t.capnp";
   auto r = RunProcess({kTrace, "record", "-o", path, "--", "/nonexistent/cmd"}, 30);

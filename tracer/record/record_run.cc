@@ -85,28 +85,19 @@ int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
   }
   SignalBlock block;
 
-  // The recorder exists before the COW session, whose engine reports to it.
-  const std::string trace_path = Absolute(record.output);
-  auto writer = trace::TraceWriter::Open(trace_path, record.writer);
-  if (!writer.ok()) {
-    std::fprintf(err, "%s: cannot create the trace: %s\n", who, writer.error().Message().c_str());
-    return kExitInternal;
-  }
-  auto discard_trace = [&] {
-    (void)(*writer)->Close();
-    unlink(trace_path.c_str());
-  };
+  // The recorder exists before the COW session, whose engine reports to
+  // it; the trace file is created only once the options are known good, so
+  // a usage error never truncates an existing trace.
   RecorderOptions ro;
   ro.snapshot = record.snapshot;
   ro.process_monitor = record.process_monitor;
-  auto recorder = std::make_unique<Recorder>(**writer, ro);
+  auto recorder = std::make_unique<Recorder>(ro);
 
   // The listener features (ADDFD SEND, SYNC_WAKE_UP) go into the header, so
   // probe them now rather than only on the run's listener.
   auto sandbox =
       SandboxedRun::Create(std::move(options), ProbeKernelFeatures(true), recorder.get());
   if (!sandbox.ok()) {
-    discard_trace();
     // The handler sets' messages are whole lines already.
     const Error& e = sandbox.error();
     std::fprintf(err, "%s: %s\n", who,
@@ -115,12 +106,17 @@ int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
   }
   SandboxedRun& s = **sandbox;
   if (Status c = s.Check(); !c.ok()) {
-    discard_trace();
     std::fprintf(err, "%s: %s\n", who,
                  c.code() == EINVAL ? c.error().context.c_str() : c.error().Message().c_str());
     return c.code() == EINVAL ? kExitUsage : kExitInternal;
   }
 
+  const std::string trace_path = Absolute(record.output);
+  auto writer = trace::TraceWriter::Open(trace_path, record.writer);
+  if (!writer.ok()) {
+    std::fprintf(err, "%s: cannot create the trace: %s\n", who, writer.error().Message().c_str());
+    return kExitInternal;
+  }
   const std::string canonical = Canonical(trace_path);
   const std::string workdir = s.Workdir();
   if (canonical.size() > workdir.size() && canonical.compare(0, workdir.size(), workdir) == 0 &&
@@ -139,7 +135,7 @@ int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
   hi.record_env = record.record_env;
   hi.policy = s.Policy();
   hi.handler_sets = s.registry().set_names();
-  if (Status b = recorder->Begin(BuildHeader(hi)); !b.ok()) {
+  if (Status b = recorder->Begin(**writer, BuildHeader(hi)); !b.ok()) {
     std::fprintf(err, "%s: cannot write the trace: %s\n", who, b.error().Message().c_str());
     return kExitInternal;
   }

@@ -62,7 +62,12 @@ trace::ChangeKind ToTrace(cow::ChangeKind kind) {
 }
 
 Recorder::Recorder(trace::TraceWriter& writer, RecorderOptions options)
-    : writer_(writer), options_(std::move(options)) {
+    : writer_(&writer), options_(std::move(options)) {
+  event_.calls.reserve(16);
+  processes_.reserve(64);
+}
+
+Recorder::Recorder(RecorderOptions options) : options_(std::move(options)) {
   event_.calls.reserve(16);
   processes_.reserve(64);
 }
@@ -80,7 +85,14 @@ void Recorder::ThrowIfFailed() const {
   if (error_) throw Fatal("cannot write the trace: " + error_->Message());
 }
 
+Status Recorder::Begin(trace::TraceWriter& writer, trace::HeaderRecord header) {
+  if (writer_ != nullptr && writer_ != &writer) throw Fatal("Recorder: a second trace writer");
+  writer_ = &writer;
+  return Begin(std::move(header));
+}
+
 Status Recorder::Begin(trace::HeaderRecord header) {
+  if (writer_ == nullptr) throw Fatal("Recorder::Begin without a trace writer");
   header.snapshot_mode = options_.snapshot;
   header.snapshot_hash =
       options_.snapshot == trace::SnapshotMode::kFull ? std::string(Sha256::kName) : std::string();
@@ -89,10 +101,10 @@ Status Recorder::Begin(trace::HeaderRecord header) {
     if (m.ok()) monitor_ = std::move(*m);
   }
   header.features.push_back({"process.connector", monitor_ ? 1 : 0, monitor_ ? 1 : 0});
-  if (Status s = Check(writer_.Write(header)); !s.ok()) return s;
+  if (Status s = Check(writer_->Write(header)); !s.ok()) return s;
   // The header gets a frame of its own at once, so that a trace cut short
   // at any later point (SIGKILL, a full disk) still opens.
-  return Check(writer_.Flush());
+  return Check(writer_->Flush());
 }
 
 // ---- notifications ---------------------------------------------------------------
@@ -165,7 +177,7 @@ void Recorder::OnNotification(const Notification& n, const DispatchResult& resul
     interrupted_[interrupted_count_++] = Interrupted{n.tid, n.nr, n.args, n.seq};
   }
 
-  Status s = Check(writer_.Write(e));
+  Status s = Check(writer_->Write(e));
   tracee_.End();
   tracee_.Recycle(e.calls);
   in_event_ = false;
@@ -188,7 +200,7 @@ void Recorder::OnProcessEvent(const ProcessEvent& ev) {
     if (!ev.argv.empty()) r.exec_path = ev.argv[0];
     r.argv = ev.argv;
     r.timestamp_ns = ev.time;
-    if (Check(writer_.Write(r)).ok()) ++stats_.process_records;
+    if (Check(writer_->Write(r)).ok()) ++stats_.process_records;
   } else if (!monitor_) {
     // Without the connector, the exits the supervisor reaped are all we know.
     trace::ProcessRecord r;
@@ -197,7 +209,7 @@ void Recorder::OnProcessEvent(const ProcessEvent& ev) {
     r.exit_status = ev.signal == 0 ? ev.exit_status : 0;
     r.signal = ev.signal;
     r.timestamp_ns = ev.time;
-    if (Check(writer_.Write(r)).ok()) ++stats_.process_records;
+    if (Check(writer_->Write(r)).ok()) ++stats_.process_records;
   }
   (void)DrainProcesses();
   ThrowIfFailed();
@@ -208,7 +220,7 @@ Status Recorder::DrainProcesses() {
   processes_.clear();
   monitor_->Drain(processes_);
   for (const auto& r : processes_) {
-    Status s = Check(writer_.Write(r));
+    Status s = Check(writer_->Write(r));
     if (!s.ok()) return s;
     ++stats_.process_records;
   }
@@ -217,7 +229,7 @@ Status Recorder::DrainProcesses() {
 
 void Recorder::Tick() {
   (void)DrainProcesses();
-  (void)Check(writer_.Tick());
+  (void)Check(writer_->Tick());
   ThrowIfFailed();
 }
 
@@ -225,13 +237,14 @@ void Recorder::Tick() {
 
 void Recorder::WriteCow(trace::CowEventKind kind, std::string_view path,
                         std::string_view detail) {
-  if (finished_) return;
+  // Before Begin (a session being set up) there is no trace yet.
+  if (finished_ || writer_ == nullptr) return;
   cow_.kind = kind;
   cow_.path.assign(path);
   cow_.detail.assign(detail);
   cow_.event_seq = in_event_ ? std::optional<uint64_t>(current_seq_) : std::nullopt;
   cow_.timestamp_ns = MonotonicNs();
-  if (Check(writer_.Write(cow_)).ok()) ++stats_.cow_records;
+  if (Check(writer_->Write(cow_)).ok()) ++stats_.cow_records;
 }
 
 void Recorder::OnCopyUp(std::string_view path, cow::FileType type, uint64_t bytes) {
@@ -285,7 +298,7 @@ Result<SnapshotStats> Recorder::WriteSnapshot(const std::string& lower_root) {
   o.exclude = options_.snapshot_exclude;
   o.placeholders = options_.snapshot_placeholders;
   return BuildSnapshot(lower_root, lower_, o, [this](const trace::SnapshotChunk& chunk) {
-    return Check(writer_.Write(chunk));
+    return Check(writer_->Write(chunk));
   });
 }
 
@@ -302,6 +315,10 @@ Status Recorder::WriteChanges(const cow::ChangeList& changes) {
 
 Status Recorder::Finish(int exit_status, int signal, bool clean_end) {
   if (finished_) return error_ ? Status(*error_) : OkStatus();
+  if (writer_ == nullptr) {  // never begun: no trace to close
+    finished_ = true;
+    return OkStatus();
+  }
   // On an error, carry on: Close() still writes the index of what made it.
   (void)EndRun();
   trace::FooterRecord f;
@@ -310,9 +327,9 @@ Status Recorder::Finish(int exit_status, int signal, bool clean_end) {
   f.changes = std::move(changes_);
   f.clean_end = clean_end && !error_;
   f.end_ns = MonotonicNs();
-  if (!error_) (void)Check(writer_.Write(f));
+  if (!error_) (void)Check(writer_->Write(f));
   finished_ = true;
-  Status closed = writer_.Close();
+  Status closed = writer_->Close();
   (void)Check(closed);
   return error_ ? Status(*error_) : OkStatus();
 }

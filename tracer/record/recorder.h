@@ -37,7 +37,8 @@
 // callbacks only remember it (throwing inside the engine could leave it
 // half-way through an operation). Whatever reached the file stays readable.
 //
-// Ownership: borrows the writer, which must outlive the recorder. Owns the
+// Ownership: borrows the writer, which must outlive the recorder (and may
+// be attached after construction, in Begin). Owns the
 // process monitor. Thread-safety: every method runs on the supervisor's
 // loop thread (or, after the run, the thread that ran it).
 #pragma once
@@ -93,6 +94,9 @@ trace::ChangeKind ToTrace(cow::ChangeKind kind);
 class Recorder final : public SupervisorObserver, public cow::OverlayObserver {
  public:
   explicit Recorder(trace::TraceWriter& writer, RecorderOptions options = {});
+  // Without a writer yet: attach it with Begin(writer, header). Until then
+  // the recorder can already be given to a COW session as its observer.
+  explicit Recorder(RecorderOptions options = {});
   ~Recorder() override;
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
@@ -100,6 +104,7 @@ class Recorder final : public SupervisorObserver, public cow::OverlayObserver {
   // Writes the header (its snapshot mode and hash name are set from the
   // options) and starts the process monitor.
   Status Begin(trace::HeaderRecord header);
+  Status Begin(trace::TraceWriter& writer, trace::HeaderRecord header);
 
   // ---- SupervisorObserver -------------------------------------------------
   Tracee& WrapTracee(const Notification& n, Tracee& live) override;
@@ -157,7 +162,7 @@ class Recorder final : public SupervisorObserver, public cow::OverlayObserver {
   Status DrainProcesses();
   std::optional<uint64_t> TakeRestart(const Notification& n);
 
-  trace::TraceWriter& writer_;
+  trace::TraceWriter* writer_ = nullptr;  // not owned
   RecorderOptions options_;
   std::unique_ptr<ProcessMonitor> monitor_;
   pid_t root_pid_ = -1;
