@@ -27,8 +27,8 @@ class PathTracee final : public Tracee {
   PathTracee() {
     for (int d = 0; d < 16; ++d) {
       for (int f = 0; f < 16; ++f) {
-        paths_.push_back("src/module" + std::to_string(d) + "/include/header_" +
-                         std::to_string(f) + ".h");
+        paths_.push_back("src/module" + std::to_string(d) + "/include/header_" + std::to_string(f) +
+                         ".h");
       }
     }
   }
@@ -57,8 +57,12 @@ Notification Note(uint64_t i) {
   const bool stat = i % 4 == 3;
   n.nr = stat ? __NR_newfstatat : __NR_openat;
   n.ip = stat ? 0x7f12345a1b2c : 0x7f12345a0f10;
-  n.args = {static_cast<uint64_t>(AT_FDCWD), 0x55d0c0de0000 + (i % 5) * 64,
-            stat ? 0x7ffc0000a000ULL : static_cast<uint64_t>(O_RDONLY | O_CLOEXEC), 0, 0, 0};
+  n.args = {static_cast<uint64_t>(AT_FDCWD),
+            0x55d0c0de0000 + (i % 5) * 64,
+            stat ? 0x7ffc0000a000ULL : static_cast<uint64_t>(O_RDONLY | O_CLOEXEC),
+            0,
+            0,
+            0};
   return n;
 }
 
@@ -117,8 +121,8 @@ void BM_HandlerCallsRecorded(benchmark::State& state) {
   const auto ws = (*writer)->stats();
   state.counters["bytes_per_event"] =
       benchmark::Counter(static_cast<double>(ws.file_bytes) / static_cast<double>(i));
-  state.counters["raw_bytes_per_event"] = benchmark::Counter(
-      static_cast<double>(ws.totals.record_bytes) / static_cast<double>(i));
+  state.counters["raw_bytes_per_event"] =
+      benchmark::Counter(static_cast<double>(ws.totals.record_bytes) / static_cast<double>(i));
   unlink(path.c_str());
 }
 BENCHMARK(BM_HandlerCallsRecorded);

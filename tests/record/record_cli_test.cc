@@ -32,8 +32,9 @@ const std::string kTrace = TRACE_BIN;
 // A fingerprint of a directory tree (names, sizes, modes, contents).
 std::string TreeFingerprint(const std::string& root) {
   auto r = RunProcess({"/bin/sh", "-c",
-                       "cd '" + root + "' && find . -printf '%p %s %m %y\\n' | sort && "
-                       "find . -type f -exec cat {} +"});
+                       "cd '" + root +
+                           "' && find . -printf '%p %s %m %y\\n' | sort && "
+                           "find . -type f -exec cat {} +"});
   return r.out;
 }
 
@@ -100,9 +101,9 @@ TEST_F(RecordCli, DefaultOutputIsTraceCapnpInTheCurrentDirectory) {
 
 TEST_F(RecordCli, RecordEnvAndContentSnapshotAreInTheHeader) {
   const std::string path = out_.path() + "/t.capnp";
-  auto r = RunProcess({kTrace, "record", "-o", path, "--record-env", "--snapshot", "content",
-                       "--", "/bin/true"},
-                      60, work_.path());
+  auto r = RunProcess(
+      {kTrace, "record", "-o", path, "--record-env", "--snapshot", "content", "--", "/bin/true"},
+      60, work_.path());
   ASSERT_EQ(r.code(), 0) << r.err;
   auto c = ReadTrace(path);
   ASSERT_TRUE(c.header.has_value());
@@ -172,8 +173,8 @@ TEST_F(RecordCli, PerSyscallEventCountsEqualStraceCounts) {
   const std::string st = out_.path() + "/strace.out";
   rtest::ProcResult s;
   for (int attempt = 0; attempt < 8; ++attempt) {
-    std::vector<std::string> sargv = {"/usr/bin/strace", "-f", "-c", "-U", "name,calls", "-o",
-                                      st, "-e", "trace=" + set};
+    std::vector<std::string> sargv = {
+        "/usr/bin/strace", "-f", "-c", "-U", "name,calls", "-o", st, "-e", "trace=" + set};
     sargv.insert(sargv.end(), cmd.begin(), cmd.end());
     s = RunProcess(sargv, 60, work_.path());
     // An strace older than the kernel does not know the newest syscalls
@@ -214,11 +215,11 @@ TEST_F(RecordCli, RecordThenReplayIsIdentical) {
   for (const char* snapshot : {"meta", "content"}) {
     SCOPED_TRACE(snapshot);
     unlink((work_.path() + "/trace.capnp").c_str());
-    auto r = RunProcess({kTrace, "record", "--snapshot", snapshot, "--discard", "--", "/bin/sh",
-                         "-c",
-                         "echo new > n.txt; ls -la > /dev/null; cat a.txt c.txt > /dev/null; "
-                         "rm b.txt; mkdir d && mv n.txt d/; find . > /dev/null; ls -R"},
-                        60, work_.path());
+    auto r =
+        RunProcess({kTrace, "record", "--snapshot", snapshot, "--discard", "--", "/bin/sh", "-c",
+                    "echo new > n.txt; ls -la > /dev/null; cat a.txt c.txt > /dev/null; "
+                    "rm b.txt; mkdir d && mv n.txt d/; find . > /dev/null; ls -R"},
+                   60, work_.path());
     ASSERT_EQ(r.code(), 0) << r.err;
     EXPECT_NE(r.out.find("trace.capnp"), std::string::npos);  // the child saw it
     auto p = RunProcess({kTrace, "replay", work_.path() + "/trace.capnp"}, 120, out_.path());
@@ -229,8 +230,7 @@ TEST_F(RecordCli, RecordThenReplayIsIdentical) {
 // A long workload: a shell loop that opens files (notified) for seconds.
 std::vector<std::string> LongWorkload(const std::string& marker) {
   return {"/bin/sh", "-c",
-          "i=0; while [ $i -lt 20000 ]; do cat a.txt b.txt > /dev/null; i=$((i+1)); done",
-          marker};
+          "i=0; while [ $i -lt 20000 ]; do cat a.txt b.txt > /dev/null; i=$((i+1)); done", marker};
 }
 
 TEST_F(RecordCli, SigintEndsTheTreeAndClosesTheTraceWithItsFooter) {
@@ -265,14 +265,13 @@ TEST_F(RecordCli, SigkillAtRandomPointsLeavesReadablePrefixes) {
     const int ms = delay_ms(rng);
     SCOPED_TRACE("recording " + std::to_string(i) + ", SIGKILL after " + std::to_string(ms) +
                  " ms");
-    const std::string marker =
-        "record-kill-" + std::to_string(getpid()) + "-" + std::to_string(i);
+    const std::string marker = "record-kill-" + std::to_string(getpid()) + "-" + std::to_string(i);
     const std::string path = out_.path() + "/t" + std::to_string(i) + ".capnp";
     // A storage area of our own: a killed run leaves its upper layer behind.
     const std::string storage = out_.path() + "/storage" + std::to_string(i);
     ASSERT_EQ(mkdir(storage.c_str(), 0700), 0);
-    std::vector<std::string> argv = {kTrace, "record", "-o", path, "--seed", "1",
-                                     "--storage", storage, "--"};
+    std::vector<std::string> argv = {kTrace, "record",    "-o",    path, "--seed",
+                                     "1",    "--storage", storage, "--"};
     for (auto& a : LongWorkload(marker)) argv.push_back(a);
     Subprocess p(argv, work_.path());
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));

@@ -226,9 +226,8 @@ class RecordLive : public ::testing::Test {
       // The recorded calls are exactly those that reached the live Tracee.
       ASSERT_EQ(e.calls.size(), l.calls.size());
       for (size_t k = 0; k < e.calls.size(); ++k) {
-        EXPECT_EQ(e.calls[k], l.calls[k])
-            << "call " << k << ": " << TraceeCallText(e.calls[k]) << " vs "
-            << TraceeCallText(l.calls[k]);
+        EXPECT_EQ(e.calls[k], l.calls[k]) << "call " << k << ": " << TraceeCallText(e.calls[k])
+                                          << " vs " << TraceeCallText(l.calls[k]);
         writes += e.calls[k].kind == trace::TraceeCallKind::kWriteMemory;
       }
       // Replay: the same handlers, served from the log, decide the same
@@ -254,8 +253,8 @@ class RecordLive : public ::testing::Test {
     std::set<uint32_t> known = {root};
     for (const auto& p : t.processes) {
       if (p.kind == trace::ProcessEventKind::kFork) {
-        EXPECT_TRUE(known.count(p.parent_pid)) << "fork of " << p.pid << " from unknown "
-                                               << p.parent_pid;
+        EXPECT_TRUE(known.count(p.parent_pid))
+            << "fork of " << p.pid << " from unknown " << p.parent_pid;
         known.insert(p.pid);
       }
       if (p.kind == trace::ProcessEventKind::kExit && p.pid == root) {
@@ -296,12 +295,15 @@ class RecordLive : public ::testing::Test {
 
 TEST_F(RecordLive, ShellAndCoreutils) {
   std::string w = scratch_.path();
-  LiveRun r = Record(
-      {"/bin/sh", "-c",
-       "ls -la /usr/bin > /dev/null; sort data.txt | head -2 > /dev/null; "
-       "mkdir -p " + w + "/x && cp data.txt " + w + "/x/ && rm -r " + w + "/x; "
-       "head -c 64 /dev/urandom | od -An > /dev/null; cat /sandtrace-magic > " + w + "/m; "
-       "cat /sandtrace-denied 2>/dev/null; exit 3"});
+  LiveRun r = Record({"/bin/sh", "-c",
+                      "ls -la /usr/bin > /dev/null; sort data.txt | head -2 > /dev/null; "
+                      "mkdir -p " +
+                          w + "/x && cp data.txt " + w + "/x/ && rm -r " + w +
+                          "/x; "
+                          "head -c 64 /dev/urandom | od -An > /dev/null; cat /sandtrace-magic > " +
+                          w +
+                          "/m; "
+                          "cat /sandtrace-denied 2>/dev/null; exit 3"});
   EXPECT_EQ(r.result.status, 3);
   Check(r, "sh");
   EXPECT_GE(last_injected_, 2);  // /dev/urandom (seed) and /sandtrace-magic
@@ -342,8 +344,10 @@ TEST_F(RecordLive, Python) {
   LiveRun r = Record({py, "-S", "-c",
                       "import os, json\n"
                       "names = sorted(os.listdir('.'))\n"
-                      "open('" + scratch_.path() + "/out.json', 'w').write(json.dumps(names))\n"
-                      "os.urandom(32)\n"});
+                      "open('" +
+                          scratch_.path() +
+                          "/out.json', 'w').write(json.dumps(names))\n"
+                          "os.urandom(32)\n"});
   EXPECT_EQ(r.result.status, 0);
   Check(r, "python");
   EXPECT_EQ(rtest::ReadFile(scratch_.path() + "/out.json"), "[\"data.txt\", \"magic.txt\"]");

@@ -173,8 +173,7 @@ ProcResult Subprocess::Wait(int timeout_s) {
   return r;
 }
 
-ProcResult RunProcess(const std::vector<std::string>& argv, int timeout_s,
-                      const std::string& cwd) {
+ProcResult RunProcess(const std::vector<std::string>& argv, int timeout_s, const std::string& cwd) {
   Subprocess p(argv, cwd);
   return p.Wait(timeout_s);
 }
@@ -199,8 +198,7 @@ std::vector<pid_t> ProcessesWithArg(const std::string& needle) {
 
 // ---- RecordedTracee ------------------------------------------------------------
 
-const trace::TraceeCall* RecordedTracee::Next(trace::TraceeCallKind kind,
-                                              const std::string& what) {
+const trace::TraceeCall* RecordedTracee::Next(trace::TraceeCallKind kind, const std::string& what) {
   if (next_ >= calls_.size()) {
     mismatches_.push_back("extra call " + what);
     return nullptr;

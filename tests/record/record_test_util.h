@@ -128,8 +128,8 @@ class TeeObserver final : public SupervisorObserver {
   explicit TeeObserver(SupervisorObserver& inner);
   ~TeeObserver() override;
   Tracee& WrapTracee(const Notification& n, Tracee& live) override;
-  void OnNotification(const Notification& n, const DispatchResult& result,
-                      const Response& response, const NotificationTimes& times) override;
+  void OnNotification(const Notification& n, const DispatchResult& result, const Response& response,
+                      const NotificationTimes& times) override;
   void OnProcessEvent(const ProcessEvent& event) override;
 
   std::vector<LiveEvent> events;

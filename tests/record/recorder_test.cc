@@ -269,7 +269,8 @@ TEST(RecordRecorder, EveryRecordKindRoundTrips) {
   rec.OnCopyUp("a/b", cow::FileType::kRegular, 42);  // during the handler
   DispatchResult d0;
   UniqueFd fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  d0.decision = Decision::Inject(std::move(fd), InjectedFile{FileRoot::kLower, "etc/x", O_RDONLY, O_CLOEXEC});
+  d0.decision =
+      Decision::Inject(std::move(fd), InjectedFile{FileRoot::kLower, "etc/x", O_RDONLY, O_CLOEXEC});
   Response r0;
   r0.child_fd = 7;
   rec.OnNotification(n0, d0, r0, Times(1000));

@@ -41,7 +41,8 @@ TEST(RecordSha256, PiecewiseUpdatesEqualOneShot) {
   for (int i = 0; i < 5000; ++i) data.push_back(static_cast<char>(i * 7 + i / 13));
   for (size_t step : {1, 3, 63, 64, 65, 1000}) {
     Sha256 h;
-    for (size_t at = 0; at < data.size(); at += step) h.Update(std::string_view(data).substr(at, step));
+    for (size_t at = 0; at < data.size(); at += step)
+      h.Update(std::string_view(data).substr(at, step));
     EXPECT_EQ(Sha256::Hex(h.Finish()), HexOf(data)) << "step " << step;
   }
 }

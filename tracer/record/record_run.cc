@@ -100,8 +100,7 @@ int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
   if (!sandbox.ok()) {
     // The handler sets' messages are whole lines already.
     const Error& e = sandbox.error();
-    std::fprintf(err, "%s: %s\n", who,
-                 e.context.empty() ? e.Message().c_str() : e.context.c_str());
+    std::fprintf(err, "%s: %s\n", who, e.context.empty() ? e.Message().c_str() : e.context.c_str());
     return sandbox.code() == EINVAL ? kExitUsage : kExitInternal;
   }
   SandboxedRun& s = **sandbox;
@@ -194,8 +193,8 @@ int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
     const RecorderStats st = recorder->stats();
     const auto ws = (*writer)->stats();
     std::fprintf(err,
-                 "%s: %" PRIu64 " events, %" PRIu64 " process and %" PRIu64
-                 " cow records, %" PRIu64 " snapshot entries; %" PRIu64 " bytes in %s\n",
+                 "%s: %" PRIu64 " events, %" PRIu64 " process and %" PRIu64 " cow records, %" PRIu64
+                 " snapshot entries; %" PRIu64 " bytes in %s\n",
                  who, st.events, st.process_records, st.cow_records,
                  snapshot.ok() ? snapshot->entries : 0, ws.file_bytes, canonical.c_str());
   }

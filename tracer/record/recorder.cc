@@ -20,43 +20,62 @@ uint64_t MonotonicNs() {
 
 trace::DecisionKind ToTrace(DecisionKind kind) {
   switch (kind) {
-    case DecisionKind::kContinue: return trace::DecisionKind::kContinue;
-    case DecisionKind::kReturn: return trace::DecisionKind::kReturn;
-    case DecisionKind::kErrno: return trace::DecisionKind::kErrno;
-    case DecisionKind::kInjectFd: return trace::DecisionKind::kInjectFd;
+    case DecisionKind::kContinue:
+      return trace::DecisionKind::kContinue;
+    case DecisionKind::kReturn:
+      return trace::DecisionKind::kReturn;
+    case DecisionKind::kErrno:
+      return trace::DecisionKind::kErrno;
+    case DecisionKind::kInjectFd:
+      return trace::DecisionKind::kInjectFd;
   }
   return trace::DecisionKind::kUnknown;
 }
 
 trace::ResponseOutcome ToTrace(ResponseOutcome outcome) {
   switch (outcome) {
-    case ResponseOutcome::kSent: return trace::ResponseOutcome::kSent;
-    case ResponseOutcome::kTargetGone: return trace::ResponseOutcome::kTargetGone;
-    case ResponseOutcome::kInterrupted: return trace::ResponseOutcome::kInterrupted;
-    case ResponseOutcome::kFailed: return trace::ResponseOutcome::kFailed;
+    case ResponseOutcome::kSent:
+      return trace::ResponseOutcome::kSent;
+    case ResponseOutcome::kTargetGone:
+      return trace::ResponseOutcome::kTargetGone;
+    case ResponseOutcome::kInterrupted:
+      return trace::ResponseOutcome::kInterrupted;
+    case ResponseOutcome::kFailed:
+      return trace::ResponseOutcome::kFailed;
   }
   return trace::ResponseOutcome::kUnknown;
 }
 
 trace::FileType ToTrace(cow::FileType type) {
   switch (type) {
-    case cow::FileType::kNone: return trace::FileType::kUnknown;
-    case cow::FileType::kRegular: return trace::FileType::kRegular;
-    case cow::FileType::kDirectory: return trace::FileType::kDirectory;
-    case cow::FileType::kSymlink: return trace::FileType::kSymlink;
-    case cow::FileType::kFifo: return trace::FileType::kFifo;
-    case cow::FileType::kSocket: return trace::FileType::kSocket;
-    case cow::FileType::kCharDevice: return trace::FileType::kCharDevice;
-    case cow::FileType::kBlockDevice: return trace::FileType::kBlockDevice;
+    case cow::FileType::kNone:
+      return trace::FileType::kUnknown;
+    case cow::FileType::kRegular:
+      return trace::FileType::kRegular;
+    case cow::FileType::kDirectory:
+      return trace::FileType::kDirectory;
+    case cow::FileType::kSymlink:
+      return trace::FileType::kSymlink;
+    case cow::FileType::kFifo:
+      return trace::FileType::kFifo;
+    case cow::FileType::kSocket:
+      return trace::FileType::kSocket;
+    case cow::FileType::kCharDevice:
+      return trace::FileType::kCharDevice;
+    case cow::FileType::kBlockDevice:
+      return trace::FileType::kBlockDevice;
   }
   return trace::FileType::kUnknown;
 }
 
 trace::ChangeKind ToTrace(cow::ChangeKind kind) {
   switch (kind) {
-    case cow::ChangeKind::kAdded: return trace::ChangeKind::kAdded;
-    case cow::ChangeKind::kModified: return trace::ChangeKind::kModified;
-    case cow::ChangeKind::kDeleted: return trace::ChangeKind::kDeleted;
+    case cow::ChangeKind::kAdded:
+      return trace::ChangeKind::kAdded;
+    case cow::ChangeKind::kModified:
+      return trace::ChangeKind::kModified;
+    case cow::ChangeKind::kDeleted:
+      return trace::ChangeKind::kDeleted;
   }
   return trace::ChangeKind::kUnknown;
 }
@@ -235,8 +254,7 @@ void Recorder::Tick() {
 
 // ---- copy-on-write ---------------------------------------------------------------------
 
-void Recorder::WriteCow(trace::CowEventKind kind, std::string_view path,
-                        std::string_view detail) {
+void Recorder::WriteCow(trace::CowEventKind kind, std::string_view path, std::string_view detail) {
   // Before Begin (a session being set up) there is no trace yet.
   if (finished_ || writer_ == nullptr) return;
   cow_.kind = kind;
@@ -275,9 +293,15 @@ void Recorder::OnLowerAccess(std::string_view layer_path, cow::LowerAccess kind)
   if (!collecting_lower_) return;
   uint8_t bits = kAccessLookup;
   switch (kind) {
-    case cow::LowerAccess::kLookup: bits = kAccessLookup; break;
-    case cow::LowerAccess::kList: bits = kAccessLookup | kAccessList; break;
-    case cow::LowerAccess::kRead: bits = kAccessLookup | kAccessRead; break;
+    case cow::LowerAccess::kLookup:
+      bits = kAccessLookup;
+      break;
+    case cow::LowerAccess::kList:
+      bits = kAccessLookup | kAccessList;
+      break;
+    case cow::LowerAccess::kRead:
+      bits = kAccessLookup | kAccessRead;
+      break;
   }
   lower_.Add(layer_path, bits);
 }

@@ -108,8 +108,8 @@ class Recorder final : public SupervisorObserver, public cow::OverlayObserver {
 
   // ---- SupervisorObserver -------------------------------------------------
   Tracee& WrapTracee(const Notification& n, Tracee& live) override;
-  void OnNotification(const Notification& n, const DispatchResult& result,
-                      const Response& response, const NotificationTimes& times) override;
+  void OnNotification(const Notification& n, const DispatchResult& result, const Response& response,
+                      const NotificationTimes& times) override;
   void OnProcessEvent(const ProcessEvent& event) override;
   // The supervisor's tick: flushes a frame that is due and writes the
   // process events received meanwhile. Throws Fatal on a write error.

@@ -28,12 +28,11 @@ Result<std::unique_ptr<SandboxedRun>> SandboxedRun::Create(SandboxOptions option
   SandboxOptions& o = r->options_;
   if (!o.passthrough.empty()) {
     std::vector<std::string_view> names(o.passthrough.begin(), o.passthrough.end());
-    Status s = r->registry_.AddByName("passthrough", names,
-                                      // No decision: later sets (seed, cow) still decide
-                                      // what they handle; the rest is CONTINUEd.
-                                      [](const Notification&, Tracee&) -> std::optional<Decision> {
-                                        return std::nullopt;
-                                      });
+    Status s = r->registry_.AddByName(
+        "passthrough", names,
+        // No decision: later sets (seed, cow) still decide
+        // what they handle; the rest is CONTINUEd.
+        [](const Notification&, Tracee&) -> std::optional<Decision> { return std::nullopt; });
     if (!s.ok()) return Err(EINVAL, "--passthrough: " + s.error().context);
   }
   if (o.seed.has_value()) {
@@ -52,9 +51,7 @@ Result<std::unique_ptr<SandboxedRun>> SandboxedRun::Create(SandboxOptions option
 
 Status SandboxedRun::Check() const { return supervisor_->Check(options_.run); }
 
-Result<std::string> SandboxedRun::Describe() const {
-  return supervisor_->Describe(options_.run);
-}
+Result<std::string> SandboxedRun::Describe() const { return supervisor_->Describe(options_.run); }
 
 std::string SandboxedRun::Workdir() const {
   cow::CowSession* s = options_.extension ? options_.extension->session() : nullptr;
@@ -123,8 +120,7 @@ int RunSandboxed(SandboxOptions options, const ReportOptions& report, std::FILE*
   if (!sandbox.ok()) {
     // The handler sets' messages are whole lines already.
     const Error& e = sandbox.error();
-    std::fprintf(err, "%s: %s\n", who,
-                 e.context.empty() ? e.Message().c_str() : e.context.c_str());
+    std::fprintf(err, "%s: %s\n", who, e.context.empty() ? e.Message().c_str() : e.context.c_str());
     return sandbox.code() == EINVAL ? kExitUsage : kExitInternal;
   }
   SandboxedRun& s = **sandbox;

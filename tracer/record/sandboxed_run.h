@@ -64,9 +64,9 @@ class RunExtension {
 
 struct SandboxOptions {
   RunOptions run;
-  std::optional<uint64_t> seed;          // --seed: the "seed" handler set
-  bool seed_getrandom_only = false;      // --seed-getrandom-only
-  std::vector<std::string> passthrough;  // --passthrough: notified, decided by later sets
+  std::optional<uint64_t> seed;             // --seed: the "seed" handler set
+  bool seed_getrandom_only = false;         // --seed-getrandom-only
+  std::vector<std::string> passthrough;     // --passthrough: notified, decided by later sets
   std::shared_ptr<RunExtension> extension;  // may be null (library users, tests)
 };
 

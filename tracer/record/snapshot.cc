@@ -73,13 +73,20 @@ bool Excluded(const std::string& path, const std::vector<std::string>& exclude) 
 
 trace::FileType TypeOf(mode_t mode) {
   switch (mode & S_IFMT) {
-    case S_IFREG: return trace::FileType::kRegular;
-    case S_IFDIR: return trace::FileType::kDirectory;
-    case S_IFLNK: return trace::FileType::kSymlink;
-    case S_IFIFO: return trace::FileType::kFifo;
-    case S_IFSOCK: return trace::FileType::kSocket;
-    case S_IFCHR: return trace::FileType::kCharDevice;
-    case S_IFBLK: return trace::FileType::kBlockDevice;
+    case S_IFREG:
+      return trace::FileType::kRegular;
+    case S_IFDIR:
+      return trace::FileType::kDirectory;
+    case S_IFLNK:
+      return trace::FileType::kSymlink;
+    case S_IFIFO:
+      return trace::FileType::kFifo;
+    case S_IFSOCK:
+      return trace::FileType::kSocket;
+    case S_IFCHR:
+      return trace::FileType::kCharDevice;
+    case S_IFBLK:
+      return trace::FileType::kBlockDevice;
   }
   return trace::FileType::kUnknown;
 }
