@@ -13,7 +13,9 @@
 // event stream and keeps the processes descended from this process. On an
 // exec it reads /proc/<pid>/exe and /proc/<pid>/cmdline at once (a process
 // that has already exited or exec'd again is reported with what could be
-// read, possibly nothing: "where known"). Events go into a bounded queue
+// read, possibly nothing: "where known"). The stream is machine-wide, so
+// the thread drains it in batches (recvmmsg) and then lets a couple of
+// milliseconds' worth gather before it wakes again. Events go into a bounded queue
 // that the loop thread drains with Drain(); beyond kMaxQueued the oldest
 // are dropped and counted. Forks, execs and exits of this process's own
 // direct children other than the command (the watchdog, feature probes)
@@ -29,6 +31,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -77,12 +80,17 @@ class ProcessMonitor {
   void Handle(const void* event, size_t len);
   void Push(Queued q);
 
+  static constexpr int kBatch = 32;     // datagrams per recvmmsg
+  static constexpr size_t kSlot = 512;  // bytes per datagram (events are ~100)
+
   UniqueFd sock_;
   UniqueFd stop_event_;  // eventfd that wakes the thread for Stop()
   pid_t self_;
   std::atomic<pid_t> root_{-1};
-  // Reader-thread state: tracked tgid -> parent tgid.
+  // Reader-thread state (then Stop's, after the join): tracked tgid ->
+  // parent tgid, and the receive buffers.
   std::unordered_map<pid_t, pid_t> tracked_;
+  alignas(8) std::array<std::array<char, kSlot>, kBatch> recv_buffers_{};
   std::mutex mu_;
   std::deque<Queued> queue_;  // guarded by mu_
   std::atomic<uint64_t> dropped_{0};

@@ -93,10 +93,10 @@ int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
   ro.process_monitor = record.process_monitor;
   auto recorder = std::make_unique<Recorder>(ro);
 
-  // The listener features (ADDFD SEND, SYNC_WAKE_UP) go into the header, so
-  // probe them now rather than only on the run's listener.
+  // The listener features (ADDFD SEND, SYNC_WAKE_UP) for the header come
+  // from the run's own listener: the header is written at the spawn.
   auto sandbox =
-      SandboxedRun::Create(std::move(options), ProbeKernelFeatures(true), recorder.get());
+      SandboxedRun::Create(std::move(options), ProbeKernelFeatures(false), recorder.get());
   if (!sandbox.ok()) {
     // The handler sets' messages are whole lines already.
     const Error& e = sandbox.error();
@@ -127,14 +127,17 @@ int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
         {canonical.substr(workdir == "/" ? 1 : workdir.size() + 1)});
   }
 
-  HeaderInputs hi;
-  hi.features = s.features();
-  hi.run = s.options().run;
-  hi.workdir = workdir;
-  hi.record_env = record.record_env;
-  hi.policy = s.Policy();
-  hi.handler_sets = s.registry().set_names();
-  if (Status b = recorder->Begin(**writer, BuildHeader(hi)); !b.ok()) {
+  auto make_header = [&s, workdir, record_env = record.record_env] {
+    HeaderInputs hi;
+    hi.features = s.features();  // with the run's listener probed
+    hi.run = s.options().run;
+    hi.workdir = workdir;
+    hi.record_env = record_env;
+    hi.policy = s.Policy();
+    hi.handler_sets = s.registry().set_names();
+    return BuildHeader(hi);
+  };
+  if (Status b = recorder->BeginAtSpawn(**writer, make_header); !b.ok()) {
     std::fprintf(err, "%s: cannot write the trace: %s\n", who, b.error().Message().c_str());
     return kExitInternal;
   }

@@ -110,15 +110,38 @@ Status Recorder::Begin(trace::TraceWriter& writer, trace::HeaderRecord header) {
   return Begin(std::move(header));
 }
 
+Status Recorder::BeginAtSpawn(trace::TraceWriter& writer,
+                              std::function<trace::HeaderRecord()> make_header) {
+  if (writer_ != nullptr && writer_ != &writer) throw Fatal("Recorder: a second trace writer");
+  writer_ = &writer;
+  StartMonitor();
+  pending_header_ = std::move(make_header);
+  return OkStatus();
+}
+
+void Recorder::StartMonitor() {
+  if (!options_.process_monitor || monitor_) return;
+  auto m = ProcessMonitor::Start();
+  if (m.ok()) monitor_ = std::move(*m);
+}
+
+Status Recorder::EnsureHeader() {
+  if (!pending_header_) return OkStatus();
+  auto make = std::move(pending_header_);
+  pending_header_ = nullptr;
+  return WriteHeader(make());
+}
+
 Status Recorder::Begin(trace::HeaderRecord header) {
   if (writer_ == nullptr) throw Fatal("Recorder::Begin without a trace writer");
+  StartMonitor();
+  return WriteHeader(std::move(header));
+}
+
+Status Recorder::WriteHeader(trace::HeaderRecord header) {
   header.snapshot_mode = options_.snapshot;
   header.snapshot_hash =
       options_.snapshot == trace::SnapshotMode::kFull ? std::string(Sha256::kName) : std::string();
-  if (options_.process_monitor) {
-    auto m = ProcessMonitor::Start();
-    if (m.ok()) monitor_ = std::move(*m);
-  }
   header.features.push_back({"process.connector", monitor_ ? 1 : 0, monitor_ ? 1 : 0});
   if (Status s = Check(writer_->Write(header)); !s.ok()) return s;
   // The header gets a frame of its own at once, so that a trace cut short
@@ -129,6 +152,10 @@ Status Recorder::Begin(trace::HeaderRecord header) {
 // ---- notifications ---------------------------------------------------------------
 
 Tracee& Recorder::WrapTracee(const Notification& n, Tracee& live) {
+  if (pending_header_) {
+    (void)EnsureHeader();
+    ThrowIfFailed();
+  }
   // A handler that threw last time left its calls behind.
   if (!event_.calls.empty()) tracee_.Recycle(event_.calls);
   tracee_.Begin(live, event_.calls);
@@ -207,6 +234,8 @@ void Recorder::OnNotification(const Notification& n, const DispatchResult& resul
 // ---- processes -----------------------------------------------------------------------
 
 void Recorder::OnProcessEvent(const ProcessEvent& ev) {
+  (void)EnsureHeader();
+  ThrowIfFailed();
   if (ev.kind == ProcessEvent::Kind::kSpawn) {
     if (ev.root) {
       root_pid_ = ev.pid;
@@ -247,6 +276,7 @@ Status Recorder::DrainProcesses() {
 }
 
 void Recorder::Tick() {
+  (void)EnsureHeader();
   (void)DrainProcesses();
   (void)Check(writer_->Tick());
   ThrowIfFailed();
@@ -257,6 +287,7 @@ void Recorder::Tick() {
 void Recorder::WriteCow(trace::CowEventKind kind, std::string_view path, std::string_view detail) {
   // Before Begin (a session being set up) there is no trace yet.
   if (finished_ || writer_ == nullptr) return;
+  if (pending_header_ && !EnsureHeader().ok()) return;
   cow_.kind = kind;
   cow_.path.assign(path);
   cow_.detail.assign(detail);
@@ -315,6 +346,7 @@ Status Recorder::EndRun() {
 }
 
 Result<SnapshotStats> Recorder::WriteSnapshot(const std::string& lower_root) {
+  (void)EnsureHeader();
   if (error_) return *error_;
   if (options_.snapshot == trace::SnapshotMode::kNone) return SnapshotStats{};
   SnapshotOptions o;
@@ -343,6 +375,8 @@ Status Recorder::Finish(int exit_status, int signal, bool clean_end) {
     finished_ = true;
     return OkStatus();
   }
+  // A run that failed before the spawn still gets its header.
+  (void)EnsureHeader();
   // On an error, carry on: Close() still writes the index of what made it.
   (void)EndRun();
   trace::FooterRecord f;

@@ -47,6 +47,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +106,12 @@ class Recorder final : public SupervisorObserver, public cow::OverlayObserver {
   // options) and starts the process monitor.
   Status Begin(trace::HeaderRecord header);
   Status Begin(trace::TraceWriter& writer, trace::HeaderRecord header);
+  // Like Begin, but the header is built by `make_header` at the command's
+  // spawn (the supervisor's first callback), when the run's listener
+  // features (ADDFD SEND, SYNC_WAKE_UP) are known: no separate probe is
+  // needed. The process monitor starts now. A run that fails before the
+  // spawn gets its header when it is finished.
+  Status BeginAtSpawn(trace::TraceWriter& writer, std::function<trace::HeaderRecord()> make_header);
 
   // ---- SupervisorObserver -------------------------------------------------
   Tracee& WrapTracee(const Notification& n, Tracee& live) override;
@@ -157,12 +164,17 @@ class Recorder final : public SupervisorObserver, public cow::OverlayObserver {
 
   // Records a write error; returns the status.
   Status Check(Status s);
+  void StartMonitor();
+  Status WriteHeader(trace::HeaderRecord header);
+  // Writes the header BeginAtSpawn deferred, if it is still pending.
+  Status EnsureHeader();
   void ThrowIfFailed() const;
   void WriteCow(trace::CowEventKind kind, std::string_view path, std::string_view detail);
   Status DrainProcesses();
   std::optional<uint64_t> TakeRestart(const Notification& n);
 
   trace::TraceWriter* writer_ = nullptr;  // not owned
+  std::function<trace::HeaderRecord()> pending_header_;
   RecorderOptions options_;
   std::unique_ptr<ProcessMonitor> monitor_;
   pid_t root_pid_ = -1;
