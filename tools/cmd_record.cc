@@ -23,6 +23,7 @@ struct RecordFlags {
   std::string snapshot = "meta";
   bool record_env = false;
   bool no_process_events = false;
+  std::string writer = "auto";
 };
 
 int RecordMain(const RecordFlags& f) {
@@ -32,6 +33,7 @@ int RecordMain(const RecordFlags& f) {
       f.snapshot == "content" ? trace::SnapshotMode::kFull : trace::SnapshotMode::kMetadata;
   ro.record_env = f.record_env;
   ro.process_monitor = !f.no_process_events;
+  if (f.writer != "auto") ro.writer_thread = f.writer == "thread";
   return record::RecordSandboxed(ToSandboxOptions(f.run), ro,
                                  ToReportOptions(f.run, "trace record"), stderr);
 }
@@ -56,6 +58,10 @@ void AddRecordCommand(CLI::App& app, Action* action) {
                 "Record the environment's values in the header (not recorded by default)");
   cmd->add_flag("--no-process-events", flags->no_process_events,
                 "Do not use the kernel's process-events connector (fork/exec/exit records)");
+  cmd->add_option("--writer", flags->writer,
+                  "Where the trace is encoded and written: thread (a thread of its own), inline "
+                  "(on the supervisor's loop) or auto (thread with two CPUs or more)")
+      ->check(CLI::IsMember({"auto", "thread", "inline"}));
   AddRunOptions(cmd, &flags->run);
   cmd->footer(
       "Exit status: CMD's own; 128+N if signal N killed it or ended the run; 127 if CMD "

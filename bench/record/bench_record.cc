@@ -93,6 +93,7 @@ void BM_HandlerCallsWithoutRecorder(benchmark::State& state) {
 }
 BENCHMARK(BM_HandlerCallsWithoutRecorder);
 
+// state.range(0): 1 = encode and write on the recorder's writer thread.
 void BM_HandlerCallsRecorded(benchmark::State& state) {
   const std::string path = "/dev/shm/bench-record-" + std::to_string(getpid()) + ".capnp";
   auto writer = trace::TraceWriter::Open(path);
@@ -102,6 +103,7 @@ void BM_HandlerCallsRecorded(benchmark::State& state) {
   }
   RecorderOptions ro;
   ro.process_monitor = false;
+  ro.writer_thread = state.range(0) == 1;
   Recorder rec(**writer, ro);
   (void)rec.Begin(trace::HeaderRecord{});
   PathTracee live;
@@ -125,7 +127,7 @@ void BM_HandlerCallsRecorded(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(ws.totals.record_bytes) / static_cast<double>(i));
   unlink(path.c_str());
 }
-BENCHMARK(BM_HandlerCallsRecorded);
+BENCHMARK(BM_HandlerCallsRecorded)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace sandtrace::record

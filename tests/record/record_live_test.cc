@@ -121,7 +121,11 @@ class RecordLive : public ::testing::Test {
     const std::string path = out_.path() + "/t.capnp";
     auto writer = trace::TraceWriter::Open(path);
     if (!writer.ok()) throw Fatal(writer.error().Message());
-    Recorder rec(**writer);
+    // The COW variants write through the writer thread (trace record's
+    // default with two CPUs), the others inline.
+    RecorderOptions ro;
+    ro.writer_thread = with_cow;
+    Recorder rec(**writer, ro);
     std::unique_ptr<cow::CowSession> session;
     if (with_cow) {
       cow::CowSessionOptions so;

@@ -459,6 +459,51 @@ TEST(RecordRecorder, RecordedLogServesTheSameHandlerDecisions) {
   EXPECT_EQ(c.events[0].calls.back().bytes.size(), 16u);
 }
 
+// The writer thread hands the TraceWriter the same records, in the same
+// order, as inline writing does.
+TEST(RecordRecorder, TheWriterThreadWritesWhatInlineWritingWrites) {
+  TempDir dir;
+  std::vector<trace::Record> traces[2];
+  for (int threaded = 0; threaded < 2; ++threaded) {
+    const std::string path = dir.path() + "/t" + std::to_string(threaded) + ".capnp";
+    auto writer = OpenWriter(path);
+    RecorderOptions ro;
+    ro.process_monitor = false;
+    ro.writer_thread = threaded == 1;
+    Recorder rec(*writer, ro);
+    ASSERT_TRUE(rec.Begin(SomeHeader()).ok());
+    FakeTracee live;
+    live.mem[0x5000] = std::string("/some/long/path/name/to/a/file.h\0", 33);
+    for (uint64_t i = 0; i < 5000; ++i) {
+      Notification n = Note(i, i % 2 ? __NR_openat : __NR_mkdir, 100 + i % 7);
+      Tracee& t = rec.WrapTracee(n, live);
+      for (uint64_t k = 0; k < i % 4; ++k) (void)ReadPathChecked(t, 0x5000);
+      if (i % 5 == 0) rec.OnCreate("dir/f" + std::to_string(i), cow::FileType::kRegular);
+      DispatchResult d;
+      d.decision = Decision::Return(static_cast<int64_t>(i));
+      rec.OnNotification(n, d, Response{}, Times(i * 1000));
+    }
+    ASSERT_TRUE(rec.Finish(0, 0, true).ok());
+    EXPECT_EQ(rec.stats().events, 5000u);
+    auto c = ReadTrace(path);
+    ASSERT_EQ(c.read_error, "");
+    traces[threaded] = std::move(c.records);
+  }
+  ASSERT_EQ(traces[0].size(), traces[1].size());
+  for (size_t i = 0; i < traces[0].size(); ++i) {
+    if (std::holds_alternative<trace::FooterRecord>(traces[0][i])) continue;  // end_ns differs
+    if (auto* c0 = std::get_if<trace::CowRecord>(&traces[0][i])) {
+      auto* c1 = std::get_if<trace::CowRecord>(&traces[1][i]);
+      ASSERT_NE(c1, nullptr) << i;
+      EXPECT_EQ(c0->path, c1->path);
+      EXPECT_EQ(c0->event_seq, c1->event_seq);
+      continue;  // timestamps differ
+    }
+    if (std::holds_alternative<trace::HeaderRecord>(traces[0][i])) continue;
+    EXPECT_EQ(traces[0][i], traces[1][i]) << "record " << i;
+  }
+}
+
 TEST(RecordRecorder, AWriteErrorStopsTheRunWithOneLine) {
   int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);

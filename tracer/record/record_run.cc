@@ -91,6 +91,7 @@ int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
   RecorderOptions ro;
   ro.snapshot = record.snapshot;
   ro.process_monitor = record.process_monitor;
+  ro.writer_thread = record.writer_thread.value_or(sysconf(_SC_NPROCESSORS_ONLN) >= 2);
   auto recorder = std::make_unique<Recorder>(ro);
 
   // The listener features (ADDFD SEND, SYNC_WAKE_UP) for the header come

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "formats/records.h"
@@ -40,6 +41,9 @@ struct RecordOptions {
   trace::SnapshotMode snapshot = trace::SnapshotMode::kMetadata;
   bool record_env = false;
   bool process_monitor = true;
+  // RecorderOptions::writer_thread; unset: when at least two CPUs are online
+  // (the thread needs a CPU of its own to pay off).
+  std::optional<bool> writer_thread;
   trace::WriterOptions writer;
 };
 

@@ -92,6 +92,7 @@ Recorder::Recorder(RecorderOptions options) : options_(std::move(options)) {
 }
 
 Recorder::~Recorder() {
+  async_.reset();  // joins the writer thread before the writer can go away
   if (monitor_) monitor_->Stop();
 }
 
@@ -146,7 +147,9 @@ Status Recorder::WriteHeader(trace::HeaderRecord header) {
   if (Status s = Check(writer_->Write(header)); !s.ok()) return s;
   // The header gets a frame of its own at once, so that a trace cut short
   // at any later point (SIGKILL, a full disk) still opens.
-  return Check(writer_->Flush());
+  if (Status s = Check(writer_->Flush()); !s.ok()) return s;
+  if (options_.writer_thread) async_ = std::make_unique<AsyncTraceWriter>(*writer_);
+  return OkStatus();
 }
 
 // ---- notifications ---------------------------------------------------------------
@@ -223,7 +226,7 @@ void Recorder::OnNotification(const Notification& n, const DispatchResult& resul
     interrupted_[interrupted_count_++] = Interrupted{n.tid, n.nr, n.args, n.seq};
   }
 
-  Status s = Check(writer_->Write(e));
+  Status s = Check(async_ ? async_->Write(e) : writer_->Write(e));
   tracee_.End();
   tracee_.Recycle(e.calls);
   in_event_ = false;
@@ -248,7 +251,7 @@ void Recorder::OnProcessEvent(const ProcessEvent& ev) {
     if (!ev.argv.empty()) r.exec_path = ev.argv[0];
     r.argv = ev.argv;
     r.timestamp_ns = ev.time;
-    if (Check(writer_->Write(r)).ok()) ++stats_.process_records;
+    if (Check(Put(r)).ok()) ++stats_.process_records;
   } else if (!monitor_) {
     // Without the connector, the exits the supervisor reaped are all we know.
     trace::ProcessRecord r;
@@ -257,7 +260,7 @@ void Recorder::OnProcessEvent(const ProcessEvent& ev) {
     r.exit_status = ev.signal == 0 ? ev.exit_status : 0;
     r.signal = ev.signal;
     r.timestamp_ns = ev.time;
-    if (Check(writer_->Write(r)).ok()) ++stats_.process_records;
+    if (Check(Put(r)).ok()) ++stats_.process_records;
   }
   (void)DrainProcesses();
   ThrowIfFailed();
@@ -268,7 +271,7 @@ Status Recorder::DrainProcesses() {
   processes_.clear();
   monitor_->Drain(processes_);
   for (const auto& r : processes_) {
-    Status s = Check(writer_->Write(r));
+    Status s = Check(Put(r));
     if (!s.ok()) return s;
     ++stats_.process_records;
   }
@@ -278,7 +281,7 @@ Status Recorder::DrainProcesses() {
 void Recorder::Tick() {
   (void)EnsureHeader();
   (void)DrainProcesses();
-  (void)Check(writer_->Tick());
+  (void)Check(async_ ? async_->Tick() : writer_->Tick());
   ThrowIfFailed();
 }
 
@@ -293,7 +296,7 @@ void Recorder::WriteCow(trace::CowEventKind kind, std::string_view path, std::st
   cow_.detail.assign(detail);
   cow_.event_seq = in_event_ ? std::optional<uint64_t>(current_seq_) : std::nullopt;
   cow_.timestamp_ns = MonotonicNs();
-  if (Check(writer_->Write(cow_)).ok()) ++stats_.cow_records;
+  if (Check(Put(cow_)).ok()) ++stats_.cow_records;
 }
 
 void Recorder::OnCopyUp(std::string_view path, cow::FileType type, uint64_t bytes) {
@@ -353,9 +356,8 @@ Result<SnapshotStats> Recorder::WriteSnapshot(const std::string& lower_root) {
   o.mode = options_.snapshot;
   o.exclude = options_.snapshot_exclude;
   o.placeholders = options_.snapshot_placeholders;
-  return BuildSnapshot(lower_root, lower_, o, [this](const trace::SnapshotChunk& chunk) {
-    return Check(writer_->Write(chunk));
-  });
+  return BuildSnapshot(lower_root, lower_, o,
+                       [this](const trace::SnapshotChunk& chunk) { return Check(Put(chunk)); });
 }
 
 Status Recorder::WriteChanges(const cow::ChangeList& changes) {
@@ -385,7 +387,9 @@ Status Recorder::Finish(int exit_status, int signal, bool clean_end) {
   f.changes = std::move(changes_);
   f.clean_end = clean_end && !error_;
   f.end_ns = MonotonicNs();
-  if (!error_) (void)Check(writer_->Write(f));
+  if (!error_) (void)Check(Put(f));
+  // Everything queued reaches the TraceWriter before it closes.
+  if (async_) (void)Check(async_->Drain());
   finished_ = true;
   Status closed = writer_->Close();
   (void)Check(closed);

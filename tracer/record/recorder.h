@@ -28,8 +28,10 @@
 // Cost: one reused EventRecord, a pooled call log and the writer's reused
 // scratch segment: nothing is allocated per notification once warmed up
 // (except by handlers and the live Tracee themselves). Encoding and
-// compression run inline on the loop thread; the writer holds at most one
-// frame in memory, so memory stays bounded however long the run.
+// compression run inline on the loop thread, or with writer_thread on a
+// thread of their own (AsyncTraceWriter: the loop only copies the record
+// into a ring slot); the writer holds at most one frame in memory and the
+// ring is bounded, so memory stays bounded however long the run.
 //
 // Errors: a write error (ENOSPC, EIO) latches in the writer. Supervisor
 // callbacks then throw Fatal with one line naming the file and the error,
@@ -58,6 +60,7 @@
 #include "formats/records.h"
 #include "formats/trace_writer.h"
 #include "tracer/observer.h"
+#include "tracer/record/async_writer.h"
 #include "tracer/record/process_monitor.h"
 #include "tracer/record/recording_tracee.h"
 #include "tracer/record/snapshot.h"
@@ -73,6 +76,9 @@ struct RecorderOptions {
   std::vector<std::string> snapshot_placeholders;
   // Use the kernel's process-events connector when permitted.
   bool process_monitor = true;
+  // Encode, compress and write on a thread of its own (AsyncTraceWriter)
+  // instead of on the supervisor's loop thread.
+  bool writer_thread = false;
 };
 
 struct RecorderStats {
@@ -164,6 +170,10 @@ class Recorder final : public SupervisorObserver, public cow::OverlayObserver {
 
   // Records a write error; returns the status.
   Status Check(Status s);
+  template <class R>
+  Status Put(const R& record) {
+    return async_ ? async_->Write(record) : writer_->Write(record);
+  }
   void StartMonitor();
   Status WriteHeader(trace::HeaderRecord header);
   // Writes the header BeginAtSpawn deferred, if it is still pending.
@@ -173,7 +183,8 @@ class Recorder final : public SupervisorObserver, public cow::OverlayObserver {
   Status DrainProcesses();
   std::optional<uint64_t> TakeRestart(const Notification& n);
 
-  trace::TraceWriter* writer_ = nullptr;  // not owned
+  trace::TraceWriter* writer_ = nullptr;     // not owned
+  std::unique_ptr<AsyncTraceWriter> async_;  // with options_.writer_thread
   std::function<trace::HeaderRecord()> pending_header_;
   RecorderOptions options_;
   std::unique_ptr<ProcessMonitor> monitor_;
