@@ -10,7 +10,9 @@
 # Handlers: the COW set when `trace run` has it (the workloads then run in
 # a copy-on-write workdir holding the tree, changes discarded); otherwise
 # the same file syscalls notified and CONTINUEd (--passthrough), with the
-# tree in a -w directory. Extra flags for both: FLAGS="...".
+# tree in a -w directory. Extra flags for both: FLAGS="..."; for `trace
+# record` only: RECORD_FLAGS="..." (e.g. "--writer inline" to measure the
+# recorder without its writer thread).
 set -eu
 BUILD=${1:-build}
 REPS=${REPS:-7}
@@ -58,7 +60,7 @@ run_pair() {
         "$TRACE" run $BASE -- sh -c "$cmd" >/dev/null 2>"$SHM/run.err" || true
         run_ns=$(($(now_ns) - s))
       else
-        "$TRACE" record $BASE --stats -o "$SHM/out/t.capnp" -- sh -c "$cmd" \
+        "$TRACE" record $BASE ${RECORD_FLAGS:-} --stats -o "$SHM/out/t.capnp" -- sh -c "$cmd" \
           >/dev/null 2>"$SHM/rec.err" || true
         rec_ns=$(($(now_ns) - s))
       fi
@@ -82,7 +84,7 @@ run_pair() {
 }
 
 echo "handlers: $MODE"
-echo "flags:    $BASE"
+echo "flags:    $BASE (record: ${RECORD_FLAGS:-default})"
 echo "reps:     $REPS (medians; overhead = median of paired record/run ratios)"
 printf '%-34s %9s %9s %8s %9s %8s %10s\n' workload run_ms record_ms overhead events B/event events/s
 run_pair "tar cf - -C TREE . | wc -c" "tar cf - -C $TREE . | wc -c"
