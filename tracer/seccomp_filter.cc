@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
 
 #include "tracer/base/unique_fd.h"
 
@@ -34,14 +35,38 @@ FilterBuilder& FilterBuilder::DenyList() {
 }
 
 FilterBuilder& FilterBuilder::Notify(std::span<const int> nrs) {
-  for (int nr : nrs) {
-    const SyscallDef* def = table_->FindByNr(nr);
+  std::vector<NotifyRule> rules;
+  for (int nr : nrs) rules.push_back(NotifyRule{nr, std::nullopt});
+  return Notify(rules);
+}
+
+FilterBuilder& FilterBuilder::Notify(std::span<const NotifyRule> rules) {
+  for (const NotifyRule& rule : rules) {
+    const SyscallDef* def = table_->FindByNr(rule.nr);
     if (def == nullptr) {
-      Fail(Err(EINVAL, "cannot notify unknown syscall " + std::to_string(nr)));
-    } else if (def->denied()) {
+      Fail(Err(EINVAL, "cannot notify unknown syscall " + std::to_string(rule.nr)));
+      continue;
+    }
+    if (def->denied()) {
       Fail(Err(EINVAL, "cannot notify " + std::string(def->name) + ": it is on the deny list"));
-    } else if (std::find(notify_.begin(), notify_.end(), nr) == notify_.end()) {
-      notify_.push_back(nr);
+      continue;
+    }
+    if (rule.when.has_value() && rule.when->empty()) {
+      Fail(Err(EINVAL, "empty argument test for " + std::string(def->name)));
+      continue;
+    }
+    auto it = std::find_if(notify_.begin(), notify_.end(),
+                           [&](const NotifyRule& r) { return r.nr == rule.nr; });
+    if (it == notify_.end()) {
+      notify_.push_back(rule);
+    } else if (!rule.when.has_value() || !it->when.has_value()) {
+      it->when.reset();  // every call
+    } else {
+      for (const ArgMatch& m : *rule.when) {
+        if (std::find(it->when->begin(), it->when->end(), m) == it->when->end()) {
+          it->when->push_back(m);
+        }
+      }
     }
   }
   return *this;
@@ -96,17 +121,34 @@ Result<std::vector<sock_filter>> FilterBuilder::Build() const {
       if (rc < 0) return ScmpError(rc, "deny rule for " + std::string(d.name));
     }
   }
-  for (int nr : notify_) {
+  for (const NotifyRule& rule : notify_) {
+    const int nr = rule.nr;
     auto ex = std::find_if(exemptions_.begin(), exemptions_.end(),
                            [nr](const Exemption& e) { return e.nr == nr; });
-    int rc;
+    std::vector<scmp_arg_cmp> base;
     if (ex != exemptions_.end()) {
-      scmp_arg_cmp cmp{static_cast<unsigned>(ex->arg), SCMP_CMP_NE, ex->cookie, 0};
-      rc = seccomp_rule_add_array(c, SCMP_ACT_NOTIFY, nr, 1, &cmp);
-    } else {
-      rc = seccomp_rule_add(c, SCMP_ACT_NOTIFY, nr, 0);
+      base.push_back({static_cast<unsigned>(ex->arg), SCMP_CMP_NE, ex->cookie, 0});
     }
-    if (rc < 0) return ScmpError(rc, "notify rule for " + table_->NameOf(nr));
+    // Each argument test is one rule (the rules of a syscall are OR-ed).
+    std::vector<std::optional<ArgMatch>> alternatives;
+    if (rule.when.has_value()) {
+      alternatives.assign(rule.when->begin(), rule.when->end());
+    } else {
+      alternatives.push_back(std::nullopt);
+    }
+    for (const std::optional<ArgMatch>& m : alternatives) {
+      std::vector<scmp_arg_cmp> cmps = base;
+      if (m.has_value()) {
+        if (ex != exemptions_.end() && ex->arg == m->arg) {
+          return Err(EINVAL, "notify rule for " + table_->NameOf(nr) +
+                                 " tests the argument of its cookie exemption");
+        }
+        cmps.push_back({static_cast<unsigned>(m->arg), SCMP_CMP_MASKED_EQ, m->mask, m->value});
+      }
+      int rc = seccomp_rule_add_array(c, SCMP_ACT_NOTIFY, nr, static_cast<unsigned>(cmps.size()),
+                                      cmps.empty() ? nullptr : cmps.data());
+      if (rc < 0) return ScmpError(rc, "notify rule for " + table_->NameOf(nr));
+    }
   }
 
   // libseccomp 2.5 exports only to an fd.

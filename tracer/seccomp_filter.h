@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "tracer/base/result.h"
+#include "tracer/core/handler_registry.h"
 #include "tracer/core/syscall_table.h"
 
 namespace sandtrace {
@@ -40,6 +41,9 @@ class FilterBuilder {
   FilterBuilder& DenyList();
   // Notifies these syscalls. A denied or unknown number is an error.
   FilterBuilder& Notify(std::span<const int> nrs);
+  // Notifies each rule's syscall, only for the calls its argument tests
+  // match when it has some (HandlerRegistry::NotifyRules()).
+  FilterBuilder& Notify(std::span<const NotifyRule> rules);
   // A notified `nr` whose args[arg] == cookie is allowed instead.
   FilterBuilder& ExemptWithCookie(int nr, int arg, uint64_t cookie);
 
@@ -53,7 +57,7 @@ class FilterBuilder {
 
   const ArchTable* table_;
   bool deny_list_ = false;
-  std::vector<int> notify_;
+  std::vector<NotifyRule> notify_;
   struct Exemption {
     int nr;
     int arg;

@@ -107,7 +107,10 @@ std::string FilterDescription(const HandlerRegistry& registry) {
     if (d.policy == SyscallPolicy::kDenyIfFlags) deny += "(flags)";
     if (d.policy == SyscallPolicy::kDenyEnosys) deny += "(ENOSYS)";
   }
-  for (int nr : registry.NotifySet()) notify += (notify.empty() ? "" : " ") + t.NameOf(nr);
+  for (const NotifyRule& r : registry.NotifyRules()) {
+    notify += (notify.empty() ? "" : " ") + t.NameOf(r.nr);
+    if (r.when.has_value()) notify += "(" + std::to_string(r.when->size()) + " argument tests)";
+  }
   return "seccomp: arch " + std::string(t.name()) + " only (others and x32 killed)\n" +
          "seccomp deny: " + deny + "\nseccomp notify: " + (notify.empty() ? "(none)" : notify) +
          "\n";
@@ -188,7 +191,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   if (sendmsg == nullptr) throw Fatal("syscall table has no sendmsg");
   auto filter = FilterBuilder(registry_.table())
                     .DenyList()
-                    .Notify(registry_.NotifySet())
+                    .Notify(registry_.NotifyRules())
                     .ExemptWithCookie(sendmsg->nr, 5, prep.cookie)
                     .Build();
   if (!filter.ok()) return filter.error();
@@ -343,7 +346,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
           throw Fatal("handler asked to inject an invalid fd for " +
                       registry_.table().NameOf(n.nr));
         }
-        auto fd = listener.AddFdAndSend(n.id, d.fd.get(), d.file.fd_flags);
+        auto fd = listener.AddFdAndSend(n.id, static_cast<pid_t>(n.tid), d.fd.get(), d.file.fd_flags);
         if (fd.ok()) {
           resp.child_fd = *fd;
         } else if (fd.code() != ENOENT) {

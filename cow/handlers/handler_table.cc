@@ -17,6 +17,7 @@ using Fn = std::optional<Decision> (*)(Call&);
 struct Entry {
   std::string_view name;
   Fn fn;
+  NotifyWhen (*when)() = nullptr;  // narrows what the filter notifies
 };
 
 XattrForm PathXattr(Call& c, bool follow, bool list) {
@@ -151,7 +152,7 @@ constexpr Entry kEntries[] = {
     {"getdents64", [](Call& c) { return HandleGetdents(c, false); }},
     {"getxattr", [](Call& c) { return HandleGetXattr(c, PathXattr(c, true, false)); }},
     {"getxattrat", GetXattrAt},
-    {"ioctl", HandleIoctl},
+    {"ioctl", HandleIoctl, IoctlNotifyWhen},
     {"lchown",
      [](Call& c) {
        return HandleChown(c, false, kCwd, 0, c.arg(1), c.arg(2), AT_SYMLINK_NOFOLLOW);
@@ -236,6 +237,13 @@ constexpr auto kNames = [] {
   return a;
 }();
 
+// Registers `handler` for e's syscall, with e's argument tests if it has some.
+Status AddEntry(HandlerRegistry& registry, std::string_view set, const Entry& e, Handler handler) {
+  const std::string_view names[] = {e.name};
+  if (e.when != nullptr) return registry.AddByName(set, names, std::move(handler), e.when());
+  return registry.AddByName(set, names, std::move(handler));
+}
+
 }  // namespace
 
 std::span<const std::string_view> CowSyscallNames() { return kNames; }
@@ -244,8 +252,8 @@ Status RegisterCowHandlers(std::shared_ptr<SessionState> state, HandlerRegistry&
                            std::string_view set) {
   for (const Entry& e : kEntries) {
     Fn fn = e.fn;
-    Status st = registry.AddByName(
-        set, {e.name}, [state, fn](const Notification& n, Tracee& t) -> std::optional<Decision> {
+    Status st = AddEntry(
+        registry, set, e, [state, fn](const Notification& n, Tracee& t) -> std::optional<Decision> {
           SessionState& s = *state;
           ++s.stats.notifications;
           if (n.nr >= 0) {
@@ -274,8 +282,9 @@ Status RegisterCowHandlers(std::shared_ptr<SessionState> state, HandlerRegistry&
 }
 
 Status AddPassthroughSet(HandlerRegistry& registry, std::string_view set) {
-  for (std::string_view name : kNames) {
-    Status st = registry.AddByName(set, {name}, [](const Notification&, Tracee&) {
+  // The same notify set, argument tests included.
+  for (const Entry& e : kEntries) {
+    Status st = AddEntry(registry, set, e, [](const Notification&, Tracee&) {
       return std::optional<Decision>(Decision::Continue());
     });
     if (!st.ok()) return st;

@@ -298,6 +298,9 @@ std::optional<Decision> HandleUtimes(Call& c, TimesForm form, int dirfd, int pat
 std::optional<Decision> HandleSetXattr(Call& c, const XattrForm& f, bool remove, uint64_t xflags);
 std::optional<Decision> HandleFileSetattr(Call& c);
 std::optional<Decision> HandleIoctl(Call& c);
+// The ioctl calls HandleIoctl may refuse (the filesystem ioctl types and the
+// btrfs commands that change something): the filter notifies only these.
+NotifyWhen IoctlNotifyWhen();
 
 // handlers_dir.cc
 std::optional<Decision> HandleGetdents(Call& c, bool legacy);

@@ -12,13 +12,19 @@
 // and applies the change to that object. A path another thread rewrites
 // after the check cannot redirect it.
 #include <fcntl.h>
+#include <linux/btrfs.h>
+#include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <linux/fscrypt.h>
+#include <linux/fsverity.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <climits>
 #include <cstring>
 
@@ -268,19 +274,84 @@ std::optional<Decision> HandleFileSetattr(Call& c) {
   return Errno(EOPNOTSUPP);
 }
 
+namespace {
+
+// The ioctl "type" byte (bits 8..15 of the command).
+constexpr uint64_t kIoctlTypeMask = 0xff00;
+constexpr uint64_t kIoctlCmdMask = 0xffffffff;  // the kernel truncates cmd to unsigned int
+
+// The filesystem ioctl types: inode flags, fscrypt, fs-verity and ext4 ('f'),
+// FS_IOC_[GS]ETVERSION ('v'), FS_IOC_FS[GS]ETXATTR, freeze/thaw/trim, XFS
+// and shutdown ('X').
+constexpr std::array<uint64_t, 3> kFsIoctlTypes = {uint64_t{'f'} << 8, uint64_t{'v'} << 8,
+                                                   uint64_t{'X'} << 8};
+
+// The read-only queries of those types: left to the kernel.
+constexpr std::array<uint32_t, 13> kFsIoctlQueries = {
+    FS_IOC_GETFLAGS,
+    FS_IOC32_GETFLAGS,
+    FS_IOC_GETVERSION,
+    FS_IOC32_GETVERSION,
+    FS_IOC_FSGETXATTR,
+    FS_IOC_FIEMAP,
+    FS_IOC_GET_ENCRYPTION_POLICY,
+    FS_IOC_GET_ENCRYPTION_PWSALT,
+    FS_IOC_GET_ENCRYPTION_POLICY_EX,
+    FS_IOC_GET_ENCRYPTION_KEY_STATUS,
+    FS_IOC_GET_ENCRYPTION_NONCE,
+    FS_IOC_MEASURE_VERITY,
+    FS_IOC_READ_VERITY_METADATA,
+};
+
+// btrfs (type 0x94) shares its type with FICLONE, FICLONERANGE and
+// FIDEDUPERANGE, which every cp tries and which need a writable destination
+// fd (never a lower file): so only its commands that change a file, a
+// subvolume or the filesystem are notified, by number.
+constexpr std::array<uint32_t, 33> kBtrfsMutators = {
+    BTRFS_IOC_SNAP_CREATE,       BTRFS_IOC_DEFRAG,          BTRFS_IOC_RESIZE,
+    BTRFS_IOC_SCAN_DEV,          BTRFS_IOC_FORGET_DEV,      BTRFS_IOC_TRANS_START,
+    BTRFS_IOC_TRANS_END,         BTRFS_IOC_ADD_DEV,         BTRFS_IOC_RM_DEV,
+    BTRFS_IOC_BALANCE,           BTRFS_IOC_SUBVOL_CREATE,   BTRFS_IOC_SNAP_DESTROY,
+    BTRFS_IOC_DEFRAG_RANGE,      BTRFS_IOC_DEFAULT_SUBVOL,  BTRFS_IOC_SNAP_CREATE_V2,
+    BTRFS_IOC_SUBVOL_CREATE_V2,  BTRFS_IOC_SUBVOL_SETFLAGS, BTRFS_IOC_SCRUB,
+    BTRFS_IOC_SCRUB_CANCEL,      BTRFS_IOC_BALANCE_V2,      BTRFS_IOC_BALANCE_CTL,
+    BTRFS_IOC_SET_RECEIVED_SUBVOL, BTRFS_IOC_QUOTA_CTL,     BTRFS_IOC_QGROUP_ASSIGN,
+    BTRFS_IOC_QGROUP_CREATE,     BTRFS_IOC_QGROUP_LIMIT,    BTRFS_IOC_QUOTA_RESCAN,
+    BTRFS_IOC_SET_FSLABEL,       BTRFS_IOC_DEV_REPLACE,     BTRFS_IOC_SET_FEATURES,
+    BTRFS_IOC_RM_DEV_V2,         BTRFS_IOC_SNAP_DESTROY_V2, BTRFS_IOC_ENCODED_WRITE,
+};
+
+bool IsFsIoctlType(uint32_t cmd) {
+  return std::find(kFsIoctlTypes.begin(), kFsIoctlTypes.end(), cmd & kIoctlTypeMask) !=
+         kFsIoctlTypes.end();
+}
+
+}  // namespace
+
+NotifyWhen IoctlNotifyWhen() {
+  NotifyWhen when;
+  for (uint64_t type : kFsIoctlTypes) when.push_back(ArgMatch{1, kIoctlTypeMask, type});
+  for (uint32_t cmd : kBtrfsMutators) when.push_back(ArgMatch{1, kIoctlCmdMask, cmd});
+  return when;
+}
+
 std::optional<Decision> HandleIoctl(Call& c) {
+  // Filesystem ioctls change inodes, subvolumes or the filesystem through
+  // any fd, even a read-only one (chattr, fs-verity, fscrypt policies, btrfs
+  // subvolumes, freeze): Landlock does not govern them and the sandbox does
+  // not emulate them, so each is refused, wherever its fd points; their
+  // read-only queries go to the kernel. The filter notifies only these
+  // (IoctlNotifyWhen); anything else that reaches here (a trace recorded with
+  // every ioctl notified) is the kernel's.
   const uint32_t cmd = static_cast<uint32_t>(c.arg(1));
-  // The ioctls that change inode flags through a read-only fd (chattr).
-  switch (cmd) {
-    case FS_IOC_SETFLAGS:
-    case FS_IOC32_SETFLAGS:
-    case FS_IOC_FSSETXATTR:
-    case FS_IOC_SETVERSION:
-    case FS_IOC32_SETVERSION:
-      return Errno(EOPNOTSUPP);
-    default:
-      return c.Kernel();
+  const bool fs_type = IsFsIoctlType(cmd);
+  const bool btrfs_mutator =
+      std::find(kBtrfsMutators.begin(), kBtrfsMutators.end(), cmd) != kBtrfsMutators.end();
+  if (!fs_type && !btrfs_mutator) return c.Kernel();
+  if (std::find(kFsIoctlQueries.begin(), kFsIoctlQueries.end(), cmd) != kFsIoctlQueries.end()) {
+    return c.Kernel();
   }
+  return Errno(EOPNOTSUPP);
 }
 
 }  // namespace sandtrace::cow

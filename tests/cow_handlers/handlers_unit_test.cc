@@ -11,12 +11,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <linux/btrfs.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <linux/fscrypt.h>
+#include <linux/fsverity.h>
 
 #include "cow/handlers/cow_session.h"
 #include "cow/handlers/disposition.h"
@@ -391,11 +397,44 @@ TEST_F(CowHandlerUnit, ReadlinkOfMagicLinksShowsTheWorkdirNotTheStorage) {
               r.decision.kind == DecisionKind::kInjectFd);
 }
 
-TEST_F(CowHandlerUnit, InodeFlagIoctlsAreRefused) {
+TEST_F(CowHandlerUnit, FilesystemIoctlsThatChangeThingsAreRefused) {
   ASSERT_EQ(OpenAt("new.txt", O_WRONLY | O_CREAT).decision.kind, DecisionKind::kInjectFd);
-  EXPECT_EQ(Call(SYS_ioctl, {3, FS_IOC_SETFLAGS, kBuf}).decision.error, EOPNOTSUPP);
-  EXPECT_EQ(Call(SYS_ioctl, {3, FS_IOC_FSSETXATTR, kBuf}).decision.error, EOPNOTSUPP);
-  EXPECT_EQ(Call(SYS_ioctl, {1, TCGETS, kBuf}).decision.kind, DecisionKind::kContinue);
+  for (uint64_t cmd : {uint64_t{FS_IOC_SETFLAGS}, uint64_t{FS_IOC_FSSETXATTR},
+                       uint64_t{FS_IOC_ENABLE_VERITY}, uint64_t{FS_IOC_SET_ENCRYPTION_POLICY},
+                       uint64_t{FS_IOC_SETVERSION}, uint64_t{FIFREEZE},
+                       uint64_t{BTRFS_IOC_SNAP_DESTROY}, uint64_t{BTRFS_IOC_SUBVOL_CREATE}}) {
+    EXPECT_EQ(Call(SYS_ioctl, {3, cmd, kBuf}).decision.error, EOPNOTSUPP) << std::hex << cmd;
+  }
+  // Their read-only queries and everything else are the kernel's.
+  for (uint64_t cmd : {uint64_t{FS_IOC_GETFLAGS}, uint64_t{FS_IOC_FSGETXATTR},
+                       uint64_t{FS_IOC_FIEMAP}, uint64_t{FICLONE}, uint64_t{TCGETS}}) {
+    EXPECT_EQ(Call(SYS_ioctl, {3, cmd, kBuf}).decision.kind, DecisionKind::kContinue)
+        << std::hex << cmd;
+  }
+}
+
+TEST_F(CowHandlerUnit, TheFilterNotifiesOnlyTheIoctlsTheHandlerMayRefuse) {
+  std::vector<NotifyRule> rules = registry_.NotifyRules();
+  auto it = std::find_if(rules.begin(), rules.end(),
+                         [](const NotifyRule& r) { return r.nr == SYS_ioctl; });
+  ASSERT_NE(it, rules.end());
+  ASSERT_TRUE(it->when.has_value());
+  auto notified = [&](uint64_t cmd) {
+    return std::any_of(it->when->begin(), it->when->end(),
+                       [&](const ArgMatch& m) { return (cmd & m.mask) == m.value; });
+  };
+  // Every command the handler refuses is notified...
+  for (uint64_t cmd : {uint64_t{FS_IOC_SETFLAGS}, uint64_t{FS_IOC32_SETFLAGS},
+                       uint64_t{FS_IOC_FSSETXATTR}, uint64_t{FS_IOC_ENABLE_VERITY},
+                       uint64_t{FIFREEZE}, uint64_t{BTRFS_IOC_SNAP_DESTROY_V2}}) {
+    EXPECT_TRUE(notified(cmd)) << std::hex << cmd;
+    EXPECT_EQ(Call(SYS_ioctl, {3, cmd, kBuf}).decision.error, EOPNOTSUPP) << std::hex << cmd;
+  }
+  // ...and what cp and terminals use is not.
+  for (uint64_t cmd : {uint64_t{FICLONE}, uint64_t{FICLONERANGE}, uint64_t{FIDEDUPERANGE},
+                       uint64_t{TCGETS}, uint64_t{TIOCGWINSZ}, uint64_t{FIONREAD}}) {
+    EXPECT_FALSE(notified(cmd)) << std::hex << cmd;
+  }
 }
 
 TEST_F(CowHandlerUnit, BadArgumentsGetTheKernelsErrors) {

@@ -74,6 +74,25 @@ TEST(HandlerRegistry, NotifySetFollowsRegistrations) {
   EXPECT_EQ(reg.set_names(), (std::vector<std::string>{"cow", "seed"}));
 }
 
+TEST(HandlerRegistry, NotifyRulesAreTheUnionOfTheArgumentTests) {
+  HandlerRegistry reg;
+  auto h = [](const Notification&, Tracee&) { return std::optional<Decision>(); };
+  ASSERT_TRUE(reg.AddByName("a", {"ioctl", "fcntl"}, h, NotifyWhen{{1, 0xff00, 0x6600}}).ok());
+  ASSERT_TRUE(reg.AddByName("b", {"ioctl"}, h, NotifyWhen{{1, 0xff00, 0x5800}, {1, 0xff00, 0x6600}})
+                  .ok());
+  ASSERT_TRUE(reg.AddByName("b", {"fcntl", "openat"}, h).ok());
+  std::vector<NotifyRule> rules = reg.NotifyRules();
+  ASSERT_EQ(rules.size(), 3u);
+  EXPECT_EQ(rules[0], (NotifyRule{__NR_ioctl, NotifyWhen{{1, 0xff00, 0x6600}, {1, 0xff00, 0x5800}}}));
+  // One handler wants every fcntl: every fcntl is notified.
+  EXPECT_EQ(rules[1], (NotifyRule{__NR_fcntl, std::nullopt}));
+  EXPECT_EQ(rules[2], (NotifyRule{__NR_openat, std::nullopt}));
+  EXPECT_EQ(reg.NotifySet(), (std::vector<int>{__NR_ioctl, __NR_fcntl, __NR_openat}));
+  // Bad tests are refused.
+  EXPECT_EQ(reg.AddByName("c", {"ioctl"}, h, NotifyWhen{}).code(), EINVAL);
+  EXPECT_EQ(reg.AddByName("c", {"ioctl"}, h, NotifyWhen{{6, 1, 1}}).code(), EINVAL);
+}
+
 TEST(HandlerRegistry, RefusesDeniedUnknownAndEmpty) {
   HandlerRegistry reg;
   auto h = [](const Notification&, Tracee&) { return std::optional<Decision>(); };

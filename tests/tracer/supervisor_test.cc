@@ -132,6 +132,39 @@ TEST_F(SupervisorTest, HandlerReturnValueReachesTheChild) {
   EXPECT_EQ(rec.events.back().exit_status, 0);
 }
 
+TEST_F(SupervisorTest, ArgumentTestsDecideInTheFilterWhatIsNotified) {
+  // ioctl is notified only for command 0x12345678 (the low 32 bits: the
+  // kernel truncates the command) or any command of type 0x77; everything
+  // else goes to the kernel without a notification.
+  HandlerRegistry reg;
+  ASSERT_TRUE(reg.AddByName("t", {"ioctl"},
+                            [](const Notification&, Tracee&) {
+                              return std::optional<Decision>(Decision::Errno(EDOM));
+                            },
+                            NotifyWhen{{1, 0xffffffff, 0x12345678}, {1, 0xff00, 0x7700}})
+                  .ok());
+  ASSERT_EQ(reg.NotifyRules().size(), 1u);
+  ASSERT_TRUE(reg.NotifyRules()[0].when.has_value());
+  Supervisor sup(reg, features_);
+  Recorder rec;
+  sup.set_observer(&rec);
+  RunResult r;
+  std::string out = CaptureStdout([&] {
+    r = MustRun(sup, Options({TC_IOCTL, "12345678", "112345678", "12345679", "7701", "40047702",
+                              "5401"}));
+  });
+  // stdin is not a terminal: the kernel's own answer is ENOTTY.
+  EXPECT_EQ(out, "12345678 " + std::to_string(EDOM) + "\n112345678 " + std::to_string(EDOM) +
+                     "\n12345679 " + std::to_string(ENOTTY) + "\n7701 " + std::to_string(EDOM) +
+                     "\n40047702 " + std::to_string(EDOM) + "\n5401 " +
+                     std::to_string(ENOTTY) + "\n");
+  EXPECT_EQ(r.exit_code, 0);
+  size_t ioctls = 0;
+  for (const auto& n : rec.notes) ioctls += n.nr == __NR_ioctl;
+  EXPECT_EQ(ioctls, 4u);
+  EXPECT_EQ(r.notifications, rec.notes.size());
+}
+
 TEST_F(SupervisorTest, InjectedFdCopiesCloexecFromTheChild) {
   HandlerRegistry reg;
   ASSERT_TRUE(reg.AddByName("t", {"openat"}, MagicFile("hello")).ok());

@@ -1,5 +1,6 @@
 #include "tracer/core/handler_registry.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 
@@ -17,6 +18,24 @@ int HandlerRegistry::SetIndex(std::string_view set) {
 }
 
 Status HandlerRegistry::Add(std::string_view set, std::span<const int> nrs, Handler handler) {
+  return AddEntries(set, nrs, std::move(handler), nullptr);
+}
+
+Status HandlerRegistry::Add(std::string_view set, std::span<const int> nrs, Handler handler,
+                            NotifyWhen when) {
+  if (when.empty()) return Err(EINVAL, "empty argument test for set " + std::string(set));
+  for (const ArgMatch& m : when) {
+    if (m.arg < 0 || m.arg > 5) {
+      return Err(EINVAL, "argument test of set " + std::string(set) + " names argument " +
+                             std::to_string(m.arg));
+    }
+  }
+  return AddEntries(set, nrs, std::move(handler),
+                    std::make_shared<const NotifyWhen>(std::move(when)));
+}
+
+Status HandlerRegistry::AddEntries(std::string_view set, std::span<const int> nrs,
+                                   Handler handler, std::shared_ptr<const NotifyWhen> when) {
   if (nrs.empty()) return Err(EINVAL, "no syscall given for handler set " + std::string(set));
   if (!handler) return Err(EINVAL, "empty handler for set " + std::string(set));
   for (int nr : nrs) {
@@ -31,12 +50,11 @@ Status HandlerRegistry::Add(std::string_view set, std::span<const int> nrs, Hand
   }
   auto shared = std::make_shared<const Handler>(std::move(handler));
   int index = SetIndex(set);
-  for (int nr : nrs) by_nr_[nr].push_back(Entry{index, shared});
+  for (int nr : nrs) by_nr_[nr].push_back(Entry{index, shared, when});
   return OkStatus();
 }
 
-Status HandlerRegistry::AddByName(std::string_view set, std::span<const std::string_view> names,
-                                  Handler handler) {
+Result<std::vector<int>> HandlerRegistry::Numbers(std::span<const std::string_view> names) const {
   std::vector<int> nrs;
   for (std::string_view name : names) {
     const SyscallDef* def = table_->FindByName(name);
@@ -46,7 +64,21 @@ Status HandlerRegistry::AddByName(std::string_view set, std::span<const std::str
     }
     nrs.push_back(def->nr);
   }
-  return Add(set, nrs, std::move(handler));
+  return nrs;
+}
+
+Status HandlerRegistry::AddByName(std::string_view set, std::span<const std::string_view> names,
+                                  Handler handler) {
+  auto nrs = Numbers(names);
+  if (!nrs.ok()) return nrs.error();
+  return Add(set, *nrs, std::move(handler));
+}
+
+Status HandlerRegistry::AddByName(std::string_view set, std::span<const std::string_view> names,
+                                  Handler handler, NotifyWhen when) {
+  auto nrs = Numbers(names);
+  if (!nrs.ok()) return nrs.error();
+  return Add(set, *nrs, std::move(handler), std::move(when));
 }
 
 DispatchResult HandlerRegistry::Dispatch(const Notification& n, Tracee& tracee) const {
@@ -73,6 +105,27 @@ std::vector<int> HandlerRegistry::NotifySet() const {
   std::vector<int> out;
   for (size_t nr = 0; nr < by_nr_.size(); ++nr) {
     if (!by_nr_[nr].empty()) out.push_back(static_cast<int>(nr));
+  }
+  return out;
+}
+
+std::vector<NotifyRule> HandlerRegistry::NotifyRules() const {
+  std::vector<NotifyRule> out;
+  for (size_t nr = 0; nr < by_nr_.size(); ++nr) {
+    if (by_nr_[nr].empty()) continue;
+    NotifyRule rule{static_cast<int>(nr), NotifyWhen{}};
+    for (const Entry& e : by_nr_[nr]) {
+      if (e.when == nullptr) {
+        rule.when.reset();
+        break;
+      }
+      for (const ArgMatch& m : *e.when) {
+        if (std::find(rule.when->begin(), rule.when->end(), m) == rule.when->end()) {
+          rule.when->push_back(m);
+        }
+      }
+    }
+    out.push_back(std::move(rule));
   }
   return out;
 }

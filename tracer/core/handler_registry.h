@@ -12,6 +12,12 @@
 // so the notify and deny sets never overlap. Dispatch is O(1): a vector
 // indexed by syscall number.
 //
+// A handler that would CONTINUE most calls of a syscall may narrow what is
+// notified with a NotifyWhen (argument tests the seccomp filter evaluates in
+// the kernel): the other calls are then allowed without a notification,
+// which is the cheapest decision there is. A syscall is notified for every
+// call as soon as one of its handlers has no NotifyWhen (NotifyRules()).
+//
 // The registry needs no supervisor: replay drives the same handlers through
 // it from a trace.
 //
@@ -38,6 +44,24 @@ namespace sandtrace {
 
 using Handler = std::function<std::optional<Decision>(const Notification&, Tracee&)>;
 
+// (args[arg] & mask) == value. Compares the full 64-bit argument: use a
+// mask of 0xffffffff for an argument the kernel truncates to 32 bits.
+struct ArgMatch {
+  int arg = 0;
+  uint64_t mask = ~uint64_t{0};
+  uint64_t value = 0;
+  friend bool operator==(const ArgMatch&, const ArgMatch&) = default;
+};
+// Notify only the calls matching any of these (non-empty).
+using NotifyWhen = std::vector<ArgMatch>;
+
+// One syscall of the filter's notify set; `when` unset: every call.
+struct NotifyRule {
+  int nr = -1;
+  std::optional<NotifyWhen> when;
+  friend bool operator==(const NotifyRule&, const NotifyRule&) = default;
+};
+
 // What Dispatch decided and which set decided it (-1: no handler returned a
 // decision, so CONTINUE).
 struct DispatchResult {
@@ -57,6 +81,9 @@ class HandlerRegistry {
   // number the table does not know or an empty list, and with EPERM for a
   // syscall on the deny list; nothing is registered on failure.
   Status Add(std::string_view set, std::span<const int> nrs, Handler handler);
+  // The same, notified only for calls matching `when` (EINVAL when it is
+  // empty or tests an argument outside 0..5).
+  Status Add(std::string_view set, std::span<const int> nrs, Handler handler, NotifyWhen when);
   Status Add(std::string_view set, std::initializer_list<int> nrs, Handler handler) {
     return Add(set, std::span<const int>(nrs.begin(), nrs.size()), std::move(handler));
   }
@@ -68,6 +95,14 @@ class HandlerRegistry {
                      std::move(handler));
   }
 
+  Status AddByName(std::string_view set, std::span<const std::string_view> names, Handler handler,
+                   NotifyWhen when);
+  Status AddByName(std::string_view set, std::initializer_list<std::string_view> names,
+                   Handler handler, NotifyWhen when) {
+    return AddByName(set, std::span<const std::string_view>(names.begin(), names.size()),
+                     std::move(handler), std::move(when));
+  }
+
   // Runs the handlers for n.nr in registration order; the first decision
   // wins, CONTINUE if none. A notification of another arch, or a number
   // without handlers, is CONTINUEd. Exceptions from handlers propagate.
@@ -77,6 +112,9 @@ class HandlerRegistry {
   // The syscalls that have at least one handler, ascending: the filter's
   // notify set.
   std::vector<int> NotifySet() const;
+  // The same with each syscall's argument tests (the union over its
+  // handlers; unset as soon as one handler wants every call).
+  std::vector<NotifyRule> NotifyRules() const;
   // Set names in order of first registration; DispatchResult::set indexes it.
   const std::vector<std::string>& set_names() const { return set_names_; }
   const ArchTable& table() const { return *table_; }
@@ -85,8 +123,12 @@ class HandlerRegistry {
   struct Entry {
     int set;
     std::shared_ptr<const Handler> handler;  // shared by every nr it was registered for
+    std::shared_ptr<const NotifyWhen> when;  // null: every call
   };
   int SetIndex(std::string_view set);
+  Status AddEntries(std::string_view set, std::span<const int> nrs, Handler handler,
+                    std::shared_ptr<const NotifyWhen> when);
+  Result<std::vector<int>> Numbers(std::span<const std::string_view> names) const;
 
   const ArchTable* table_;
   std::vector<std::string> set_names_;
