@@ -419,16 +419,23 @@ void DecodeCall(s::TraceeCall::Reader in, TraceeCall& c) {
   }
 }
 
-void DecodeEvent(s::Event::Reader in, EventRecord& e) {
-  e.seq = in.getSeq();
-  e.id = in.getId();
+EventDeltas Absolute(s::Event::Reader in, const EventDeltas& before) {
+  return EventDeltas{before.seq + in.getSeq(), before.id + in.getId(),
+                     before.received_ns + in.getReceivedNs()};
+}
+
+void DecodeEvent(s::Event::Reader in, EventRecord& e, EventDeltas* deltas) {
+  EventDeltas abs = deltas != nullptr ? Absolute(in, *deltas) : Absolute(in, EventDeltas{});
+  if (deltas != nullptr) *deltas = abs;
+  e.seq = abs.seq;
+  e.id = abs.id;
   e.tid = in.getTid();
   e.arch = in.getArch();
   e.nr = in.getNr();
   e.ip = in.getIp();
   auto args = in.getArgs();
   for (unsigned i = 0; i < e.args.size(); ++i) e.args[i] = i < args.size() ? args[i] : 0;
-  e.received_ns = in.getReceivedNs();
+  e.received_ns = abs.received_ns;
   e.handler_start_ns = e.received_ns + in.getHandlerStartDeltaNs();
   e.handler_end_ns = e.handler_start_ns + in.getHandlerEndDeltaNs();
   e.response_sent_ns = e.handler_end_ns + in.getResponseSentDeltaNs();
@@ -564,9 +571,11 @@ T& Hold(Record& out) {
   return out.emplace<T>();
 }
 
-void EncodeEventBody(const EventRecord& e, s::Event::Builder out) {
-  out.setSeq(e.seq);
-  out.setId(e.id);
+void EncodeEventBody(const EventRecord& e, s::Event::Builder out, EventDeltas* deltas) {
+  const EventDeltas zero;
+  const EventDeltas& before = deltas != nullptr ? *deltas : zero;
+  out.setSeq(e.seq - before.seq);
+  out.setId(e.id - before.id);
   out.setTid(e.tid);
   out.setArch(e.arch);
   out.setNr(e.nr);
@@ -574,7 +583,8 @@ void EncodeEventBody(const EventRecord& e, s::Event::Builder out) {
   auto args = out.initArgs(static_cast<unsigned>(e.args.size()));
   for (unsigned i = 0; i < e.args.size(); ++i) args.set(i, e.args[i]);
   // Unsigned wrap-around makes the deltas exact for any values.
-  out.setReceivedNs(e.received_ns);
+  out.setReceivedNs(e.received_ns - before.received_ns);
+  if (deltas != nullptr) *deltas = EventDeltas{e.seq, e.id, e.received_ns};
   out.setHandlerStartDeltaNs(e.handler_start_ns - e.received_ns);
   out.setHandlerEndDeltaNs(e.handler_end_ns - e.handler_start_ns);
   out.setResponseSentDeltaNs(e.response_sent_ns - e.handler_end_ns);
@@ -618,7 +628,12 @@ void EncodeEventBody(const EventRecord& e, s::Event::Builder out) {
 }  // namespace
 
 void Encode(const HeaderRecord& r, s::Record::Builder out) { EncodeHeader(r, out.initHeader()); }
-void Encode(const EventRecord& r, s::Record::Builder out) { EncodeEventBody(r, out.initEvent()); }
+void Encode(const EventRecord& r, s::Record::Builder out) {
+  EncodeEventBody(r, out.initEvent(), nullptr);
+}
+void Encode(const EventRecord& r, s::Record::Builder out, EventDeltas& deltas) {
+  EncodeEventBody(r, out.initEvent(), &deltas);
+}
 void Encode(const ProcessRecord& r, s::Record::Builder out) { EncodeProcess(r, out.initProcess()); }
 void Encode(const CowRecord& r, s::Record::Builder out) { EncodeCow(r, out.initCow()); }
 void Encode(const SnapshotChunk& r, s::Record::Builder out) {
@@ -626,13 +641,15 @@ void Encode(const SnapshotChunk& r, s::Record::Builder out) {
 }
 void Encode(const FooterRecord& r, s::Record::Builder out) { EncodeFooter(r, out.initFooter()); }
 
-bool DecodeRecord(s::Record::Reader in, Record& out) {
+namespace {
+
+bool DecodeAny(s::Record::Reader in, Record& out, EventDeltas* deltas) {
   switch (in.which()) {
     case s::Record::HEADER:
       DecodeHeader(in.getHeader(), Hold<HeaderRecord>(out));
       return true;
     case s::Record::EVENT:
-      DecodeEvent(in.getEvent(), Hold<EventRecord>(out));
+      DecodeEvent(in.getEvent(), Hold<EventRecord>(out), deltas);
       return true;
     case s::Record::PROCESS:
       DecodeProcess(in.getProcess(), Hold<ProcessRecord>(out));
@@ -649,6 +666,17 @@ bool DecodeRecord(s::Record::Reader in, Record& out) {
     default:
       return false;
   }
+}
+
+}  // namespace
+
+EventDeltas AbsoluteOf(s::Event::Reader in, const EventDeltas& before) {
+  return Absolute(in, before);
+}
+
+bool DecodeRecord(s::Record::Reader in, Record& out) { return DecodeAny(in, out, nullptr); }
+bool DecodeRecord(s::Record::Reader in, Record& out, EventDeltas& deltas) {
+  return DecodeAny(in, out, &deltas);
 }
 
 }  // namespace sandtrace::trace::internal

@@ -31,9 +31,9 @@
 namespace sandtrace::trace {
 
 // The format version this code writes and reads (Header.formatVersion).
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 // The oldest reader able to read what this code writes.
-inline constexpr uint32_t kMinReaderVersion = 1;
+inline constexpr uint32_t kMinReaderVersion = 2;
 // Header.magic: "SNDTRACE" in little-endian bytes.
 inline constexpr uint64_t kTraceMagic = 0x4543415254444e53ULL;
 

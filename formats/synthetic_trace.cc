@@ -59,7 +59,156 @@ HeaderRecord SyntheticStream::Header() const {
   return h;
 }
 
+namespace {
+
+// The syscalls of a build's stream, and the short sequences a compiler or
+// make issues per file (a visit): a missed include probe; a source read
+// (stat, open, fstat); an object written (open with O_CREAT, fstat); a
+// temporary removed; a directory made.
+enum Step : uint8_t { kStat, kStatMissing, kOpenRead, kFstat, kOpenWrite, kUnlink, kMkdir, kEnd };
+constexpr Step kVisits[][4] = {
+    {kStatMissing, kEnd, kEnd, kEnd},
+    {kStat, kOpenRead, kFstat, kEnd},
+    {kOpenWrite, kFstat, kEnd, kEnd},
+    {kUnlink, kEnd, kEnd, kEnd},
+    {kMkdir, kEnd, kEnd, kEnd},
+};
+// Out of 20 visits: 8 probes, 7 reads, 3 writes, 1 unlink, 1 mkdir.
+constexpr uint8_t kVisitOf[20] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 3, 4};
+
+constexpr uint64_t kEmptyStringAddr = 0x7f3a12200000ULL;  // libc's ""
+constexpr uint64_t kStatBufAddr = 0x7ffd4a3e1000ULL;
+
+void SetCall(TraceeCall& c, TraceeCallKind kind) {
+  c.kind = kind;
+  c.addr = c.length = c.result = 0;
+  c.link = ProcLink::kUnknown;
+  c.fd = 0;
+  c.error = 0;
+  c.bytes.clear();
+}
+
+void ClearDecision(DecisionRecord& d) {
+  d.value = 0;
+  d.error = 0;
+  d.file.root = FileRoot::kUnknown;
+  d.file.path.clear();
+  d.file.open_flags = 0;
+  d.file.fd_flags = 0;
+  d.file.fd = -1;
+}
+
+}  // namespace
+
+void SyntheticStream::Timestamps(EventRecord& e, uint64_t r) {
+  now_ns_ += 2'000 + (r >> 24) % 20'000;
+  e.received_ns = now_ns_;
+  e.handler_start_ns = now_ns_ + 300 + (r >> 32) % 200;
+  e.handler_end_ns = e.handler_start_ns + 1'000 + (r >> 40) % 4'000;
+  e.response_sent_ns = e.handler_end_ns + 400 + (r >> 48) % 300;
+  now_ns_ = e.response_sent_ns;
+}
+
 void SyntheticStream::NextEvent(EventRecord& e) {
+  if (profile_ == StreamProfile::kUniform) {
+    NextUniformEvent(e);
+    return;
+  }
+  const uint64_t r = Rand();
+  if (step_ >= 4 || kVisits[visit_][step_] == kEnd) {
+    // A new visit: a file of the tree, and now and then a new process.
+    visit_ = kVisitOf[r % 20];
+    step_ = 0;
+    path_pick_ = r >> 8;
+    path_addr_ = 0x55d0c0de0000ULL + ((r >> 20) % 16) * 0x1000;
+    if ((r >> 28) % 64 == 0) tid_ = kFirstTid + 1 + static_cast<uint32_t>((r >> 34) % 200);
+    ++fd_;
+    if (fd_ > 9) fd_ = 3;
+  }
+  const Step step = kVisits[visit_][step_++];
+  const uint64_t p = path_pick_;
+  e.seq = seq_++;
+  e.id = id_++;
+  e.tid = tid_;
+  e.arch = kAuditArchX86_64;
+  Timestamps(e, Rand());
+
+  std::string_view dir = kDirs[p % kDirs.size()];
+  std::string_view file = kFiles[(p >> 4) % kFiles.size()];
+  std::string_view ext = kExts[(p >> 8) % kExts.size()];
+  if (step == kOpenWrite) ext = ".o";
+
+  e.calls.resize((r >> 56) % 8 == 0 ? 3 : 2);
+  TraceeCall& read = e.calls[0];
+  SetCall(read, TraceeCallKind::kReadString);
+  read.length = 4096;
+  if (e.calls.size() == 3) {
+    SetCall(e.calls[1], TraceeCallKind::kReadProcLink);
+    e.calls[1].link = ProcLink::kCwd;
+    e.calls[1].bytes.assign("/work/proj");
+  }
+  SetCall(e.calls.back(), TraceeCallKind::kIdValid);
+  e.calls.back().result = 1;
+
+  DecisionRecord& d = e.decision;
+  ClearDecision(d);
+  d.kind = DecisionKind::kContinue;
+  const uint64_t at_fdcwd = static_cast<uint64_t>(-100);
+  switch (step) {
+    case kStat:
+    case kStatMissing:
+      e.nr = 262;  // newfstatat
+      e.args = {at_fdcwd, path_addr_, kStatBufAddr, 0, 0, 0};
+      if (step == kStatMissing) {
+        d.kind = DecisionKind::kErrno;
+        d.error = ENOENT;
+      }
+      break;
+    case kOpenRead:
+      e.nr = 257;  // openat
+      e.args = {at_fdcwd, path_addr_, static_cast<uint64_t>(O_RDONLY | O_CLOEXEC), 0, 0, 0};
+      break;
+    case kOpenWrite:
+      e.nr = 257;
+      e.args = {at_fdcwd, path_addr_, static_cast<uint64_t>(O_WRONLY | O_CREAT | O_TRUNC), 0666,
+                0, 0};
+      d.kind = DecisionKind::kInjectFd;
+      d.file.root = FileRoot::kUpper;
+      d.file.open_flags = O_WRONLY | O_CREAT | O_TRUNC;
+      d.file.fd = static_cast<int32_t>(fd_);
+      break;
+    case kFstat:
+      e.nr = 262;
+      e.args = {fd_, kEmptyStringAddr, kStatBufAddr, AT_EMPTY_PATH, 0, 0};
+      break;
+    case kUnlink:
+      e.nr = 263;  // unlinkat
+      e.args = {at_fdcwd, path_addr_, 0, 0, 0, 0};
+      d.kind = DecisionKind::kReturn;
+      break;
+    case kMkdir:
+    case kEnd:
+      e.nr = 83;  // mkdir
+      e.args = {path_addr_, 0755, 0, 0, 0, 0};
+      d.kind = DecisionKind::kErrno;
+      d.error = EEXIST;
+      break;
+  }
+  e.ip = 0x7f3a12345000ULL + static_cast<uint64_t>(e.nr) * 0x10;
+  if (step == kFstat) {
+    read.addr = kEmptyStringAddr;
+  } else {
+    read.addr = path_addr_;
+    read.bytes.append(dir);
+    read.bytes.append(step == kMkdir ? std::string_view() : file);
+    if (step != kMkdir) read.bytes.append(ext);
+  }
+  if (d.kind == DecisionKind::kInjectFd) d.file.path = read.bytes;
+  e.outcome = ResponseOutcome::kSent;
+  e.restart_of_seq.reset();
+}
+
+void SyntheticStream::NextUniformEvent(EventRecord& e) {
   uint64_t r = Rand();
   e.seq = seq_++;
   e.id = id_++;
@@ -67,20 +216,11 @@ void SyntheticStream::NextEvent(EventRecord& e) {
   e.arch = kAuditArchX86_64;
   const size_t nr_index = (r >> 8) % kNrs.size();
   e.nr = kNrs[nr_index];
-  const bool uniform = profile_ == StreamProfile::kUniform;
-  e.ip = 0x7f3a12345000ULL + (uniform ? (r >> 16) % 64 : nr_index) * 0x10;
-  now_ns_ += 2'000 + (r >> 24) % 20'000;
-  e.received_ns = now_ns_;
-  e.handler_start_ns = now_ns_ + 300 + (r >> 32) % 200;
-  e.handler_end_ns = e.handler_start_ns + 1'000 + (r >> 40) % 4'000;
-  e.response_sent_ns = e.handler_end_ns + 400 + (r >> 48) % 300;
-  now_ns_ = e.response_sent_ns;
+  e.ip = 0x7f3a12345000ULL + ((r >> 16) % 64) * 0x10;
+  Timestamps(e, r);
 
-  const bool same_path = !uniform && (r >> 60) % 2 == 0 && e.seq > 0;
-  if (!same_path) {
-    path_addr_ = 0x55d0c0de0000ULL + ((r >> 20) % (uniform ? 4096 : 256)) * 64;
-    path_pick_ = r;
-  }
+  path_addr_ = 0x55d0c0de0000ULL + ((r >> 20) % 4096) * 64;
+  path_pick_ = r;
   const uint64_t path_addr = path_addr_;
   const uint64_t p = path_pick_;
   e.args = {static_cast<uint64_t>(-100) /*AT_FDCWD*/,
@@ -93,42 +233,22 @@ void SyntheticStream::NextEvent(EventRecord& e) {
   size_t n = (r >> 56) % 8 == 0 ? 3 : 2;
   e.calls.resize(n);
   TraceeCall& read = e.calls[0];
-  read.kind = TraceeCallKind::kReadString;
+  SetCall(read, TraceeCallKind::kReadString);
   read.addr = path_addr;
   read.length = 4096;
-  read.link = ProcLink::kUnknown;
-  read.fd = 0;
-  read.error = 0;
-  read.result = 0;
-  read.bytes.clear();
   read.bytes.append(kDirs[(p >> 4) % kDirs.size()]);
   read.bytes.append(kFiles[(p >> 12) % kFiles.size()]);
   read.bytes.append(kExts[(p >> 28) % kExts.size()]);
   if (n == 3) {
-    TraceeCall& link = e.calls[1];
-    link.kind = TraceeCallKind::kReadProcLink;
-    link.addr = link.length = link.result = 0;
-    link.link = ProcLink::kCwd;
-    link.fd = 0;
-    link.error = 0;
-    link.bytes.assign("/work/proj");
+    SetCall(e.calls[1], TraceeCallKind::kReadProcLink);
+    e.calls[1].link = ProcLink::kCwd;
+    e.calls[1].bytes.assign("/work/proj");
   }
-  TraceeCall& valid = e.calls[n - 1];
-  valid.kind = TraceeCallKind::kIdValid;
-  valid.addr = valid.length = 0;
-  valid.link = ProcLink::kUnknown;
-  valid.fd = valid.error = 0;
-  valid.result = 1;
-  valid.bytes.clear();
+  SetCall(e.calls[n - 1], TraceeCallKind::kIdValid);
+  e.calls[n - 1].result = 1;
 
   DecisionRecord& d = e.decision;
-  d.value = 0;
-  d.error = 0;
-  d.file.root = FileRoot::kUnknown;
-  d.file.path.clear();
-  d.file.open_flags = 0;
-  d.file.fd_flags = 0;
-  d.file.fd = -1;
+  ClearDecision(d);
   switch ((r >> 36) % 10) {
     case 0:
     case 1:

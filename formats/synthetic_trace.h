@@ -14,11 +14,14 @@
 
 namespace sandtrace::trace {
 
-// kBuild imitates a build's syscall stream: the ip follows from the
-// syscall (one libc wrapper each), path buffers are reused, and a path is
-// often looked at twice in a row (stat, then open). kUniform draws those
-// independently at random: a pessimistic, higher-entropy stream. Both draw
-// timings at random at ns resolution.
+// kBuild imitates a build's syscall stream: per file a short sequence
+// (an include probe that misses; stat, open and fstat of a source; an
+// object opened for writing and fstat'ed; an unlink; a mkdir), the process
+// changing now and then, the ip following from the syscall (one libc
+// wrapper each), a few reused path buffers. kUniform draws syscall, tid,
+// path and decision independently per event: a pessimistic stream with
+// far more entropy than any recorded trace. Both draw timings at random at
+// ns resolution.
 enum class StreamProfile { kBuild, kUniform };
 
 class SyntheticStream {
@@ -37,11 +40,17 @@ class SyntheticStream {
 
  private:
   uint64_t Rand();
+  void Timestamps(EventRecord& e, uint64_t r);
+  void NextUniformEvent(EventRecord& e);
   StreamProfile profile_;
   uint64_t rng_;
   uint64_t path_addr_ = 0;
   uint64_t path_pick_ = 0;
   uint64_t seq_ = 0;
+  uint8_t visit_ = 0;
+  uint8_t step_ = 4;  // start with a new visit
+  uint32_t tid_ = 41000;
+  uint64_t fd_ = 3;
   uint64_t id_;
   uint64_t now_ns_ = 1'000'000'000'000;
 };

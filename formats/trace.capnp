@@ -47,7 +47,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("sandtrace::schema");
 
 const traceMagic :UInt64 = 0x4543415254444e53;  # "SNDTRACE" in little-endian bytes
-const formatVersion :UInt32 = 1;
+const formatVersion :UInt32 = 2;
 
 struct Record {
   union {
@@ -125,6 +125,13 @@ enum SnapshotMode {
 # ---------------------------------------------------------------- event
 
 # One seccomp user notification and everything the supervisor did for it.
+# From format version 2, seq, id and receivedNs are stored as differences
+# (modulo 2^64) from the same fields of the previous Event in the same zstd
+# frame; the first Event of a frame holds the values themselves. They grow by
+# small steps, so their differences compress to almost nothing. A reader
+# restarts from zero at every frame (so any frame decodes on its own, and a
+# record converted on its own, as in JSON, holds absolute values). Version 1
+# traces store all three as absolute values.
 struct Event {
   seq @0 :UInt64;             # sandtrace's sequence number, from 0, in receive order
   id @1 :UInt64;              # the kernel's notification cookie

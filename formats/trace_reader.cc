@@ -92,6 +92,7 @@ struct Peek {
   bool is_event = false;
   bool is_footer = false;
   uint64_t seq = 0;
+  internal::EventDeltas after;  // the delta state past this record
 };
 
 }  // namespace
@@ -112,6 +113,9 @@ struct TraceReader::Impl {
   uint64_t next_offset = 0;  // file offset of the next frame
   bool at_end = false;       // no frame after the current one
   bool salvaged = false;     // the current frame is the unverified part of a cut frame
+  // Format version 2: events relative to the frame's previous event.
+  bool deltas_used = false;
+  internal::EventDeltas deltas;
 
   std::optional<Error> error;
   std::string warning;
@@ -201,18 +205,31 @@ struct TraceReader::Impl {
     return "record at byte " + std::to_string(cursor) + " of the frame's content: ";
   }
 
+  // Looks at the record under the cursor without moving; peek.after is
+  // what the delta state becomes if it is skipped.
   Result<Peek> PeekRecord() {
     Peek peek;
+    peek.after = deltas;
     auto end = WithRecord([&](schema::Record::Reader r) {
       switch (r.which()) {
         case schema::Record::EVENT:
           peek.is_event = true;
-          peek.seq = r.getEvent().getSeq();
+          if (deltas_used) {
+            peek.after = internal::AbsoluteOf(r.getEvent(), deltas);
+            peek.seq = peek.after.seq;
+          } else {
+            peek.seq = r.getEvent().getSeq();
+          }
           break;
         case schema::Record::FOOTER:
           peek.is_footer = true;
           break;
         case schema::Record::HEADER:
+          // The first record: it says how the events after it are stored
+          // (also when a cut first frame is salvaged before the header
+          // has been read the usual way).
+          deltas_used = r.getHeader().getFormatVersion() >= 2;
+          break;
         case schema::Record::PROCESS:
         case schema::Record::COW:
         case schema::Record::SNAPSHOT:
@@ -230,6 +247,7 @@ struct TraceReader::Impl {
   Result<bool> LoadNextFrame() {
     buf_len = cursor = 0;
     salvaged = false;
+    deltas = internal::EventDeltas{};
     const uint64_t file_size = src->size();
     for (;;) {
       const uint64_t off = next_offset;
@@ -324,12 +342,14 @@ struct TraceReader::Impl {
       auto peek = PeekRecord();
       if (!peek.ok()) break;
       if (peek->is_event) seq = peek->seq;
+      deltas = peek->after;
       cursor = end;
       ++records;
     }
     error.reset();  // a record that does not parse marks the end, not corruption
     buf_len = cursor;
     cursor = 0;
+    deltas = internal::EventDeltas{};
     salvaged = true;
     at_end = true;
     next_offset = src->size();
@@ -371,8 +391,10 @@ struct TraceReader::Impl {
       auto more = EnsureRecord();
       if (!more.ok() || !*more) return more;
       bool known = false;
-      auto end =
-          WithRecord([&](schema::Record::Reader r) { known = internal::DecodeRecord(r, out); });
+      auto end = WithRecord([&](schema::Record::Reader r) {
+        known = deltas_used ? internal::DecodeRecord(r, out, deltas)
+                            : internal::DecodeRecord(r, out);
+      });
       if (!end.ok()) return end.error();
       cursor = *end;
       ++stats.records;
@@ -413,6 +435,7 @@ struct TraceReader::Impl {
       if (peek->is_event && peek->seq >= target) return true;
       if (peek->is_event) last_seq = peek->seq;
       if (peek->is_footer) saw_footer = true;
+      deltas = peek->after;
       size_t end = 0;
       std::string why;
       MessageAt(cursor, &end, &why);  // cannot fail: PeekRecord checked it
@@ -467,6 +490,7 @@ struct TraceReader::Impl {
                      std::to_string(kReaderVersion) + "; upgrade sandtrace to read it");
     }
     header = std::move(std::get<HeaderRecord>(first));
+    deltas_used = header.format_version >= 2;
     return OkStatus();
   }
 

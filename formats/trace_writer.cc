@@ -82,6 +82,7 @@ struct TraceWriter::Impl {
 
   // The frame being filled.
   FrameIndexEntry pending;
+  internal::EventDeltas deltas;  // the frame's events so far (format version 2)
   uint64_t frame_start_ns = 0;
 
   std::vector<FrameIndexEntry> index;
@@ -141,6 +142,7 @@ struct TraceWriter::Impl {
     pending.offset = file_bytes;
     pending.size = n;
     frame.clear();
+    deltas = internal::EventDeltas{};
     Status st = WriteAll(compressed.data(), n);
     if (!st.ok()) return st;
     ++frames;
@@ -163,38 +165,52 @@ struct TraceWriter::Impl {
 
     size_t record_bytes = 0;
     try {
-      capnp::MallocMessageBuilder message(kj::arrayPtr(scratch.get(), kScratchWords));
-      internal::Encode(record, message.initRoot<schema::Record>());
-      auto segments = message.getSegmentsForOutput();
-      // Standard stream framing: u32 (segments - 1), u32 size per segment,
-      // padded to a word, then the segments.
-      size_t table_words = (segments.size() + 2) / 2;
-      size_t words = table_words;
-      for (auto& s : segments) words += s.size();
-      record_bytes = words * sizeof(capnp::word);
-      if (record_bytes > kMaxRecordBytes) {
-        return Err(E2BIG, name + ": record of " + std::to_string(record_bytes) +
-                              " bytes exceeds the " + std::to_string(kMaxRecordBytes) +
-                              "-byte limit");
-      }
-      if (frame.size() > 0 && frame.size() + record_bytes > options.frame_bytes) {
-        Status st = FlushFrame();
-        if (!st.ok()) return st;
-      }
-      if (frame.size() + record_bytes > frame.capacity()) GrowBuffers(frame.size() + record_bytes);
-      std::byte* out = frame.Extend(record_bytes);
-      std::memset(out, 0, table_words * sizeof(capnp::word));
-      auto put32 = [&](size_t slot, uint32_t v) {
-        for (int i = 0; i < 4; ++i) out[slot * 4 + i] = static_cast<std::byte>(v >> (8 * i));
-      };
-      put32(0, static_cast<uint32_t>(segments.size() - 1));
-      for (size_t i = 0; i < segments.size(); ++i) {
-        put32(i + 1, static_cast<uint32_t>(segments[i].size()));
-      }
-      out += table_words * sizeof(capnp::word);
-      for (auto& s : segments) {
-        std::memcpy(out, s.begin(), s.size() * sizeof(capnp::word));
-        out += s.size() * sizeof(capnp::word);
+      // At most twice: an event encoded relative to the frame it no longer
+      // fits in is encoded again for the next frame.
+      for (int attempt = 0;; ++attempt) {
+        capnp::MallocMessageBuilder message(kj::arrayPtr(scratch.get(), kScratchWords));
+        internal::EventDeltas next = deltas;
+        if constexpr (std::is_same_v<R, EventRecord>) {
+          internal::Encode(record, message.initRoot<schema::Record>(), next);
+        } else {
+          internal::Encode(record, message.initRoot<schema::Record>());
+        }
+        auto segments = message.getSegmentsForOutput();
+        // Standard stream framing: u32 (segments - 1), u32 size per segment,
+        // padded to a word, then the segments.
+        size_t table_words = (segments.size() + 2) / 2;
+        size_t words = table_words;
+        for (auto& s : segments) words += s.size();
+        record_bytes = words * sizeof(capnp::word);
+        if (record_bytes > kMaxRecordBytes) {
+          return Err(E2BIG, name + ": record of " + std::to_string(record_bytes) +
+                                " bytes exceeds the " + std::to_string(kMaxRecordBytes) +
+                                "-byte limit");
+        }
+        if (frame.size() > 0 && frame.size() + record_bytes > options.frame_bytes) {
+          Status st = FlushFrame();  // resets the deltas
+          if (!st.ok()) return st;
+          if (attempt == 0) continue;
+        }
+        if (frame.size() + record_bytes > frame.capacity()) {
+          GrowBuffers(frame.size() + record_bytes);
+        }
+        std::byte* out = frame.Extend(record_bytes);
+        std::memset(out, 0, table_words * sizeof(capnp::word));
+        auto put32 = [&](size_t slot, uint32_t v) {
+          for (int i = 0; i < 4; ++i) out[slot * 4 + i] = static_cast<std::byte>(v >> (8 * i));
+        };
+        put32(0, static_cast<uint32_t>(segments.size() - 1));
+        for (size_t i = 0; i < segments.size(); ++i) {
+          put32(i + 1, static_cast<uint32_t>(segments[i].size()));
+        }
+        out += table_words * sizeof(capnp::word);
+        for (auto& s : segments) {
+          std::memcpy(out, s.begin(), s.size() * sizeof(capnp::word));
+          out += s.size() * sizeof(capnp::word);
+        }
+        deltas = next;
+        break;
       }
     } catch (const kj::Exception& e) {
       // Cap'n Proto refuses values it cannot represent (lists over 2^29
@@ -319,7 +335,17 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Adopt(UniqueFd fd, std::string
   return std::unique_ptr<TraceWriter>(new TraceWriter(std::move(impl)));
 }
 
-Status TraceWriter::Write(const HeaderRecord& record) { return impl_->Append(record); }
+Status TraceWriter::Write(const HeaderRecord& record) {
+  // The events are written the way this code writes them, whatever the
+  // caller's header says.
+  if (record.format_version >= kFormatVersion && record.min_reader_version >= kMinReaderVersion) {
+    return impl_->Append(record);
+  }
+  HeaderRecord h = record;
+  h.format_version = std::max(h.format_version, kFormatVersion);
+  h.min_reader_version = std::max(h.min_reader_version, kMinReaderVersion);
+  return impl_->Append(h);
+}
 Status TraceWriter::Write(const EventRecord& record) { return impl_->Append(record); }
 Status TraceWriter::Write(const ProcessRecord& record) { return impl_->Append(record); }
 Status TraceWriter::Write(const CowRecord& record) { return impl_->Append(record); }

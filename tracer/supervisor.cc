@@ -346,7 +346,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
           throw Fatal("handler asked to inject an invalid fd for " +
                       registry_.table().NameOf(n.nr));
         }
-        auto fd = listener.AddFdAndSend(n.id, static_cast<pid_t>(n.tid), d.fd.get(), d.file.fd_flags);
+        auto fd = listener.AddFdAndSend(n.id, d.fd.get(), d.file.fd_flags);
         if (fd.ok()) {
           resp.child_fd = *fd;
         } else if (fd.code() != ENOENT) {

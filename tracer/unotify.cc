@@ -1,13 +1,11 @@
 #include "tracer/unotify.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <optional>
 
 #include "tracer/base/errors.h"
 #include "tracer/core/kernel_abi.h"
@@ -65,49 +63,7 @@ Status Listener::SendContinue(uint64_t id) {
 Status Listener::SendReturn(uint64_t id, int64_t value) { return Send(id, value, 0, 0); }
 Status Listener::SendErrno(uint64_t id, int error) { return Send(id, 0, -error, 0); }
 
-namespace {
-
-// Holds `tid` and the calling thread on the caller's current CPU for its
-// lifetime; a no-op when either may not run there or a call fails (a
-// cpuset, another user's thread). The masks are restored in reverse order.
-class OneCpu {
- public:
-  explicit OneCpu(pid_t tid) : tid_(tid) {
-    int cpu = sched_getcpu();
-    if (cpu < 0 || cpu >= CPU_SETSIZE) return;
-    if (sched_getaffinity(0, sizeof(own_), &own_) != 0 || !CPU_ISSET(cpu, &own_)) return;
-    if (sched_getaffinity(tid_, sizeof(target_), &target_) != 0 || !CPU_ISSET(cpu, &target_)) {
-      return;
-    }
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    if (CPU_EQUAL(&one, &target_)) return;  // already there, nothing to undo
-    if (sched_setaffinity(tid_, sizeof(one), &one) != 0) return;
-    target_set_ = true;
-    own_set_ = sched_setaffinity(0, sizeof(one), &one) == 0;
-  }
-  ~OneCpu() {
-    if (own_set_) sched_setaffinity(0, sizeof(own_), &own_);
-    // ESRCH when the target died meanwhile: nothing to restore.
-    if (target_set_) sched_setaffinity(tid_, sizeof(target_), &target_);
-  }
-  OneCpu(const OneCpu&) = delete;
-  OneCpu& operator=(const OneCpu&) = delete;
-
- private:
-  pid_t tid_;
-  cpu_set_t own_{};
-  cpu_set_t target_{};
-  bool target_set_ = false;
-  bool own_set_ = false;
-};
-
-}  // namespace
-
-Result<int> Listener::AddFdAndSend(uint64_t id, pid_t tid, int srcfd, uint32_t newfd_flags) {
-  std::optional<OneCpu> one_cpu;
-  if (colocate_addfd_ && tid > 0) one_cpu.emplace(tid);
+Result<int> Listener::AddFdAndSend(uint64_t id, int srcfd, uint32_t newfd_flags) {
   seccomp_notif_addfd addfd{};
   addfd.id = id;
   addfd.flags = addfd_send_ ? SECCOMP_ADDFD_FLAG_SEND : 0;

@@ -43,17 +43,7 @@ class Listener {
   // Installs `srcfd` in the target and makes its syscall return the new fd
   // number, atomically (ADDFD + SEND). newfd_flags is O_CLOEXEC or 0. Returns
   // the child's fd number.
-  //
-  // ADDFD wakes the target with a plain wake-up (SYNC_WAKE_UP applies to SEND
-  // only) and then waits for the target to install the fd: two cross-CPU
-  // wake-ups of an idle CPU, about 45 us on a 2-CPU VM against 12 us when
-  // both stay on one CPU. So for the ioctl the target thread `tid` and the
-  // supervisor are held on the supervisor's current CPU (when both may run
-  // there), and given their own CPU masks back right after.
-  Result<int> AddFdAndSend(uint64_t id, pid_t tid, int srcfd, uint32_t newfd_flags);
-
-  // Whether AddFdAndSend holds target and supervisor on one CPU (default on).
-  void set_colocate_addfd(bool on) { colocate_addfd_ = on; }
+  Result<int> AddFdAndSend(uint64_t id, int srcfd, uint32_t newfd_flags);
 
  private:
   struct FreeDeleter {
@@ -65,7 +55,6 @@ class Listener {
   size_t notif_size_;
   size_t resp_size_;
   bool addfd_send_;
-  bool colocate_addfd_ = true;
   std::unique_ptr<seccomp_notif, FreeDeleter> notif_;
   std::unique_ptr<seccomp_notif_resp, FreeDeleter> resp_;
 };

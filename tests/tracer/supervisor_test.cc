@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <linux/audit.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -185,6 +186,38 @@ TEST_F(SupervisorTest, InjectedFdCopiesCloexecFromTheChild) {
     }
   }
   EXPECT_EQ(injected, 2);
+}
+
+TEST_F(SupervisorTest, InjectionLeavesEveryCpuMaskAsItWas) {
+  // Injections never touch a CPU mask (holding target and supervisor on
+  // one CPU around ADDFD would halve its cost on an idle machine, but the
+  // child could see the narrowed mask once its syscall returned), nor
+  // clobber a mask the child set itself.
+  HandlerRegistry reg;
+  ASSERT_TRUE(reg.AddByName("t", {"openat"}, MagicFile("hello")).ok());
+  Supervisor sup(reg, features_);
+  cpu_set_t own_before;
+  ASSERT_EQ(sched_getaffinity(0, sizeof own_before, &own_before), 0);
+  const char* script =
+      "import os\n"
+      "def opens():\n"
+      "    for i in range(50):\n"
+      "        os.close(os.open('/sandtrace-magic', os.O_RDONLY))\n"
+      "full = os.sched_getaffinity(0)\n"
+      "opens()\n"
+      "print(os.sched_getaffinity(0) == full, len(full))\n"
+      "narrow = {max(full)}\n"
+      "os.sched_setaffinity(0, narrow)\n"
+      "opens()\n"
+      "print(os.sched_getaffinity(0) == narrow)\n";
+  RunResult r;
+  std::string out =
+      CaptureStdout([&] { r = MustRun(sup, Options({"/usr/bin/python3", "-c", script})); });
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(out, "True " + std::to_string(CPU_COUNT(&own_before)) + "\nTrue\n");
+  cpu_set_t own_after;
+  ASSERT_EQ(sched_getaffinity(0, sizeof own_after, &own_after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&own_before, &own_after));
 }
 
 TEST_F(SupervisorTest, FailedInjectionFailsTheSyscall) {
