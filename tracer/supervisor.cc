@@ -445,7 +445,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   }
 
   // End of the run: nothing the command left behind survives it.
-  KillTree(child.pid);
+  KillTree(child.pid, child.watchdog);  // the watchdog dies with the group; no walk into it
   for (;;) {
     int st = 0;
     pid_t p = waitpid(-1, &st, __WALL);
