@@ -30,13 +30,15 @@ std::string ArchTable::NameOf(int nr) const {
 
 const ArchTable* ArchTableFor(uint32_t audit_arch) {
   if (audit_arch == AUDIT_ARCH_X86_64) return &X86_64Syscalls();
-  // TODO(cleanup): AUDIT_ARCH_AARCH64 -> an aarch64 table (syscalls_aarch64.cc).
+  if (audit_arch == AUDIT_ARCH_AARCH64) return &Aarch64Syscalls();
   return nullptr;
 }
 
 const ArchTable& NativeSyscalls() {
 #if defined(__x86_64__)
   return X86_64Syscalls();
+#elif defined(__aarch64__)
+  return Aarch64Syscalls();
 #else
 #error "sandtrace has no syscall table for this architecture yet"
 #endif
@@ -73,14 +75,56 @@ std::string Flags(uint64_t v, std::span<const FlagName> names, const char* zero)
   return out;
 }
 
-constexpr FlagName kOpenFlags[] = {
-    {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},           {O_NOCTTY, "O_NOCTTY"},
-    {O_TRUNC, "O_TRUNC"},         {O_APPEND, "O_APPEND"},       {O_NONBLOCK, "O_NONBLOCK"},
-    {O_SYNC, "O_SYNC"},           {O_DSYNC, "O_DSYNC"},         {O_ASYNC, "O_ASYNC"},
-    {O_DIRECT, "O_DIRECT"},       {O_LARGEFILE, "O_LARGEFILE"}, {O_TMPFILE, "O_TMPFILE"},
-    {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},   {O_NOATIME, "O_NOATIME"},
-    {O_CLOEXEC, "O_CLOEXEC"},     {O_PATH, "O_PATH"},
+// The flag bits whose values differ between the architectures sandtrace
+// decodes (the rest are the generic values both share), so an aarch64 trace
+// decodes the same on any host. Values from each arch's uapi fcntl.h and
+// mman.h (x86_64 keeps the asm-generic ones). O_LARGEFILE is 0 on both, as in
+// glibc's 64-bit headers (the kernel implies it there).
+struct ArchFlags {
+  uint64_t o_direct;
+  uint64_t o_directory;
+  uint64_t o_nofollow;
+  uint64_t map_32bit;  // 0: the arch has no such flag
+  uint64_t prot_bti;
+  uint64_t prot_mte;
+  constexpr uint64_t o_tmpfile() const { return 020000000 | o_directory; }
 };
+constexpr ArchFlags kX86_64Flags{040000, 0200000, 0400000, 0x40, 0, 0};
+constexpr ArchFlags kAarch64Flags{0200000, 040000, 0100000, 0, 0x10, 0x20};
+
+// The literals above must agree with the build machine's own headers.
+#if defined(__x86_64__)
+constexpr const ArchFlags& kNativeFlags = kX86_64Flags;
+static_assert(kNativeFlags.map_32bit == MAP_32BIT);
+#elif defined(__aarch64__)
+constexpr const ArchFlags& kNativeFlags = kAarch64Flags;
+static_assert(kNativeFlags.prot_bti == PROT_BTI && kNativeFlags.prot_mte == PROT_MTE);
+#endif
+static_assert(kNativeFlags.o_direct == O_DIRECT && kNativeFlags.o_directory == O_DIRECTORY &&
+              kNativeFlags.o_nofollow == O_NOFOLLOW && kNativeFlags.o_tmpfile() == O_TMPFILE &&
+              O_LARGEFILE == 0);
+
+constexpr auto OpenFlagNames(const ArchFlags& a) {
+  return std::to_array<FlagName>({
+      {O_CREAT, "O_CREAT"},
+      {O_EXCL, "O_EXCL"},
+      {O_NOCTTY, "O_NOCTTY"},
+      {O_TRUNC, "O_TRUNC"},
+      {O_APPEND, "O_APPEND"},
+      {O_NONBLOCK, "O_NONBLOCK"},
+      {O_SYNC, "O_SYNC"},
+      {O_DSYNC, "O_DSYNC"},
+      {O_ASYNC, "O_ASYNC"},
+      {a.o_direct, "O_DIRECT"},
+      {O_LARGEFILE, "O_LARGEFILE"},
+      {a.o_tmpfile(), "O_TMPFILE"},
+      {a.o_directory, "O_DIRECTORY"},
+      {a.o_nofollow, "O_NOFOLLOW"},
+      {O_NOATIME, "O_NOATIME"},
+      {O_CLOEXEC, "O_CLOEXEC"},
+      {O_PATH, "O_PATH"},
+  });
+}
 
 constexpr FlagName kAtFlags[] = {
     {AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW"},
@@ -93,30 +137,63 @@ constexpr FlagName kAtFlags[] = {
     {AT_RECURSIVE, "AT_RECURSIVE"},
 };
 
-constexpr FlagName kProt[] = {
-    {PROT_READ, "PROT_READ"},           {PROT_WRITE, "PROT_WRITE"},     {PROT_EXEC, "PROT_EXEC"},
-    {PROT_GROWSDOWN, "PROT_GROWSDOWN"}, {PROT_GROWSUP, "PROT_GROWSUP"},
-};
+constexpr auto ProtNames(const ArchFlags& a) {
+  return std::to_array<FlagName>({
+      {PROT_READ, "PROT_READ"},
+      {PROT_WRITE, "PROT_WRITE"},
+      {PROT_EXEC, "PROT_EXEC"},
+      {a.prot_bti, "PROT_BTI"},
+      {a.prot_mte, "PROT_MTE"},
+      {PROT_GROWSDOWN, "PROT_GROWSDOWN"},
+      {PROT_GROWSUP, "PROT_GROWSUP"},
+  });
+}
 
-constexpr FlagName kMmapFlags[] = {
-    {MAP_SHARED_VALIDATE, "MAP_SHARED_VALIDATE"},
-    {MAP_SHARED, "MAP_SHARED"},
-    {MAP_PRIVATE, "MAP_PRIVATE"},
-    {MAP_FIXED, "MAP_FIXED"},
-    {MAP_ANONYMOUS, "MAP_ANONYMOUS"},
-    {MAP_32BIT, "MAP_32BIT"},
-    {MAP_GROWSDOWN, "MAP_GROWSDOWN"},
-    {MAP_DENYWRITE, "MAP_DENYWRITE"},
-    {MAP_EXECUTABLE, "MAP_EXECUTABLE"},
-    {MAP_LOCKED, "MAP_LOCKED"},
-    {MAP_NORESERVE, "MAP_NORESERVE"},
-    {MAP_POPULATE, "MAP_POPULATE"},
-    {MAP_NONBLOCK, "MAP_NONBLOCK"},
-    {MAP_STACK, "MAP_STACK"},
-    {MAP_HUGETLB, "MAP_HUGETLB"},
-    {MAP_SYNC, "MAP_SYNC"},
-    {MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE"},
+constexpr auto MmapFlagNames(const ArchFlags& a) {
+  return std::to_array<FlagName>({
+      {MAP_SHARED_VALIDATE, "MAP_SHARED_VALIDATE"},
+      {MAP_SHARED, "MAP_SHARED"},
+      {MAP_PRIVATE, "MAP_PRIVATE"},
+      {MAP_FIXED, "MAP_FIXED"},
+      {MAP_ANONYMOUS, "MAP_ANONYMOUS"},
+      {a.map_32bit, "MAP_32BIT"},
+      {MAP_GROWSDOWN, "MAP_GROWSDOWN"},
+      {MAP_DENYWRITE, "MAP_DENYWRITE"},
+      {MAP_EXECUTABLE, "MAP_EXECUTABLE"},
+      {MAP_LOCKED, "MAP_LOCKED"},
+      {MAP_NORESERVE, "MAP_NORESERVE"},
+      {MAP_POPULATE, "MAP_POPULATE"},
+      {MAP_NONBLOCK, "MAP_NONBLOCK"},
+      {MAP_STACK, "MAP_STACK"},
+      {MAP_HUGETLB, "MAP_HUGETLB"},
+      {MAP_SYNC, "MAP_SYNC"},
+      {MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE"},
+  });
+}
+
+// Per-arch name tables, built once at compile time.
+struct ArchFlagNames {
+  decltype(OpenFlagNames(kX86_64Flags)) open;
+  decltype(ProtNames(kX86_64Flags)) prot;
+  decltype(MmapFlagNames(kX86_64Flags)) mmap;
+  uint64_t o_tmpfile;
 };
+constexpr ArchFlagNames NamesOf(const ArchFlags& a) {
+  return {OpenFlagNames(a), ProtNames(a), MmapFlagNames(a), a.o_tmpfile()};
+}
+constexpr ArchFlagNames kX86_64Names = NamesOf(kX86_64Flags);
+constexpr ArchFlagNames kAarch64Names = NamesOf(kAarch64Flags);
+#if defined(__x86_64__)
+constexpr const ArchFlagNames& kNativeNames = kX86_64Names;
+#elif defined(__aarch64__)
+constexpr const ArchFlagNames& kNativeNames = kAarch64Names;
+#endif
+
+const ArchFlagNames& NamesFor(uint32_t audit_arch) {
+  if (audit_arch == AUDIT_ARCH_X86_64) return kX86_64Names;
+  if (audit_arch == AUDIT_ARCH_AARCH64) return kAarch64Names;
+  return kNativeNames;
+}
 
 constexpr FlagName kCloneFlags[] = {
     {CLONE_VM, "CLONE_VM"},
@@ -144,9 +221,9 @@ constexpr FlagName kCloneFlags[] = {
     {CLONE_IO, "CLONE_IO"},
 };
 
-std::string OpenFlags(uint64_t v) {
+std::string OpenFlags(const ArchFlagNames& names, uint64_t v) {
   const char* acc = "O_RDONLY";
-  std::string rest = Flags(v & ~uint64_t{O_ACCMODE}, kOpenFlags, "");
+  std::string rest = Flags(v & ~uint64_t{O_ACCMODE}, names.open, "");
   switch (v & O_ACCMODE) {
     case O_WRONLY:
       acc = "O_WRONLY";
@@ -238,9 +315,7 @@ std::string Quote(const std::string& s) {
   return out;
 }
 
-}  // namespace
-
-std::string FormatArg(ArgRole role, uint64_t v) {
+std::string FormatArgAs(const ArchFlagNames& names, ArgRole role, uint64_t v) {
   const auto i = static_cast<int64_t>(v);
   switch (role) {
     case ArgRole::kNone:
@@ -262,13 +337,13 @@ std::string FormatArg(ArgRole role, uint64_t v) {
       return buf;
     }
     case ArgRole::kOpenFlags:
-      return OpenFlags(v);
+      return OpenFlags(names, v);
     case ArgRole::kAtFlags:
       return Flags(v, kAtFlags, "0");
     case ArgRole::kProt:
-      return Flags(v, kProt, "PROT_NONE");
+      return Flags(v, names.prot, "PROT_NONE");
     case ArgRole::kMmapFlags:
-      return Flags(v, kMmapFlags, "0");
+      return Flags(v, names.mmap, "0");
     case ArgRole::kCloneFlags: {
       std::string f = Flags(v & ~uint64_t{CSIGNAL}, kCloneFlags, "");
       if (v & CSIGNAL) f += (f.empty() ? "" : "|") + Signal(v & CSIGNAL);
@@ -292,6 +367,19 @@ std::string FormatArg(ArgRole role, uint64_t v) {
   return Hex(v);
 }
 
+}  // namespace
+
+std::string FormatArg(ArgRole role, uint64_t v) { return FormatArgAs(kNativeNames, role, v); }
+
+std::string FormatArg(const ArchTable& table, ArgRole role, uint64_t v) {
+  return FormatArgAs(NamesFor(table.audit_arch()), role, v);
+}
+
+bool OpenCreatesFile(const ArchTable& table, uint64_t flags) {
+  const uint64_t tmpfile = NamesFor(table.audit_arch()).o_tmpfile;
+  return (flags & O_CREAT) != 0 || (flags & tmpfile) == tmpfile;
+}
+
 std::string FormatSyscall(const ArchTable& table, int nr, const std::array<uint64_t, 6>& args,
                           std::span<const std::optional<std::string>> strings) {
   const SyscallDef* def = table.FindByNr(nr);
@@ -300,11 +388,12 @@ std::string FormatSyscall(const ArchTable& table, int nr, const std::array<uint6
     for (int i = 0; i < 6; ++i) out += (i ? ", " : "") + Hex(args[i]);
     return out + ")";
   }
+  const ArchFlagNames& names = NamesFor(table.audit_arch());
   int n = def->nargs();
   // Like strace: open modes are shown only when the flags create a file.
   for (int i = 0; i < n; ++i) {
     if (def->args[i] == ArgRole::kOpenFlags && i + 1 < n && def->args[i + 1] == ArgRole::kMode &&
-        (args[i] & O_CREAT) == 0 && (args[i] & O_TMPFILE) != O_TMPFILE) {
+        !OpenCreatesFile(table, args[i])) {
       n = i + 1;
       break;
     }
@@ -316,7 +405,7 @@ std::string FormatSyscall(const ArchTable& table, int nr, const std::array<uint6
     if (stringy && static_cast<size_t>(i) < strings.size() && strings[i].has_value()) {
       out += Quote(*strings[i]);
     } else {
-      out += FormatArg(role, args[i]);
+      out += FormatArgAs(names, role, args[i]);
     }
   }
   return out + ")";

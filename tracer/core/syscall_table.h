@@ -5,10 +5,12 @@
 // argument decoder (`trace dump`), the recorder and the CLI's syscall names
 // all derive from it; nothing else may hold a parallel list.
 //
-// One table per architecture, each in its own data file
-// (syscalls_x86_64.cc; an aarch64 table plugs in the same way), sorted by
-// number and checked at compile time. A syscall is identified by the pair
-// (AUDIT_ARCH_*, nr) as in seccomp_data.
+// One table per architecture, each in its own data file (syscalls_x86_64.cc,
+// syscalls_aarch64.cc), sorted by number and checked at compile time. Both
+// are built on every host, so a trace of either arch decodes anywhere. A
+// syscall is identified by the pair (AUDIT_ARCH_*, nr) as in seccomp_data.
+// aarch64 has no legacy calls (open, stat, rename, fork, ...): code that
+// names syscalls must ask FindByName() on the table it works with.
 //
 // Thread-safety: the tables are immutable constants; every function here is
 // safe to call from any thread.
@@ -108,6 +110,7 @@ class ArchTable {
 };
 
 const ArchTable& X86_64Syscalls();
+const ArchTable& Aarch64Syscalls();
 // The table for seccomp_data.arch, or nullptr for an arch sandtrace has no
 // table for (its syscalls are killed by the filter).
 const ArchTable* ArchTableFor(uint32_t audit_arch);
@@ -117,12 +120,20 @@ const ArchTable& NativeSyscalls();
 // Formats a call strace-style: `openat(AT_FDCWD, "a/b", O_RDONLY|O_CLOEXEC)`.
 // `strings[i]`, if present, is the string read at args[i] (a kPath/kString
 // argument); without it the address is printed. Unknown syscalls print as
-// syscall_<nr>(a0, ..., a5) in hex. Flag names follow the host's headers
-// (native arch only: TODO(cleanup): per-arch flag tables for aarch64).
+// syscall_<nr>(a0, ..., a5) in hex. Flag names are those of the table's arch
+// (O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_TMPFILE, MAP_32BIT and PROT_BTI/MTE
+// differ between x86_64 and aarch64), whatever the host.
 std::string FormatSyscall(const ArchTable& table, int nr, const std::array<uint64_t, 6>& args,
                           std::span<const std::optional<std::string>> strings = {});
 
-// Formats one argument by role (no string contents; addresses in hex).
+// Formats one argument by role (no string contents; addresses in hex), with
+// the flag names of `table`'s arch.
+std::string FormatArg(const ArchTable& table, ArgRole role, uint64_t value);
+// The same with the flag names of the arch sandtrace was built for.
 std::string FormatArg(ArgRole role, uint64_t value);
+
+// Whether open flags of `table`'s arch create a file (O_CREAT or O_TMPFILE),
+// i.e. whether a decoder should show the mode argument, as strace does.
+bool OpenCreatesFile(const ArchTable& table, uint64_t flags);
 
 }  // namespace sandtrace
