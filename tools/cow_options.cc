@@ -90,6 +90,7 @@ Result<std::unique_ptr<CowRun>> CowRun::Setup(const CowFlags& f, HandlerRegistry
   so.quota_bytes = quota;
   so.observer = observer;
   so.writable_paths = run.write_paths;
+  so.readable_paths = run.read_paths;
   auto session = cow::CowSession::Create(so);
   if (!session.ok()) {
     if (session.code() == EINVAL) return session.error();

@@ -181,6 +181,10 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
     std::string real = RealPath(w);
     if (!real.empty()) state->writable_paths.push_back(real);
   }
+  for (const std::string& r : options.readable_paths) {
+    std::string real = RealPath(r);
+    if (!real.empty()) state->readable_paths.push_back(real);
+  }
   std::vector<std::string> bases;
   if (const char* t = getenv("TMPDIR"); t != nullptr && t[0] == '/') bases.emplace_back(t);
   for (const char* b : {"/tmp", "/dev/shm", "/var/tmp"}) bases.emplace_back(b);
@@ -236,9 +240,10 @@ std::string FormatStats(const CowStats& s, const ArchTable& table) {
   std::snprintf(line, sizeof line,
                 "cow: %" PRIu64 " stat calls with AT_EMPTY_PATH and a dirfd (fstat), %" PRIu64
                 " exec rewrites, %" PRIu64 " virtual chdirs, %" PRIu64 " getdents served, %" PRIu64
-                " metadata changes outside the workdir\n",
+                " metadata changes outside the workdir, %" PRIu64
+                " outside objects reached through the view\n",
                 s.empty_path, s.exec_rewrites, s.virtual_chdirs, s.getdents_served,
-                s.outside_metadata);
+                s.outside_metadata, s.detoured);
   out += line;
   std::vector<std::pair<uint64_t, int>> by;
   for (size_t nr = 0; nr < s.by_nr.size(); ++nr) {

@@ -162,6 +162,9 @@ struct CowStats {
   uint64_t virtual_chdirs = 0;
   uint64_t getdents_served = 0;
   uint64_t outside_metadata = 0;  // chmod & co. applied by the supervisor outside
+  // Outside objects reached through the view only (an upper symlink out of
+  // the workdir), answered by the supervisor (handlers_outside.cc).
+  uint64_t detoured = 0;
   std::vector<uint64_t> by_nr;    // notifications per syscall number
 };
 
@@ -180,6 +183,10 @@ struct CowSessionOptions {
   // /tmp, /dev/shm or /var/tmp). Anywhere else such a change fails with
   // EACCES, as a write there would.
   std::vector<std::string> writable_paths;
+  // Where, outside the workdir, the child may read (the run's -r paths;
+  // empty: everywhere), for the outside objects the supervisor opens for
+  // it (handlers_outside.cc).
+  std::vector<std::string> readable_paths;
   // Replay: the handlers must not touch the host outside the overlay.
   // Metadata changes outside the workdir are then answered 0 without being
   // applied (replay cannot check those decisions; they are host effects).

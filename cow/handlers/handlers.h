@@ -46,6 +46,8 @@ struct SessionState {
   // May the child change the metadata of the outside object at canonical
   // path `real`? (See CowSessionOptions::writable_paths.)
   bool OutsideWritable(const std::string& real) const;
+  std::vector<std::string> readable_paths;  // canonical -r paths; empty: everywhere
+  bool OutsideReadable(const std::string& real) const;
 
   ViewIndex index;
   ProcessTable procs;
@@ -223,6 +225,19 @@ std::optional<Decision> FromError(const Error& e);
 std::optional<Decision> FromStatus(const Status& s);
 
 // ---- Handler families (handlers_*.cc) -------------------------------------
+
+// handlers_outside.cc: outside objects the kernel cannot reach by the
+// child's string (an upper-only or changed symlink leads there).
+// The engine's outside path of p when the kernel, walking the child's
+// string itself, would not get there; nullopt when it would (CONTINUE).
+Result<std::optional<std::string>> DetouredOutside(Call& c, const ChildPath& p, bool follow);
+Result<struct statx> StatOutside(Call& c, const std::string& path, bool follow);
+// Opens it for the child (reads where it may read, writes where it may
+// write) and injects the fd.
+std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags, mode_t mode,
+                                    bool follow);
+// A regular executable file there, opened read-only for an exec rewrite.
+Result<OpenedFile> OpenOutsideForExec(Call& c, const std::string& path);
 
 // handlers_open.cc
 std::optional<Decision> InjectOpened(Call& c, OpenedFile f, int child_flags);

@@ -154,6 +154,10 @@ std::optional<Decision> ApplyMeta(Call& c, bool fd_form, int dirfd, int path_arg
           c.s.index.MarkChanged(**v);
           return FromStatus(ApplyView(c, p->base, p->path, follow, op));
         }
+        // Out through a symlink only the view has: its outside path.
+        auto out = DetouredOutside(c, *p, follow);
+        if (!out.ok()) return FromError(out.error());
+        if (out->has_value()) return ApplyOutside(c, "/", **out, follow, op);
       }
       // Outside the workdir (as far as the view can tell).
       auto abs = c.ChildAbsolute(dirfd, *raw);

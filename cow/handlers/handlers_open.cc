@@ -102,7 +102,12 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
     if (p.kernel_equivalent) return c.FastContinue();
     auto r = c.s.overlay->Resolve(p.base, p.path, ro);
     if (!r.ok()) return FromError(r.error());
-    if (r->outside) return c.Kernel();
+    if (r->outside) {
+      // Through a symlink the kernel cannot see (made in this run)?
+      if (r->kernel_equivalent || special_resolve) return c.Kernel();
+      ++c.s.stats.detoured;
+      return OpenOutside(c, r->outside_path, flags, static_cast<mode_t>(mode64), ro.follow_final);
+    }
     if (r->kernel_equivalent || (!p.kernel_real.empty() && r->real_path == p.kernel_real)) {
       return c.EngineContinue();
     }
@@ -135,7 +140,15 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
   }
   auto view = c.ViewPath(p, ro.follow_final);
   if (!view.ok()) return FromError(view.error());
-  if (!view->has_value()) return c.Kernel();  // resolves outside: the kernel and Landlock
+  if (!view->has_value()) {
+    // Resolves outside: the kernel and Landlock, unless the way out is a
+    // symlink only the view has.
+    if (special_resolve) return c.Kernel();
+    auto out = DetouredOutside(c, p, ro.follow_final);
+    if (!out.ok()) return FromError(out.error());
+    if (!out->has_value()) return c.Kernel();
+    return OpenOutside(c, **out, flags, static_cast<mode_t>(mode64), ro.follow_final);
+  }
   const std::string& v = **view;
   if (IsTmpfile(flags)) {
     c.s.index.MarkObject(v);
@@ -222,15 +235,22 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
   ro.follow_final = follow;
   auto r = c.s.overlay->Resolve(p->base, p->path, ro);
   if (!r.ok()) return FromError(r.error());
-  if (r->outside) return c.Kernel();
-  if (r->kernel_equivalent || (!p->kernel_real.empty() && r->real_path == p->kernel_real)) {
-    return c.EngineContinue();
-  }
-  if (!r->exists) return Errno(ENOENT);
-  if (r->type == FileType::kSymlink) return Errno(ELOOP);
-  if (r->type != FileType::kRegular) return Errno(EACCES);
-  if (Status s = c.s.overlay->Access(p->base, p->path, X_OK, follow); !s.ok()) {
-    return FromError(s.error());
+  // Outside the workdir by a way the kernel cannot follow (a symlink made in
+  // this run, as venv/bin/python3): run the outside file by the same route.
+  const bool detour = r->outside && !r->kernel_equivalent;
+  if (r->outside && !detour) return c.Kernel();
+  if (detour) {
+    ++c.s.stats.detoured;
+  } else {
+    if (r->kernel_equivalent || (!p->kernel_real.empty() && r->real_path == p->kernel_real)) {
+      return c.EngineContinue();
+    }
+    if (!r->exists) return Errno(ENOENT);
+    if (r->type == FileType::kSymlink) return Errno(ELOOP);
+    if (r->type != FileType::kRegular) return Errno(EACCES);
+    if (Status s = c.s.overlay->Access(p->base, p->path, X_OK, follow); !s.ok()) {
+      return FromError(s.error());
+    }
   }
   if (!follow) {
     // The rewritten "/dev/fd/N" ends in a magic link, which
@@ -258,7 +278,8 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
   if (Status s = c.Write(addr, std::as_bytes(std::span(path->data(), path->size()))); !s.ok()) {
     return refuse("its path string is read-only");
   }
-  auto f = c.s.overlay->Open(p->base, p->path, O_RDONLY, 0, ro);
+  auto f = detour ? OpenOutsideForExec(c, r->outside_path)
+                  : c.s.overlay->Open(p->base, p->path, O_RDONLY, 0, ro);
   if (!f.ok()) return FromError(f.error());
   char magic[2] = {0, 0};
   const bool script = pread(f->fd.get(), magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!';
@@ -269,7 +290,7 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
     if (ReadExactChecked(c.t, c.arg(argv_arg), raw).ok()) std::memcpy(&argv0, raw, 8);
   }
   InjectedFile what;
-  what.root = RootOf(f->layer);
+  what.root = detour ? FileRoot::kOutside : RootOf(f->layer);
   what.path = f->layer_path;
   what.open_flags = f->open_flags;
   what.fd_flags = script ? 0 : O_CLOEXEC;

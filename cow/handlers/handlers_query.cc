@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -66,6 +67,23 @@ Result<std::string> ReadXattrName(Call& c, uint64_t addr) {
 
 // ---- stat family --------------------------------------------------------------------
 
+namespace {
+
+// Writes the answer in the form the syscall asked for.
+std::optional<Decision> WriteStat(Call& c, const StatForm& f, const struct statx& stx) {
+  if (f.statx) {
+    struct statx out = stx;
+    out.stx_mask &= (STATX_BASIC_STATS | STATX_BTIME);
+    if (Status s = c.Write(f.buf, std::as_bytes(std::span(&out, 1))); !s.ok()) return Errno(EFAULT);
+  } else {
+    struct stat st = StatOf(stx);
+    if (Status s = c.Write(f.buf, std::as_bytes(std::span(&st, 1))); !s.ok()) return Errno(EFAULT);
+  }
+  return Return(0);
+}
+
+}  // namespace
+
 std::optional<Decision> HandleStat(Call& c, const StatForm& f) {
   // fstat is newfstatat(fd, "", AT_EMPTY_PATH) since glibc 2.33: counted
   // by the arguments alone, as a filter could test them.
@@ -89,10 +107,15 @@ std::optional<Decision> HandleStat(Call& c, const StatForm& f) {
   if (p->kernel_equivalent && !p->final_object_dirty) return c.FastContinue();
   ++c.s.stats.engine;
   auto stx = c.s.overlay->Statx(p->base, p->path, lo.follow_final);
-  if (!stx.ok()) {
-    if (stx.code() == EXDEV) return c.Kernel();
-    return FromError(stx.error());
+  if (!stx.ok() && stx.code() == EXDEV) {
+    auto out = DetouredOutside(c, *p, lo.follow_final);
+    if (!out.ok()) return FromError(out.error());
+    if (!out->has_value()) return c.Kernel();
+    stx = StatOutside(c, **out, lo.follow_final);
+    if (!stx.ok()) return FromError(stx.error());
+    return WriteStat(c, f, *stx);
   }
+  if (!stx.ok()) return FromError(stx.error());
   if (S_ISDIR(stx->stx_mode)) {
     // A directory that also exists at the same path in the lower has the
     // lower's identity (it is what the child gets when it opens it).
@@ -119,15 +142,7 @@ std::optional<Decision> HandleStat(Call& c, const StatForm& f) {
       }
     }
   }
-  if (f.statx) {
-    struct statx out = *stx;
-    out.stx_mask &= (STATX_BASIC_STATS | STATX_BTIME);
-    if (Status s = c.Write(f.buf, std::as_bytes(std::span(&out, 1))); !s.ok()) return Errno(EFAULT);
-  } else {
-    struct stat st = StatOf(*stx);
-    if (Status s = c.Write(f.buf, std::as_bytes(std::span(&st, 1))); !s.ok()) return Errno(EFAULT);
-  }
-  return Return(0);
+  return WriteStat(c, f, *stx);
 }
 
 // ---- access -------------------------------------------------------------------------------
@@ -148,7 +163,16 @@ std::optional<Decision> HandleAccess(Call& c, int dirfd, int path_arg, uint64_t 
   if (p->kernel_equivalent && !p->final_object_dirty) return c.FastContinue();
   ++c.s.stats.engine;
   Status s = c.s.overlay->Access(p->base, p->path, static_cast<int>(mode), lo.follow_final);
-  if (!s.ok() && s.code() == EXDEV) return c.Kernel();
+  if (!s.ok() && s.code() == EXDEV) {
+    auto out = DetouredOutside(c, *p, lo.follow_final);
+    if (!out.ok()) return FromError(out.error());
+    if (!out->has_value()) return c.Kernel();
+    const int flags = (lo.follow_final ? 0 : AT_SYMLINK_NOFOLLOW) | (at_flags & AT_EACCESS);
+    if (faccessat(AT_FDCWD, (*out)->c_str(), static_cast<int>(mode), flags) != 0) {
+      return Errno(errno);
+    }
+    return Return(0);
+  }
   return FromStatus(s);
 }
 
@@ -177,10 +201,16 @@ std::optional<Decision> HandleReadlink(Call& c, int dirfd, int path_arg, uint64_
   if (p->kernel_equivalent) return c.FastContinue();
   ++c.s.stats.engine;
   auto target = c.s.overlay->Readlink(p->base, p->path);
-  if (!target.ok()) {
-    if (target.code() == EXDEV) return c.Kernel();
-    return FromError(target.error());
+  if (!target.ok() && target.code() == EXDEV) {
+    auto out = DetouredOutside(c, *p, false);
+    if (!out.ok()) return FromError(out.error());
+    if (!out->has_value()) return c.Kernel();
+    char link[PATH_MAX];
+    ssize_t n = readlink((*out)->c_str(), link, sizeof link);
+    if (n < 0) return Errno(errno);
+    target = std::string(link, static_cast<size_t>(n));
   }
+  if (!target.ok()) return FromError(target.error());
   return ReturnBytes(c, *target, buf, size, true);
 }
 

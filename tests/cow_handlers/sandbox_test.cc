@@ -70,6 +70,48 @@ TEST_F(SandboxTest, OutsideSymlinksPointingInReachOnlyTheView) {
   EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
 }
 
+TEST_F(SandboxTest, SymlinksMadeInTheRunLeadOutsideAsTheyWouldNatively) {
+  // The kernel cannot follow a symlink that exists only in the upper layer:
+  // the supervisor reaches the outside object for the child, under the
+  // child's policy (writes only where it may write).
+  Tree outside = Snapshot(out_, true);
+  Ran r = Trace({"--discard"}, "ln -s /bin/true t && \"$PWD/t\" && echo exec=ok; "
+                               "ln -s " + out_ + "/victim v && cat v && stat -c %F:%s v && "
+                               "stat -L -c %F:%s v && readlink v >/dev/null && echo link=ok; "
+                               "test -x t && test -r v && echo access=ok; "
+                               "ln -s \"$TMPDIR\" tl && echo x > tl/f && cat \"$TMPDIR/f\" && "
+                               "ls tl && chmod 600 tl/f && stat -c %a \"$TMPDIR/f\"; "
+                               "ln -s " + out_ + " od; echo z > od/new; echo write=$?; "
+                               "chmod 600 v; echo chmod=$?");
+  EXPECT_EQ(r.out,
+            "exec=ok\noutside\nsymbolic link:" + std::to_string(out_.size() + 7) +
+                "\nregular file:8\nlink=ok\naccess=ok\nx\nf\n600\nwrite=2\nchmod=1\n")
+      << r.err;
+  EXPECT_EQ(DiffTrees(outside, Snapshot(out_, true)), "");
+}
+
+TEST_F(SandboxTest, ReadsThroughSymlinksMadeInTheRunKeepTheReadPolicy) {
+  // With -r narrowing, an outside file the child may not read natively is
+  // not readable through a symlink made in the run either.
+  Ran r = Trace({"--discard", "-r", "/usr", "-r", "/bin", "-r", "/lib", "-r", "/lib64", "-r",
+                 scratch_.path() + "/w"},
+                "cat " + out_ + "/victim 2>/dev/null; echo direct=$?; ln -s " + out_ +
+                    "/victim v && cat v 2>/dev/null; echo link=$?");
+  EXPECT_EQ(r.out, "direct=1\nlink=1\n") << r.err;
+}
+
+TEST_F(SandboxTest, APythonVenvMadeInTheRunWorks) {
+  // venv/bin/python3 is a symlink to the interpreter outside the workdir.
+  Ran native = RunProgram({"/bin/sh", "-c", "python3 -m venv --without-pip \"$1\"/v", "sh",
+                           scratch_.path()},
+                          scratch_.path(), env_);
+  if (native.status != 0) GTEST_SKIP() << "python3 -m venv unavailable here: " << native.err;
+  Ran r = Trace({"--dry-run"}, "python3 -m venv --without-pip venv && "
+                               "venv/bin/python -c 'import sys; print(sys.prefix == sys.base_prefix)'");
+  EXPECT_EQ(r.out, "False\n") << r.err;
+  EXPECT_NE(r.err.find("A  venv/bin/python3"), std::string::npos) << r.err;
+}
+
 TEST_F(SandboxTest, DotDotLeavesTheWorkdirReadOnly) {
   WriteFile(scratch_ / "sibling", "sib\n");
   Tree before = Snapshot(scratch_.path(), true);

@@ -1,0 +1,201 @@
+// Objects outside the workdir that the child reaches through the view but
+// not by the kernel's own walk of its string: a symlink made (or changed)
+// in this run that points out of the workdir, as `python3 -m venv` makes
+// venv/bin/python3 -> /usr/bin/python3. The kernel would look the string
+// up in the untouched workdir and not find the symlink, so CONTINUE is
+// wrong; the supervisor reaches the object by the engine's outside path
+// and answers for the child, under the policy Landlock gives the child
+// (reads where it may read, writes where it may write: -r/-w, its TMPDIR).
+//
+// Replay (apply_outside_metadata off) does not look at the host for these:
+// an open is answered with a placeholder file of the recorded description
+// (the recording machine's outside files, its private TMPDIR, may not
+// exist where the trace is replayed). Stats still read the host.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+
+#include "cow/handlers/handlers.h"
+#include "tracer/core/kernel_abi.h"
+
+namespace sandtrace::cow {
+
+namespace {
+
+bool Within(std::string_view inner, std::string_view outer) {
+  if (outer == "/") return true;
+  return inner.size() >= outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+         (inner.size() == outer.size() || inner[outer.size()] == '/');
+}
+
+// openat2 without magic links (a /proc/<pid>/fd/N in the outside path must
+// not hand the supervisor someone else's file).
+Result<UniqueFd> OpenHost(int dirfd, const std::string& path, uint64_t flags, mode_t mode = 0) {
+  open_how how{};
+  how.flags = flags | O_CLOEXEC;
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.resolve = RESOLVE_NO_MAGICLINKS;
+  long fd = syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
+  if (fd < 0) return ErrnoError("open " + path);
+  return UniqueFd(static_cast<int>(fd));
+}
+
+Result<std::string> RealOf(int fd) {
+  char buf[PATH_MAX];
+  std::string link = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return Err(EIO, "readlink " + link);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Where the object the child's open reaches really is, and an O_PATH fd of
+// it (or of its directory when it does not exist yet and O_CREAT asks for
+// it: then `name` is the entry to create there).
+struct Target {
+  UniqueFd fd;
+  std::string real;  // canonical path of the object (or of the entry to create)
+  std::string name;  // non-empty: create `name` in directory `fd`
+};
+
+Result<Target> Reach(const std::string& path, bool follow, bool create) {
+  Target t;
+  auto obj = OpenHost(AT_FDCWD, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
+  if (obj.ok()) {
+    auto real = RealOf(obj->get());
+    if (!real.ok()) return real.error();
+    t.fd = std::move(*obj);
+    t.real = std::move(*real);
+    return t;
+  }
+  if (obj.code() != ENOENT || !create) return obj.error();
+  size_t slash = path.find_last_of('/');
+  std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+  t.name = path.substr(slash + 1);
+  if (t.name.empty() || t.name == "." || t.name == "..") return Err(ENOENT, path);
+  auto d = OpenHost(AT_FDCWD, dir, O_PATH | O_DIRECTORY);
+  if (!d.ok()) return d.error();
+  auto real = RealOf(d->get());
+  if (!real.ok()) return real.error();
+  t.fd = std::move(*d);
+  t.real = (*real == "/" ? "" : *real) + "/" + t.name;
+  return t;
+}
+
+}  // namespace
+
+bool SessionState::OutsideReadable(const std::string& real) const {
+  if (readable_paths.empty()) return true;
+  for (const std::string& r : readable_paths) {
+    if (Within(real, r)) return true;
+  }
+  return OutsideWritable(real);  // what the child may write it may read
+}
+
+Result<std::optional<std::string>> DetouredOutside(Call& c, const ChildPath& p, bool follow) {
+  if (p.kind != ChildPath::Kind::kView) return std::optional<std::string>();
+  ResolveOptions ro;
+  ro.follow_final = follow;
+  auto r = c.s.overlay->Resolve(p.base, p.path, ro);
+  if (!r.ok()) return r.error();
+  if (!r->outside || r->kernel_equivalent) return std::optional<std::string>();
+  ++c.s.stats.detoured;
+  return std::optional<std::string>(r->outside_path);
+}
+
+Result<struct statx> StatOutside(Call& c, const std::string& path, bool follow) {
+  struct statx stx {};
+  if (statx(AT_FDCWD, path.c_str(), follow ? 0 : AT_SYMLINK_NOFOLLOW,
+            STATX_BASIC_STATS | STATX_BTIME, &stx) != 0) {
+    return ErrnoError("statx " + path);
+  }
+  return stx;
+}
+
+std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags, mode_t mode,
+                                    bool follow) {
+  const bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) ||
+                      (flags & O_TMPFILE) == O_TMPFILE;
+  // Before anything that depends on the host, so that replay asks the
+  // child the same questions.
+  mode_t umask = 0;
+  if (flags & O_CREAT) {
+    auto um = c.Umask();
+    if (!um.ok()) return FromError(um.error());
+    umask = *um;
+  }
+  // ADDFD cannot install an O_PATH file: a read-only fd of the object does
+  // what an O_PATH fd does (as for the view's own O_PATH opens).
+  int open_flags = flags & ~(O_CLOEXEC | O_NOFOLLOW);
+  if (flags & O_PATH) open_flags = O_RDONLY | (flags & O_DIRECTORY);
+  InjectedFile what;
+  what.root = FileRoot::kOutside;
+  what.path = path;  // the engine's outside path: the same wherever the trace is replayed
+  what.open_flags = open_flags | O_CLOEXEC;
+  what.fd_flags = static_cast<uint32_t>(flags & O_CLOEXEC);
+  if (!c.s.apply_outside_metadata) {
+    UniqueFd placeholder(memfd_create("sandtrace-outside", MFD_CLOEXEC));
+    if (!placeholder.valid()) return Errno(errno);
+    return Decision::Inject(std::move(placeholder), std::move(what));
+  }
+  auto t = Reach(path, follow, (flags & O_CREAT) != 0);
+  if (!t.ok()) return FromError(t.error());
+  if (t->name.empty() && (flags & O_CREAT) && (flags & O_EXCL)) return Errno(EEXIST);
+  if (Within(t->real, c.s.storage_root)) return Errno(EACCES);
+  if (Within(t->real, c.s.lower_root)) {
+    // Out of the workdir and back in through a symlink outside it: the
+    // engine cannot follow that way (it reads nothing outside its roots).
+    c.s.Warn("'" + path + "' leads back into the workdir through a symlink outside it: refused");
+    return Errno(EACCES);
+  }
+  if (writes ? !c.s.OutsideWritable(t->real) : !c.s.OutsideReadable(t->real)) {
+    return Errno(EACCES);
+  }
+  Result<UniqueFd> fd = Err(EINVAL, "unset");
+  if (!t->name.empty()) {
+    fd = OpenHost(t->fd.get(), t->name, static_cast<uint64_t>(open_flags | O_NOFOLLOW),
+                  mode & ~umask & 07777);
+  } else {
+    // Reopen the very object that was checked (not the path again).
+    std::string self = "/proc/self/fd/" + std::to_string(t->fd.get());
+    int r = open(self.c_str(), (open_flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
+    fd = r >= 0 ? Result<UniqueFd>(UniqueFd(r)) : Result<UniqueFd>(ErrnoError("reopen"));
+  }
+  if (!fd.ok()) return FromError(fd.error());
+  return Decision::Inject(std::move(*fd), std::move(what));
+}
+
+Result<OpenedFile> OpenOutsideForExec(Call& c, const std::string& path) {
+  OpenedFile f;
+  f.layer = Layer::kNone;
+  f.layer_path = path;
+  f.open_flags = O_RDONLY | O_CLOEXEC;
+  if (!c.s.apply_outside_metadata) {  // replay: a stand-in, see above
+    f.fd = UniqueFd(memfd_create("sandtrace-outside", MFD_CLOEXEC));
+    if (!f.fd.valid()) return ErrnoError("memfd_create");
+    return f;
+  }
+  auto t = Reach(path, /*follow=*/true, /*create=*/false);
+  if (!t.ok()) return t.error();
+  if (Within(t->real, c.s.storage_root) || Within(t->real, c.s.lower_root)) {
+    return Err(EACCES, "outside path leads back into the sandbox");
+  }
+  if (!c.s.OutsideReadable(t->real)) return Err(EACCES, "not readable for the child");
+  struct stat st {};
+  if (fstat(t->fd.get(), &st) != 0) return ErrnoError("fstat");
+  if (!S_ISREG(st.st_mode)) return Err(EACCES, "not a regular file");
+  if (faccessat(t->fd.get(), "", X_OK, AT_EMPTY_PATH | AT_EACCESS) != 0) {
+    return ErrnoError("not executable");
+  }
+  std::string self = "/proc/self/fd/" + std::to_string(t->fd.get());
+  int fd = open(self.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open for exec");
+  f.fd = UniqueFd(fd);
+  return f;
+}
+
+}  // namespace sandtrace::cow
