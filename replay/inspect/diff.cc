@@ -514,8 +514,9 @@ class Differ {
     for (int i = 0; def != nullptr && i < def->nargs(); ++i) {
       if (ScalarRole(def->args[i]) && a.args[i] != b.args[i]) {
         aspects.push_back({DiffKind::kArgs, "argument " + std::to_string(i + 1) + ": A " +
-                                                FormatArg(def->args[i], a.args[i]) + "; B " +
-                                                FormatArg(def->args[i], b.args[i])});
+                                                FormatArg(*table, def->args[i], a.args[i]) +
+                                                "; B " +
+                                                FormatArg(*table, def->args[i], b.args[i])});
       }
     }
     const size_t n = std::min(a.calls.size(), b.calls.size());

@@ -153,7 +153,7 @@ std::string EventText::Call(const trace::EventRecord& event) const {
   for (int i = 0; i + 1 < n; ++i) {
     // Like strace: an open mode is shown only when the flags create a file.
     if (def->args[i] == ArgRole::kOpenFlags && def->args[i + 1] == ArgRole::kMode &&
-        (event.args[i] & O_CREAT) == 0 && (event.args[i] & O_TMPFILE) != O_TMPFILE) {
+        !OpenCreatesFile(*table, event.args[i])) {
       n = i + 1;
       break;
     }
@@ -180,7 +180,7 @@ std::string EventText::Call(const trace::EventRecord& event) const {
         continue;
       }
     }
-    out += FormatArg(role, v);
+    out += FormatArg(*table, role, v);  // the trace's arch's flag values
   }
   return out + ")";
 }

@@ -27,6 +27,8 @@
 #include "cow/handlers/cow_session.h"
 #include "cow/handlers/disposition.h"
 #include "tests/cow_handlers/fake_child.h"
+#include "tracer/core/seed_handlers.h"
+#include "tracer/core/syscall_table.h"
 
 namespace sandtrace::cow {
 namespace {
@@ -472,6 +474,21 @@ TEST_F(CowHandlerUnit, CommitWhenTheCommandSucceeded) {
   ASSERT_TRUE(done.ok());
   EXPECT_TRUE(done->committed);
   EXPECT_EQ(access(Real("n").c_str(), F_OK), 0);
+}
+
+TEST_F(CowHandlerUnit, SetsRegisterOnAnArchWithoutTheLegacyCalls) {
+  // aarch64 has openat and renameat2 but no open, stat or rename.
+  HandlerRegistry a64(Aarch64Syscalls());
+  ASSERT_TRUE(session_->Register(a64, "cow").ok());
+  ASSERT_TRUE(AddPassthroughSet(a64).ok());
+  ASSERT_TRUE(AddSeedHandlers(a64, 1, true).ok());
+  const ArchTable& t = Aarch64Syscalls();
+  for (std::string_view name : {"openat", "renameat2", "newfstatat", "execve", "unlinkat"}) {
+    EXPECT_TRUE(a64.Handles(t.FindByName(name)->nr)) << name;
+  }
+  EXPECT_EQ(t.FindByName("open"), nullptr);
+  EXPECT_EQ(a64.NotifySet().size() + 0u, a64.NotifyRules().size());
+  EXPECT_LT(a64.NotifySet().size(), registry_.NotifySet().size());
 }
 
 TEST_F(CowHandlerUnit, PassthroughSetNotifiesTheSameSyscalls) {

@@ -67,6 +67,15 @@ TEST(InspectEventText, ModeHiddenWithoutCreate) {
   EXPECT_EQ(EventText().Call(e), "openat(AT_FDCWD, \"a\", O_RDONLY)");
 }
 
+TEST(InspectEventText, AnAarch64EventUsesItsOwnNumbersAndFlagValues) {
+  // aarch64: openat is 56, and 0x4000 is O_DIRECTORY there (O_DIRECT on
+  // x86_64); 0x8000 is O_NOFOLLOW there (O_LARGEFILE on x86_64).
+  EventRecord e = Openat("d", 0x4000 | 0x8000);
+  e.arch = AUDIT_ARCH_AARCH64;
+  e.nr = 56;
+  EXPECT_EQ(EventText().Call(e), "openat(AT_FDCWD, \"d\", O_RDONLY|O_DIRECTORY|O_NOFOLLOW)");
+}
+
 TEST(InspectEventText, DecisionsAndOutcomes) {
   EventRecord e = Openat("a", O_RDONLY);
   e.decision.kind = DecisionKind::kErrno;
