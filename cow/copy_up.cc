@@ -34,6 +34,7 @@ void Overlay::Impl::CreditRemovedName(const struct stat& st) {
       data_charged_.erase(it);
     }
     virtual_owner_.erase(st.st_ino);
+    origin_ids_.erase(st.st_ino);
   }
 }
 
@@ -155,6 +156,7 @@ Result<Found> Overlay::Impl::CopyUpFile(const DirNode& parent, const std::string
       struct timespec ts[2] = {st.st_atim, st.st_mtim};
       (void)::futimens(dst->get(), ts);
       data_charged_[tst->st_ino] = data;
+      if (sst->st_nlink == 1) origin_ids_[tst->st_ino] = {sst->st_dev, sst->st_ino};
       break;
     }
     case FileType::kSymlink: {

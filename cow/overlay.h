@@ -323,6 +323,11 @@ class Overlay {
   // The object's real statx in its layer, with a virtual owner applied; a
   // merged directory (upper copy over a lower one) reports st_nlink 1, as
   // overlayfs does, since its true count needs a full listing.
+  // Whether some upper file shows the identity (st_dev, st_ino) of the
+  // lower file it was copied up from (Statx): then the kernel's own stat of
+  // an upper file may disagree with the view's, and handlers must not
+  // CONTINUE stats of upper files.
+  bool HasIdentityOverrides() const;
   Result<struct statx> Statx(const Base& base, std::string_view path, bool follow = true) const;
   Result<struct stat> Stat(const Base& base, std::string_view path, bool follow = true) const;
   Result<std::string> Readlink(const Base& base, std::string_view path) const;

@@ -72,6 +72,11 @@ class Overlay::Impl {
   std::map<std::string, DirMeta> dirs_;  // by view path; every upper dir has one
   // Ownership kept virtual, by upper inode (removed with the last link).
   std::map<ino_t, std::pair<uid_t, gid_t>> virtual_owner_;
+  // Upper inode -> the (st_dev, st_ino) of the lower file it was copied up
+  // from, when that file had one name: the view keeps a file's identity
+  // across its copy-up, as it would keep it natively (git's local clone
+  // links a file, then checks the new name's inode against the old one).
+  std::map<ino_t, std::pair<dev_t, ino_t>> origin_ids_;
   std::map<ino_t, uint64_t> data_charged_;  // upper inode -> data bytes charged
   uint64_t used_ = 0;
   uint64_t tmp_counter_ = 0;  // names of work/ temporaries (deterministic)

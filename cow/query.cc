@@ -196,6 +196,8 @@ Status Overlay::Impl::CheckOwner(const struct stat& st) const {
 
 // ---- public queries ------------------------------------------------------------------
 
+bool Overlay::HasIdentityOverrides() const { return !impl_->origin_ids_.empty(); }
+
 Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, bool follow) const {
   impl_->CheckLive();
   ResolveOptions o;
@@ -215,6 +217,12 @@ Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, boo
     if (it != impl_->virtual_owner_.end()) {
       stx.stx_uid = it->second.first;
       stx.stx_gid = it->second.second;
+    }
+    auto origin = impl_->origin_ids_.find(stx.stx_ino);
+    if (origin != impl_->origin_ids_.end()) {
+      stx.stx_dev_major = major(origin->second.first);
+      stx.stx_dev_minor = minor(origin->second.first);
+      stx.stx_ino = origin->second.second;
     }
   }
   // A merged directory's link count is not known without a full listing;

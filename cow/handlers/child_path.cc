@@ -399,7 +399,10 @@ Result<ChildPath> Call::Walk(Base base, KernelBase kernel, std::string original,
   std::string dir = base.view;
   // From a real upper directory the kernel sees the view only inside
   // opaque directories (made by mkdir in this run: no lower beneath them).
-  bool upper_ok = kernel == KernelBase::kUpper && s.index.IsOpaque(dir);
+  // (Not once some upper file shows its lower original's identity: the
+  // kernel would show the upper inode.)
+  bool upper_ok = kernel == KernelBase::kUpper && s.index.IsOpaque(dir) &&
+                  !s.overlay->HasIdentityOverrides();
   for (size_t i = 0; i < comps.size(); ++i) {
     const bool last = i + 1 == comps.size();
     if (!last || o.follow_final || must_dir) {

@@ -89,15 +89,25 @@
 // report for symlinks anyway). Storage-area paths are not part of the view:
 // the kernel answers them and Landlock keeps them read-only.
 //
+// Outside through the view. A symlink made or changed in this run that
+// points out of the workdir (venv/bin/python3 -> /usr/bin/python3) is not
+// in the real workdir, so the kernel cannot follow the child's string; the
+// engine reports such a resolution as outside but not kernel-equivalent,
+// and the supervisor reaches the object by the engine's outside path
+// (handlers_outside.cc): stat, access, readlink answered, opens injected,
+// exec rewritten as above, metadata applied as above, under the child's
+// own policy (-r for reads, -w and its TMPDIR for writes).
+//
 // Notifications not sent. Decided without notification (not in the set):
 // ftruncate and fallocate (a writable fd to the workdir is never handed
 // out, the kernel refuses them on the read-only lower fds the child can
-// get), read/write/mmap, fstat (5). A filter testing arguments could also
-// let through newfstatat/statx with AT_EMPTY_PATH and a dirfd (glibc's
-// fstat; a non-empty path with that flag would then read the lower) and
-// every ioctl but the inode-flag ones (FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR,
-// FS_IOC_SETVERSION, refused here): CowStats counts both; the filter
-// builder has no argument conditions yet.
+// get), read/write/mmap, fstat (5). ioctl is notified only for the
+// filesystem ioctl types ('f', 'v', 'X') and the btrfs commands that
+// change something (argument tests in the filter, IoctlNotifyWhen):
+// terminal ioctls and cp's FICLONE never reach the supervisor. A filter
+// cannot decide newfstatat/statx with AT_EMPTY_PATH and a dirfd (glibc's
+// fstat): the empty string is in the child's memory, and a non-empty path
+// with that flag would read the lower; CowStats counts them.
 //
 // Known limits. Hard links the lower already has are separated by a
 // copy-up (the engine's rule, as overlayfs without an index). fds opened
@@ -107,16 +117,19 @@
 // Metadata changes through fds of deleted files are answered 0 and dropped.
 // See process_table.h for the virtual cwd's limits. RESOLVE_NO_XDEV is not
 // enforced inside the view; RESOLVE_CACHED opens fail with EAGAIN once the
-// view has changed. file_setattr and the inode-flag ioctls fail with
-// EOPNOTSUPP. Landlock governs writes outside the workdir, not metadata:
+// view has changed. file_setattr and the filesystem ioctls that change
+// something (inode flags, fs-verity, fscrypt policies, freeze, btrfs
+// subvolumes) fail with EOPNOTSUPP wherever their fd points. Landlock governs writes outside the workdir, not metadata:
 // outside metadata changes go where the child may write (see
 // CowSessionOptions::writable_paths), elsewhere EACCES.
 //
 // Replay. Decisions depend only on the Tracee's answers and the overlay,
 // except: a merged directory's identity comes from the lower directory at
 // the same path (the handlers open it themselves, so a rebuilt lower must
-// hold it), and metadata changes outside the workdir are host effects
-// (CowSessionOptions::apply_outside_metadata).
+// hold it), metadata changes outside the workdir are host effects
+// (CowSessionOptions::apply_outside_metadata), and outside objects reached
+// through the view are the host's (replay answers their opens with
+// stand-ins of the recorded description and stats them on its host).
 //
 // Quota. Engine operations fail with ENOSPC at the limit; reads cost
 // nothing. Files the child writes through injected fds are re-measured on

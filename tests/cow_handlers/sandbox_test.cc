@@ -112,6 +112,35 @@ TEST_F(SandboxTest, APythonVenvMadeInTheRunWorks) {
   EXPECT_NE(r.err.find("A  venv/bin/python3"), std::string::npos) << r.err;
 }
 
+TEST_F(SandboxTest, FilesKeepTheirInodeAcrossCopyUpAndLinks) {
+  // Natively a file keeps its inode when written in place or linked; the
+  // view keeps the lower file's identity across its copy-up.
+  struct stat st {};
+  ASSERT_EQ(stat((work_ + "/a.txt").c_str(), &st), 0);
+  ASSERT_EQ(stat((work_ + "/d/b.txt").c_str(), &st), 0);
+  const std::string b_ino = std::to_string(st.st_ino);
+  ASSERT_EQ(stat((work_ + "/a.txt").c_str(), &st), 0);
+  const std::string a_ino = std::to_string(st.st_ino);
+  Ran r = Trace({"--discard"}, "echo more >> a.txt; stat -c %i a.txt; ln d/b.txt hard; "
+                               "stat -c '%i %h' d/b.txt hard");
+  EXPECT_EQ(r.out, a_ino + "\n" + b_ino + " 2\n" + b_ino + " 2\n") << r.err;
+}
+
+TEST_F(SandboxTest, GitLocalCloneLinksAndChecksItsObjects) {
+  // git clone of a local repository hard-links the objects and checks that
+  // each new name has the source's inode.
+  const std::string repo = work_ + "/repo";
+  Ran init = RunProgram({"/bin/sh", "-c",
+                         "git init -q repo && cd repo && echo x > f && git add f && "
+                         "git -c user.email=a@b -c user.name=n commit -qm one"},
+                        work_, env_);
+  if (init.status != 0) GTEST_SKIP() << "git unavailable: " << init.err;
+  Ran r = Trace({"--dry-run"}, "git clone -q repo clone && git -C clone log --oneline | wc -l && "
+                               "cat clone/f");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1\nx\n") << r.err;
+}
+
 TEST_F(SandboxTest, DotDotLeavesTheWorkdirReadOnly) {
   WriteFile(scratch_ / "sibling", "sib\n");
   Tree before = Snapshot(scratch_.path(), true);
