@@ -32,7 +32,8 @@ if "$TRACE" run --help 2>/dev/null | grep -q -- '--handlers'; then
   WORK=$SHM/work
   "$MKTREE" "$WORK/tree" 100 100 100
   TREE=tree
-  BASE="--discard ${FLAGS:-}"
+  # The storage area on tmpfs too (an ext4 /tmp makes cp swing wildly).
+  BASE="--discard --storage $SHM/st ${FLAGS:-}"
 else
   MODE="passthrough (file syscalls notified and CONTINUEd; no COW handlers in this build)"
   mkdir "$SHM/work" "$SHM/w"
@@ -55,6 +56,7 @@ run_pair() {
   while [ $i -lt "$REPS" ]; do
     # Alternate which goes first, so drift and caches favour neither.
     for which in $( [ $((i % 2)) -eq 0 ] && echo "run record" || echo "record run"); do
+      rm -rf "$SHM/st"
       s=$(now_ns)
       if [ "$which" = run ]; then
         "$TRACE" run $BASE -- sh -c "$cmd" >/dev/null 2>"$SHM/run.err" || true

@@ -83,6 +83,14 @@ echo "bare /bin/true: $(ratio "$bare" 100) us/run; trace run: $(ratio "$traced" 
 
 echo "== per notification (bench_tracer_notify 100000)"
 "$NOTIFY" 100000
+# ADDFD wakes the target with a plain wake-up (SYNC_WAKE_UP covers SEND
+# only) and sleeps until the target has installed the fd: two wake-ups of
+# an idle CPU, which a VM without guest halt-polling makes expensive. With
+# supervisor and child on one CPU those wake-ups are local.
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ]; then
+  echo "== the same on one CPU (taskset -c 0: no cross-CPU wake-ups)"
+  taskset -c 0 "$NOTIFY" 30000 | grep -E "sync_wake_up=on"
+fi
 echo "== strace -f as users run it, same 100000 getppid calls"
 n=$(median_us "$HELPER" loop getppid 100000)
 s=$(median_us strace -f -o /dev/null "$HELPER" loop getppid 100000)
