@@ -10,27 +10,25 @@
 #include <array>
 
 #include "tracer/core/kernel_abi.h"
+#include "tracer/core/syscall_defs.h"
 #include "tracer/core/syscall_table.h"
 
 namespace sandtrace {
 namespace {
 
 using enum ArgRole;
-using R = std::array<ArgRole, 6>;
+using syscall_defs::Concat;
+using syscall_defs::Deny;
+using syscall_defs::DenyIf;
+using syscall_defs::Index;
+using syscall_defs::kCommonDefs;
+using syscall_defs::NrOf;
+using syscall_defs::RolesWellFormed;
+using syscall_defs::S;
+using syscall_defs::SortedAndUniqueByNr;
 
-constexpr SyscallDef S(int nr, std::string_view name, R args = {}) {
-  return SyscallDef{nr, name, args};
-}
-// Bypasses the supervisor or the kernel's checks: fails with EPERM.
-constexpr SyscallDef Deny(int nr, std::string_view name, R args = {}) {
-  return SyscallDef{nr, name, args, SyscallPolicy::kDeny};
-}
-// Fails with EPERM when args[arg] has any bit of mask set.
-constexpr SyscallDef DenyIf(int nr, std::string_view name, R args, uint8_t arg, uint64_t mask) {
-  return SyscallDef{nr, name, args, SyscallPolicy::kDenyIfFlags, arg, mask};
-}
-
-constexpr auto kDefs = std::to_array<SyscallDef>({
+// Up to 423: this architecture's own numbers (kCommonDefs has the rest).
+constexpr auto kOwnDefs = std::to_array<SyscallDef>({
     S(0, "read", {kFd, kBufOut, kSize}),
     S(1, "write", {kFd, kBufIn, kSize}),
     S(2, "open", {kPath, kOpenFlags, kMode}),
@@ -371,123 +369,29 @@ constexpr auto kDefs = std::to_array<SyscallDef>({
     S(332, "statx", {kDirFd, kPath, kAtFlags, kHex, kStructOut}),
     S(333, "io_pgetevents", {kHex, kInt, kInt, kPtr, kPtr, kPtr}),
     S(334, "rseq", {kPtr, kUint, kHex, kHex}),
-    S(424, "pidfd_send_signal", {kFd, kSignal, kStructIn, kHex}),
-    // io_uring performs file operations without syscalls the filter sees.
-    Deny(425, "io_uring_setup", {kUint, kPtr}),
-    Deny(426, "io_uring_enter", {kFd, kUint, kUint, kHex, kPtr, kSize}),
-    Deny(427, "io_uring_register", {kFd, kUint, kPtr, kUint}),
-    Deny(428, "open_tree", {kDirFd, kPath, kHex}),
-    Deny(429, "move_mount", {kDirFd, kPath, kDirFd, kPath, kHex}),
-    Deny(430, "fsopen", {kString, kHex}),
-    Deny(431, "fsconfig", {kFd, kUint, kString, kPtr, kInt}),
-    Deny(432, "fsmount", {kFd, kHex, kHex}),
-    Deny(433, "fspick", {kDirFd, kPath, kHex}),
-    S(434, "pidfd_open", {kPid, kHex}),
-    // clone3's flags are in memory the filter cannot read; ENOSYS makes
-    // glibc fall back to clone, whose flags it can check.
-    SyscallDef{435, "clone3", {kStructIn, kSize}, SyscallPolicy::kDenyEnosys},
-    S(436, "close_range", {kFd, kFd, kHex}),
-    S(437, "openat2", {kDirFd, kPath, kStructIn, kSize}),
-    S(438, "pidfd_getfd", {kFd, kFd, kHex}),
-    S(439, "faccessat2", {kDirFd, kPath, kInt, kAtFlags}),
-    S(440, "process_madvise", {kFd, kPtr, kSize, kInt, kHex}),
-    S(441, "epoll_pwait2", {kFd, kPtr, kInt, kStructIn, kStructIn, kSize}),
-    Deny(442, "mount_setattr", {kDirFd, kPath, kAtFlags, kStructIn, kSize}),
-    S(443, "quotactl_fd", {kFd, kHex, kInt, kPtr}),
-    S(444, "landlock_create_ruleset", {kStructIn, kSize, kHex}),
-    S(445, "landlock_add_rule", {kFd, kInt, kStructIn, kHex}),
-    S(446, "landlock_restrict_self", {kFd, kHex}),
-    S(447, "memfd_secret", {kHex}),
-    S(448, "process_mrelease", {kFd, kHex}),
-    S(449, "futex_waitv", {kPtr, kUint, kHex, kStructIn, kInt}),
-    S(450, "set_mempolicy_home_node", {kPtr, kSize, kInt, kHex}),
-    S(451, "cachestat", {kFd, kStructIn, kStructOut, kHex}),
-    S(452, "fchmodat2", {kDirFd, kPath, kMode, kAtFlags}),
-    S(453, "map_shadow_stack", {kPtr, kSize, kHex}),
-    S(454, "futex_wake", {kPtr, kHex, kInt, kHex}),
-    S(455, "futex_wait", {kPtr, kHex, kHex, kHex, kStructIn, kInt}),
-    S(456, "futex_requeue", {kPtr, kHex, kInt, kInt}),
-    S(457, "statmount", {kStructIn, kStructOut, kSize, kHex}),
-    S(458, "listmount", {kStructIn, kPtr, kSize, kHex}),
-    S(459, "lsm_get_self_attr", {kUint, kStructOut, kPtr, kHex}),
-    S(460, "lsm_set_self_attr", {kUint, kStructIn, kSize, kHex}),
-    S(461, "lsm_list_modules", {kPtr, kPtr, kHex}),
-    S(462, "mseal", {kPtr, kSize, kHex}),
-    S(463, "setxattrat", {kDirFd, kPath, kAtFlags, kString, kStructIn, kSize}),
-    S(464, "getxattrat", {kDirFd, kPath, kAtFlags, kString, kStructIn, kSize}),
-    S(465, "listxattrat", {kDirFd, kPath, kAtFlags, kBufOut, kSize}),
-    S(466, "removexattrat", {kDirFd, kPath, kAtFlags, kString}),
-    Deny(467, "open_tree_attr", {kDirFd, kPath, kHex, kStructIn, kSize}),
-    S(468, "file_getattr", {kDirFd, kPath, kStructOut, kSize, kAtFlags}),
-    S(469, "file_setattr", {kDirFd, kPath, kStructIn, kSize, kAtFlags}),
 });
 
 // ---- compile-time checks ---------------------------------------------------
 
-constexpr bool SortedAndUniqueByNr() {
-  for (size_t i = 1; i < kDefs.size(); ++i) {
-    if (kDefs[i - 1].nr >= kDefs[i].nr) return false;
-  }
-  return kDefs.front().nr >= 0;
-}
-static_assert(SortedAndUniqueByNr(), "x86_64 table must be sorted by number, no duplicates");
+constexpr auto kDefs = Concat(kOwnDefs, kCommonDefs);
 
-constexpr bool RolesWellFormed() {
-  for (const auto& d : kDefs) {
-    bool ended = false;
-    for (ArgRole r : d.args) {
-      if (r == kNone) ended = true;
-      if (ended && r != kNone) return false;  // a gap in the argument list
-    }
-    if (d.policy == SyscallPolicy::kDenyIfFlags && (d.deny_mask == 0 || d.deny_arg >= 6)) {
-      return false;
-    }
-    if (d.name.empty()) return false;
-  }
-  return true;
-}
-static_assert(RolesWellFormed());
+// ---- compile-time checks ---------------------------------------------------
 
-constexpr int kNrLimit = kDefs.back().nr + 1;
-
-constexpr auto kByNr = [] {
-  std::array<int16_t, kNrLimit> a{};
-  for (auto& v : a) v = -1;
-  for (size_t i = 0; i < kDefs.size(); ++i) a[kDefs[i].nr] = static_cast<int16_t>(i);
-  return a;
-}();
-
-constexpr auto kByName = [] {
-  std::array<int16_t, kDefs.size()> a{};
-  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<int16_t>(i);
-  std::sort(a.begin(), a.end(), [](int16_t x, int16_t y) { return kDefs[x].name < kDefs[y].name; });
-  return a;
-}();
-
-constexpr bool NamesUnique() {
-  for (size_t i = 1; i < kByName.size(); ++i) {
-    if (kDefs[kByName[i - 1]].name == kDefs[kByName[i]].name) return false;
-  }
-  return true;
-}
-static_assert(NamesUnique(), "syscall names must be unique");
-
-constexpr int NrOf(std::string_view name) {
-  for (const auto& d : kDefs) {
-    if (d.name == name) return d.nr;
-  }
-  return -1;
-}
+static_assert(SortedAndUniqueByNr(kDefs), "x86_64 table must be sorted by number, no duplicates");
+static_assert(RolesWellFormed(kDefs));
+using TableIndex = Index<kDefs>;
+static_assert(TableIndex::names_unique, "syscall names must be unique");
 // Spot checks against the kernel headers the build machine has.
-static_assert(NrOf("openat") == __NR_openat);
-static_assert(NrOf("getrandom") == __NR_getrandom);
-static_assert(NrOf("clone3") == __NR_clone3);
-static_assert(NrOf("io_uring_setup") == __NR_io_uring_setup);
-static_assert(NrOf("seccomp") == __NR_seccomp);
-static_assert(NrOf("set_mempolicy_home_node") == __NR_set_mempolicy_home_node);
-static_assert(NrOf("execve") == __NR_execve && NrOf("exit_group") == __NR_exit_group);
+static_assert(NrOf(kDefs, "openat") == __NR_openat);
+static_assert(NrOf(kDefs, "getrandom") == __NR_getrandom);
+static_assert(NrOf(kDefs, "clone3") == __NR_clone3);
+static_assert(NrOf(kDefs, "io_uring_setup") == __NR_io_uring_setup);
+static_assert(NrOf(kDefs, "seccomp") == __NR_seccomp);
+static_assert(NrOf(kDefs, "set_mempolicy_home_node") == __NR_set_mempolicy_home_node);
+static_assert(NrOf(kDefs, "execve") == __NR_execve && NrOf(kDefs, "exit_group") == __NR_exit_group);
 
-constexpr ArchTable kTable(AUDIT_ARCH_X86_64, "x86_64", kDefs, kByNr, kByName);
+constexpr ArchTable kTable(AUDIT_ARCH_X86_64, "x86_64", kDefs, TableIndex::by_nr,
+                           TableIndex::by_name);
 
 }  // namespace
 
