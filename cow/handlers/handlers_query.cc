@@ -100,7 +100,19 @@ std::optional<Decision> HandleStat(Call& c, const StatForm& f) {
   LocateOptions lo;
   lo.follow_final = !(f.at_flags & AT_SYMLINK_NOFOLLOW) && f.follow;
   lo.allow_empty = f.at_flags & AT_EMPTY_PATH;
-  if (path->empty() && lo.allow_empty && f.dirfd != AT_FDCWD) return c.Kernel();  // fstat
+  if (path->empty() && lo.allow_empty && f.dirfd != AT_FDCWD) {
+    // fstat: the kernel's answer, unless the fd is an upper file that shows
+    // its lower original's identity in the view (Overlay::Statx), which
+    // stat by path shows too (cp compares the two).
+    if (!c.s.overlay->HasIdentityOverrides()) return c.Kernel();
+    auto t = c.FdTarget(f.dirfd);
+    if (!t.ok()) return FromError(t.error());
+    if (!t->view || t->lower || t->deleted_upper) return c.Kernel();
+    ++c.s.stats.engine;
+    auto stx = c.s.overlay->Statx(Base::Root(), t->view->empty() ? "." : *t->view, false);
+    if (!stx.ok()) return c.Kernel();
+    return WriteStat(c, f, *stx);
+  }
   auto p = c.Locate(f.dirfd, *path, lo);
   if (!p.ok()) return FromError(p.error());
   if (p->kind != ChildPath::Kind::kView) return c.Kernel();

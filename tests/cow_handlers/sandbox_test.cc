@@ -126,6 +126,17 @@ TEST_F(SandboxTest, FilesKeepTheirInodeAcrossCopyUpAndLinks) {
   EXPECT_EQ(r.out, a_ino + "\n" + b_ino + " 2\n" + b_ino + " 2\n") << r.err;
 }
 
+TEST_F(SandboxTest, FstatAndStatAgreeOnFilesChangedInTheRun) {
+  // cp compares fstat of the opened source with stat of its name ("skipping
+  // file ..., as it was replaced while being copied" when they differ).
+  Ran r = Trace({"--discard"}, "chmod -R g+w d a.txt && cp -r d d2 && cp a.txt a2 && "
+                               "cat d2/b.txt a2 && python3 -c \"import os; "
+                               "print(os.path.samestat(os.fstat(os.open('a.txt', os.O_RDONLY)), "
+                               "os.stat('a.txt')))\"");
+  EXPECT_EQ(r.out, "bee\nhello\nTrue\n") << r.err;
+  EXPECT_EQ(r.err.find("replaced"), std::string::npos) << r.err;
+}
+
 TEST_F(SandboxTest, GitLocalCloneLinksAndChecksItsObjects) {
   // git clone of a local repository hard-links the objects and checks that
   // each new name has the source's inode.

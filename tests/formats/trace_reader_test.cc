@@ -285,6 +285,39 @@ TEST(TraceReader, DeltaCodedEventsComeBackExactAcrossFramesAndSeeks) {
   }
 }
 
+TEST(TraceReader, ReadsVersion1TracesWithAbsoluteValues) {
+  // A trace recorded before format 2 (tests/corpus/listing.capnp as it was):
+  // seq, id and receivedNs are absolute there.
+  const std::string path = std::string(SANDTRACE_SOURCE_DIR) + "/tests/formats/data/v1_listing.capnp";
+  auto reader = TraceReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.error().Message();
+  EXPECT_EQ((*reader)->header().format_version, 1u);
+  Record record;
+  uint64_t events = 0;
+  uint64_t last_id = 0;
+  uint64_t last_received = 0;
+  while (*(*reader)->Next(record)) {
+    const auto* e = std::get_if<EventRecord>(&record);
+    if (e == nullptr) continue;
+    ASSERT_EQ(e->seq, events) << "seqs run from 0 without gaps";
+    if (events > 0) {
+      EXPECT_GT(e->id, last_id);
+      EXPECT_GE(e->received_ns, last_received);
+    }
+    EXPECT_LE(e->received_ns, e->handler_start_ns);
+    EXPECT_LE(e->handler_end_ns, e->response_sent_ns);
+    last_id = e->id;
+    last_received = e->received_ns;
+    ++events;
+  }
+  EXPECT_GT(events, 100u);
+  EXPECT_EQ((*reader)->warning(), "");
+  // Seeking lands on absolute values too.
+  ASSERT_TRUE(*(*reader)->SeekToSeq(events / 2));
+  ASSERT_TRUE(*(*reader)->Next(record));
+  EXPECT_EQ(std::get<EventRecord>(record).seq, events / 2);
+}
+
 TEST(TraceReader, SeeksBySeqWithoutAnIndexOrWithADamagedOne) {
   constexpr uint64_t kEvents = 3000;
   const std::string bytes = SyntheticTrace(kEvents, 4096);
