@@ -20,7 +20,11 @@ configure: deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# With clang installed, the reader's libFuzzer target is built too and
+# ctest runs it for a bounded number of inputs (FormatFuzzSmoke).
 test: build
+	@if command -v clang++ >/dev/null 2>&1 || command -v clang++-14 >/dev/null 2>&1; then \
+	  FUZZ_SECONDS=0 sh tests/formats/fuzz.sh $(BUILD); fi
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 demo: build
