@@ -299,6 +299,10 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     if (n == 0 || n == static_cast<ssize_t>(sizeof f)) child.status.reset();
   };
 
+  // The clock's last reading: each notification takes four (received,
+  // handler start and end, response sent), and the loop sizes its waits and
+  // runs its ticks from the last of them instead of asking again.
+  uint64_t last_now = NowNs();
   auto handle_one = [&] {
     Notification n;
     Status r = listener.Recv(n);
@@ -364,6 +368,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       }
     }
     times.response_sent = NowNs();
+    last_now = times.response_sent;
     if (!sent.ok()) {
       if (sent.code() != ENOENT) throw Fatal(sent.error().Message());
       // ENOENT: the task died, or a signal interrupted the syscall.
@@ -386,8 +391,14 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     // dr.decision.fd (if any) closes here, after the observer saw it.
   };
 
-  uint64_t next_tick =
-      tick_ ? NowNs() + static_cast<uint64_t>(tick_period_.count()) * 1000000ULL : 0;
+  const uint64_t tick_ns = static_cast<uint64_t>(tick_period_.count()) * 1000000ULL;
+  uint64_t next_tick = tick_ ? last_now + tick_ns : 0;
+  auto maybe_tick = [&] {
+    if (!tick_ || last_now < next_tick) return;
+    tick_();
+    last_now = NowNs();
+    next_tick = last_now + tick_ns;
+  };
   constexpr int kSweepMs = 250;  // reaps even if another thread swallowed SIGCHLD
   try {
     if (observer_ != nullptr) {
@@ -409,17 +420,15 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       };
       int timeout = kSweepMs;
       if (tick_) {
-        uint64_t now = NowNs();
+        const uint64_t now = last_now;
         int until = next_tick > now ? static_cast<int>((next_tick - now + 999999) / 1000000) : 0;
         timeout = std::min(timeout, until);
       }
       int pr = poll(fds, 4, timeout);
       if (pr < 0 && errno != EINTR) ThrowErrno("poll");
-      if (tick_ && NowNs() >= next_tick) {
-        tick_();
-        next_tick = NowNs() + static_cast<uint64_t>(tick_period_.count()) * 1000000ULL;
-      }
       if (pr <= 0) {
+        last_now = NowNs();
+        maybe_tick();
         reap();
         continue;
       }
@@ -439,6 +448,8 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       }
       if (fds[1].revents & POLLIN) reap();
       if (fds[3].revents & (POLLIN | POLLHUP)) read_status();
+      if (!(fds[0].revents & POLLIN)) last_now = NowNs();  // no notification read the clock
+      maybe_tick();
     }
   } catch (const std::exception& e) {
     result.abort_error = e.what();
