@@ -151,6 +151,8 @@ Result<std::unique_ptr<Overlay>> Overlay::Create(const OverlayPaths& paths,
   if (!lst) return lst.error();
   auto ust = fs::StatFd(impl->upper_fd_.get());
   if (!ust) return ust.error();
+  impl->lower_dev_ = lst->st_dev;
+  impl->unify_device_ = impl->options_.unify_device.value_or(lst->st_dev != ust->st_dev);
   if (auto s = impl->SetOwner(impl->upper_fd_.get(), "", *ust, lst->st_uid, lst->st_gid); !s) {
     return s.error();
   }

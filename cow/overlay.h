@@ -255,7 +255,18 @@ struct OverlayOptions {
   // says what was done, for the caller to print. If it cannot be recovered,
   // Create fails with that error.
   bool recover_interrupted_commit = true;
+  // Show every object of the view with the workdir's st_dev (upper objects
+  // without a lower original get st_ino | kUpperInoBit, so they never share
+  // an inode number with a lower file), as when the whole view lives on one
+  // filesystem: `find -xdev`, `du -x` and git's repository discovery stop
+  // at a change of st_dev. Unset: when the upper layer is on another
+  // filesystem than the workdir. Replay passes the recorded choice.
+  std::optional<bool> unify_device;
 };
+
+// The bit set in the inode numbers of upper objects when the view unifies
+// devices (OverlayOptions::unify_device).
+inline constexpr ino_t kUpperInoBit = ino_t{1} << 62;
 
 // Where an overlay lives. `lower` is the workdir; `storage` is an existing,
 // empty, private directory that will hold upper/, work/, the state and the
@@ -323,10 +334,12 @@ class Overlay {
   // The object's real statx in its layer, with a virtual owner applied; a
   // merged directory (upper copy over a lower one) reports st_nlink 1, as
   // overlayfs does, since its true count needs a full listing.
-  // Whether some upper file shows the identity (st_dev, st_ino) of the
-  // lower file it was copied up from (Statx): then the kernel's own stat of
-  // an upper file may disagree with the view's, and handlers must not
-  // CONTINUE stats of upper files.
+  // Whether the view shows the workdir's st_dev for upper objects too
+  // (OverlayOptions::unify_device, as decided at Create).
+  bool unify_device() const;
+  // Whether the view shows some upper file with another identity than the
+  // kernel would (a copied-up file's lower original, or unify_device): then
+  // handlers must not CONTINUE stats of upper files.
   bool HasIdentityOverrides() const;
   Result<struct statx> Statx(const Base& base, std::string_view path, bool follow = true) const;
   Result<struct stat> Stat(const Base& base, std::string_view path, bool follow = true) const;

@@ -77,6 +77,20 @@ class Overlay::Impl {
   // across its copy-up, as it would keep it natively (git's local clone
   // links a file, then checks the new name's inode against the old one).
   std::map<ino_t, std::pair<dev_t, ino_t>> origin_ids_;
+  dev_t lower_dev_ = 0;
+  bool unify_device_ = false;
+  // The (st_dev, st_ino) the view shows for an upper object whose real ones
+  // are `dev`, `ino` (origin_ids_, then unify_device_).
+  void ViewIdentity(dev_t& dev, ino_t& ino) const {
+    auto it = origin_ids_.find(ino);
+    if (it != origin_ids_.end()) {
+      dev = it->second.first;
+      ino = it->second.second;
+    } else if (unify_device_) {
+      dev = lower_dev_;
+      ino |= kUpperInoBit;
+    }
+  }
   std::map<ino_t, uint64_t> data_charged_;  // upper inode -> data bytes charged
   uint64_t used_ = 0;
   uint64_t tmp_counter_ = 0;  // names of work/ temporaries (deterministic)

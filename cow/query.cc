@@ -73,14 +73,21 @@ Result<std::vector<DirEntry>> Overlay::Impl::ListNode(const DirNode& node) const
   (void)::fstat(self.get(), &st);
   struct stat parent = st;
   if (!node.path.empty()) (void)::fstatat(self.get(), "..", &parent, AT_SYMLINK_NOFOLLOW);
-  out.push_back(DirEntry{".", FileType::kDirectory, st.st_ino, 1});
-  out.push_back(DirEntry{"..", FileType::kDirectory, parent.st_ino, 2});
+  // Upper inode numbers as the view shows them (Statx).
+  auto view_ino = [this](ino_t ino) {
+    dev_t dev = 0;
+    ViewIdentity(dev, ino);
+    return ino;
+  };
+  out.push_back(DirEntry{".", FileType::kDirectory, node.upper ? view_ino(st.st_ino) : st.st_ino, 1});
+  out.push_back(
+      DirEntry{"..", FileType::kDirectory, node.upper ? view_ino(parent.st_ino) : parent.st_ino, 2});
   // Upper names shadow lower ones; whiteouts hide lower ones.
   std::unordered_set<std::string> upper_names;
   if (node.upper) {
     auto s = fs::ReadDir(node.upper.get(), [&](std::string name, uint8_t t, ino_t ino) {
       upper_names.insert(name);
-      out.push_back(DirEntry{std::move(name), FileTypeFromDirent(t), ino, 0});
+      out.push_back(DirEntry{std::move(name), FileTypeFromDirent(t), view_ino(ino), 0});
     });
     if (!s) return s.error();
   }
@@ -196,7 +203,11 @@ Status Overlay::Impl::CheckOwner(const struct stat& st) const {
 
 // ---- public queries ------------------------------------------------------------------
 
-bool Overlay::HasIdentityOverrides() const { return !impl_->origin_ids_.empty(); }
+bool Overlay::HasIdentityOverrides() const {
+  return !impl_->origin_ids_.empty() || impl_->unify_device_;
+}
+
+bool Overlay::unify_device() const { return impl_->unify_device_; }
 
 Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, bool follow) const {
   impl_->CheckLive();
@@ -218,12 +229,12 @@ Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, boo
       stx.stx_uid = it->second.first;
       stx.stx_gid = it->second.second;
     }
-    auto origin = impl_->origin_ids_.find(stx.stx_ino);
-    if (origin != impl_->origin_ids_.end()) {
-      stx.stx_dev_major = major(origin->second.first);
-      stx.stx_dev_minor = minor(origin->second.first);
-      stx.stx_ino = origin->second.second;
-    }
+    dev_t dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+    ino_t ino = stx.stx_ino;
+    impl_->ViewIdentity(dev, ino);
+    stx.stx_dev_major = major(dev);
+    stx.stx_dev_minor = minor(dev);
+    stx.stx_ino = ino;
   }
   // A merged directory's link count is not known without a full listing;
   // 1 is what overlayfs reports and tells fts/find not to count on it.

@@ -19,6 +19,9 @@ Status CowSet(std::string_view name, HandlerRegistry& registry, SetContext& ctx)
   // the recorded choice, when the header has it.
   const std::string dev_fd = PolicyOption(*ctx.header, "dev_fd_is_proc");
   if (dev_fd == "on" || dev_fd == "off") o.dev_fd_is_proc = dev_fd == "on";
+  // The recorded choice (older traces: the engine decides, as it did then).
+  const std::string unify = PolicyOption(*ctx.header, "unify_device");
+  if (unify == "on" || unify == "off") o.unify_device = unify == "on";
   auto session = cow::CowSession::Create(o);
   if (!session.ok()) return Err(session.code(), "copy-on-write set: " + session.error().Message());
   std::shared_ptr<cow::CowSession> owned(std::move(*session));

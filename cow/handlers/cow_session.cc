@@ -156,6 +156,7 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
   }
   OverlayOptions oo;
   oo.quota_bytes = options.quota_bytes;
+  oo.unify_device = options.unify_device;
   oo.observer = options.observer;
   if (options.check_permissions) {
     Credentials creds;
@@ -220,6 +221,8 @@ Status CowSession::Register(HandlerRegistry& registry, std::string_view set) {
 Overlay& CowSession::overlay() { return *state_->overlay; }
 const std::string& CowSession::workdir() const { return state_->lower_root; }
 const std::string& CowSession::storage() const { return state_->storage_root; }
+
+bool CowSession::unify_device() const { return state_->overlay->unify_device(); }
 const CowStats& CowSession::stats() const { return state_->stats; }
 
 std::vector<std::string> CowSession::TakeWarnings() {

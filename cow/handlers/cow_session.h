@@ -208,6 +208,10 @@ struct CowSessionOptions {
   // /proc/self/fd) or "/proc/self/fd/N"; unset: probed. Replay passes the
   // recorded value so the bytes written into the child compare.
   std::optional<bool> dev_fd_is_proc;
+  // OverlayOptions::unify_device (unset: when the storage area is on
+  // another filesystem than the workdir). Recorded in the trace's policy;
+  // replay passes the recorded value.
+  std::optional<bool> unify_device;
 };
 
 struct SessionState;
@@ -227,6 +231,8 @@ class CowSession {
   Overlay& overlay();
   const std::string& workdir() const;  // canonical
   const std::string& storage() const;  // canonical
+  // Whether upper objects show the workdir's st_dev (CowSessionOptions).
+  bool unify_device() const;
   const CowStats& stats() const;
   // Messages for the user collected during the run (exec rewrites that lost
   // argv[0], fallbacks); cleared by the call.

@@ -137,6 +137,23 @@ TEST_F(SandboxTest, FstatAndStatAgreeOnFilesChangedInTheRun) {
   EXPECT_EQ(r.err.find("replaced"), std::string::npos) << r.err;
 }
 
+TEST_F(SandboxTest, TheViewIsOneFilesystemWhereverTheStorageIs) {
+  // The storage area on tmpfs (/dev/shm), the workdir here: new objects
+  // still show the workdir's st_dev, so find -xdev, du -x and git's
+  // repository discovery do not stop at them, and inode numbers agree
+  // between stat and readdir.
+  char tmpl[] = "/dev/shm/sandtrace-test-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) GTEST_SKIP() << "no /dev/shm";
+  const std::string storage = std::string(tmpl) + "/st";
+  Ran r = Trace({"--discard", "--storage", storage},
+                "mkdir nd && touch nd/f && stat -c %d . nd nd/f a.txt | sort -u | wc -l && "
+                "find . -xdev -name f && du -x -a nd | wc -l && "
+                "[ \"$(ls -i nd/f | cut -d' ' -f1)\" = \"$(stat -c %i nd/f)\" ] && echo same-ino && "
+                "cd nd && python3 -c 'import os; print(os.path.ismount(\".\"))'");
+  rmdir(tmpl);
+  EXPECT_EQ(r.out, "1\n./nd/f\n2\nsame-ino\nFalse\n") << r.err;
+}
+
 TEST_F(SandboxTest, GitLocalCloneLinksAndChecksItsObjects) {
   // git clone of a local repository hard-links the objects and checks that
   // each new name has the source's inode.

@@ -79,6 +79,7 @@ trace::Policy SandboxedRun::Policy() const {
     o.extension->DescribePolicy(p);
     if (cow::CowSession* s = o.extension->session(); s != nullptr) {
       p.options.push_back({"storage", s->storage()});
+      p.options.push_back({"unify_device", s->unify_device() ? "on" : "off"});
     }
   }
   return p;
