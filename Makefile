@@ -1,5 +1,5 @@
 # The two commands a new machine needs: `make demo` and `make test`.
-# Each first installs missing Debian packages (tools/install_deps.sh).
+# Each first installs missing Debian packages (scripts/install_deps.sh).
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 all: build
 
 deps:
-	@sh tools/install_deps.sh
+	@sh scripts/install_deps.sh
 
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)

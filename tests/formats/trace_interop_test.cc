@@ -39,7 +39,7 @@ std::string RunShell(const std::string& command, int* status) {
 
 TEST(FormatInterop, ZstdAndCapnpDecodeSeeEveryRecord) {
   if (!HaveTool("zstd") || !HaveTool("capnp")) {
-    GTEST_SKIP() << "zstd or capnp missing (tools/install_deps.sh installs them)";
+    GTEST_SKIP() << "zstd or capnp missing (scripts/install_deps.sh installs them)";
   }
   WriterOptions options;
   options.frame_bytes = 8192;  // several frames, then the skippable index
