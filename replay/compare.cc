@@ -9,7 +9,10 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+
 #include <map>
+#include "formats/core_enums.h"
+#include "replay/message_text.h"
 
 namespace sandtrace::replay {
 
@@ -26,34 +29,6 @@ BufferKind KindOf(const std::string& syscall, size_t size) {
   if (syscall == "getdents64") return BufferKind::kDirent64;
   if (syscall == "getdents") return BufferKind::kDirent;
   return BufferKind::kRaw;
-}
-
-std::string Hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
-
-std::string ErrnoText(int err) {
-  const char* name = strerrorname_np(err);
-  return name != nullptr ? std::string(name) : "errno " + std::to_string(err);
-}
-
-std::string Quoted(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char ch : s) {
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += static_cast<char>(ch);
-    } else if (ch >= 0x20 && ch < 0x7f) {
-      out += static_cast<char>(ch);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", ch);
-      out += buf;
-    }
-  }
-  return out + "\"";
 }
 
 template <class T>
@@ -212,20 +187,6 @@ std::string ByteDiff(const std::string& a, const std::string& b, std::string* go
   return prefix + window(a);
 }
 
-trace::FileRoot RootToTrace(FileRoot r) {
-  switch (r) {
-    case FileRoot::kUpper:
-      return trace::FileRoot::kUpper;
-    case FileRoot::kLower:
-      return trace::FileRoot::kLower;
-    case FileRoot::kOutside:
-      return trace::FileRoot::kOutside;
-    case FileRoot::kUnknown:
-      break;
-  }
-  return trace::FileRoot::kUnknown;
-}
-
 std::string FileText(trace::FileRoot root, const std::string& path, int32_t open_flags,
                      uint32_t fd_flags) {
   return std::string(trace::Name(root)) + " " + Quoted(path) + " flags " +
@@ -284,7 +245,7 @@ std::optional<Difference> CompareWrite(const CompareContext& ctx, const trace::T
 std::optional<Difference> CompareInstall(const trace::TraceeCall& expected,
                                          const RecordedTracee::Install& got) {
   const trace::InjectedFileRecord& e = expected.file;
-  const trace::FileRoot root = RootToTrace(got.file.root);
+  const trace::FileRoot root = ToTrace(got.file.root);
   if (e.root == root && e.path == got.file.path && e.open_flags == got.file.open_flags &&
       e.fd_flags == got.file.fd_flags) {
     return std::nullopt;
@@ -296,21 +257,18 @@ std::optional<Difference> CompareInstall(const trace::TraceeCall& expected,
 
 trace::DecisionRecord ToRecord(const Decision& d, const PathMap& map) {
   trace::DecisionRecord r;
+  r.kind = ToTrace(d.kind);
   switch (d.kind) {
     case DecisionKind::kContinue:
-      r.kind = trace::DecisionKind::kContinue;
       break;
     case DecisionKind::kReturn:
-      r.kind = trace::DecisionKind::kReturn;
       r.value = d.value;
       break;
     case DecisionKind::kErrno:
-      r.kind = trace::DecisionKind::kErrno;
       r.error = d.error;
       break;
     case DecisionKind::kInjectFd:
-      r.kind = trace::DecisionKind::kInjectFd;
-      r.file.root = RootToTrace(d.file.root);
+      r.file.root = ToTrace(d.file.root);
       r.file.path = d.file.path;
       if (d.file.root == FileRoot::kOutside) map.ToRecorded(r.file.path);
       r.file.open_flags = d.file.open_flags;

@@ -8,72 +8,15 @@
 #include <cstdio>
 #include <cstring>
 
+#include "formats/core_enums.h"
+#include "replay/message_text.h"
+
 namespace sandtrace::replay {
 
 namespace {
 
 using trace::TraceeCall;
 using trace::TraceeCallKind;
-
-std::string Hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
-
-std::string ErrnoText(int err) {
-  const char* name = strerrorname_np(err);
-  return name != nullptr ? std::string(name) : "errno " + std::to_string(err);
-}
-
-// A short C-style quoted rendering for messages.
-std::string Quoted(std::string_view s, size_t limit = 64) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size() && i < limit; ++i) {
-    unsigned char ch = static_cast<unsigned char>(s[i]);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += static_cast<char>(ch);
-    } else if (ch >= 0x20 && ch < 0x7f) {
-      out += static_cast<char>(ch);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", ch);
-      out += buf;
-    }
-  }
-  out += '"';
-  if (s.size() > limit) out += "...";
-  return out;
-}
-
-trace::FileRoot ToTrace(FileRoot r) {
-  switch (r) {
-    case FileRoot::kUpper:
-      return trace::FileRoot::kUpper;
-    case FileRoot::kLower:
-      return trace::FileRoot::kLower;
-    case FileRoot::kOutside:
-      return trace::FileRoot::kOutside;
-    case FileRoot::kUnknown:
-      break;
-  }
-  return trace::FileRoot::kUnknown;
-}
-
-trace::ProcLink ToTrace(ProcLink l) {
-  switch (l) {
-    case ProcLink::kCwd:
-      return trace::ProcLink::kCwd;
-    case ProcLink::kFd:
-      return trace::ProcLink::kFd;
-    case ProcLink::kRoot:
-      return trace::ProcLink::kRoot;
-    case ProcLink::kExe:
-      return trace::ProcLink::kExe;
-  }
-  return trace::ProcLink::kUnknown;
-}
 
 // The inputs that must match for `kind` (see the header).
 bool SameInputs(const TraceeCall& rec, const TraceeCall& asked) {
@@ -114,7 +57,7 @@ std::string DescribeCall(const TraceeCall& c) {
       return name + "(" + std::to_string(c.fd) + ", " + std::to_string(c.offset) + ", " +
              std::to_string(c.whence) + ")";
     case TraceeCallKind::kInstallFd:
-      return name + "(" + std::string(trace::Name(c.file.root)) + " " + Quoted(c.file.path) +
+      return name + "(" + std::string(trace::Name(c.file.root)) + " " + Quoted(c.file.path, 64) +
              ", flags " + Hex(static_cast<uint32_t>(c.file.open_flags)) + ", fd_flags " +
              Hex(c.file.fd_flags) + ")";
     default:
@@ -129,7 +72,7 @@ std::string DescribeResult(const TraceeCall& c) {
       return "= " + std::to_string(c.bytes.size()) + " bytes";
     case TraceeCallKind::kReadString:
     case TraceeCallKind::kReadProcLink:
-      return "= " + Quoted(c.bytes);
+      return "= " + Quoted(c.bytes, 64);
     case TraceeCallKind::kReadUmask: {
       char buf[16];
       std::snprintf(buf, sizeof buf, "= 0%03" PRIo64, c.result);

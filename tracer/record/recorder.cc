@@ -18,20 +18,6 @@ uint64_t MonotonicNs() {
 
 }  // namespace
 
-trace::DecisionKind ToTrace(DecisionKind kind) {
-  switch (kind) {
-    case DecisionKind::kContinue:
-      return trace::DecisionKind::kContinue;
-    case DecisionKind::kReturn:
-      return trace::DecisionKind::kReturn;
-    case DecisionKind::kErrno:
-      return trace::DecisionKind::kErrno;
-    case DecisionKind::kInjectFd:
-      return trace::DecisionKind::kInjectFd;
-  }
-  return trace::DecisionKind::kUnknown;
-}
-
 trace::ResponseOutcome ToTrace(ResponseOutcome outcome) {
   switch (outcome) {
     case ResponseOutcome::kSent:

@@ -57,6 +57,7 @@
 #include <vector>
 
 #include "cow/overlay.h"
+#include "formats/core_enums.h"
 #include "formats/records.h"
 #include "formats/trace_writer.h"
 #include "tracer/observer.h"
@@ -93,7 +94,6 @@ struct RecorderStats {
 
 // Converters between the tracer's and the trace's enums (numbered
 // differently: the trace's start with unknown @0).
-trace::DecisionKind ToTrace(DecisionKind kind);
 trace::ResponseOutcome ToTrace(ResponseOutcome outcome);
 trace::FileType ToTrace(cow::FileType type);
 trace::ChangeKind ToTrace(cow::ChangeKind kind);

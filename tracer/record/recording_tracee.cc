@@ -4,34 +4,6 @@
 
 namespace sandtrace::record {
 
-trace::ProcLink ToTrace(ProcLink link) {
-  switch (link) {
-    case ProcLink::kCwd:
-      return trace::ProcLink::kCwd;
-    case ProcLink::kFd:
-      return trace::ProcLink::kFd;
-    case ProcLink::kRoot:
-      return trace::ProcLink::kRoot;
-    case ProcLink::kExe:
-      return trace::ProcLink::kExe;
-  }
-  return trace::ProcLink::kUnknown;
-}
-
-trace::FileRoot ToTrace(FileRoot root) {
-  switch (root) {
-    case FileRoot::kUnknown:
-      return trace::FileRoot::kUnknown;
-    case FileRoot::kUpper:
-      return trace::FileRoot::kUpper;
-    case FileRoot::kLower:
-      return trace::FileRoot::kLower;
-    case FileRoot::kOutside:
-      return trace::FileRoot::kOutside;
-  }
-  return trace::FileRoot::kUnknown;
-}
-
 void RecordingTracee::Begin(Tracee& live, std::vector<trace::TraceeCall>& log) {
   if (!log.empty()) throw Fatal("RecordingTracee::Begin: the call log is not empty");
   live_ = &live;

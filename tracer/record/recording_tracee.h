@@ -39,14 +39,11 @@
 #include <span>
 #include <vector>
 
+#include "formats/core_enums.h"
 #include "formats/records.h"
 #include "tracer/core/tracee.h"
 
 namespace sandtrace::record {
-
-// Converts the seam's enums to the trace's (they differ by the unknown @0).
-trace::ProcLink ToTrace(ProcLink link);
-trace::FileRoot ToTrace(FileRoot root);
 
 class RecordingTracee final : public Tracee {
  public:
