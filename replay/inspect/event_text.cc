@@ -98,41 +98,7 @@ std::optional<std::string_view> EventPath(const trace::EventRecord& event) {
   return std::nullopt;
 }
 
-std::string Quote(std::string_view bytes, size_t limit) {
-  std::string out = "\"";
-  const size_t n = std::min(bytes.size(), limit);
-  for (size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  if (bytes.size() > n) out += "...";
-  return out;
-}
+std::string Quote(std::string_view bytes, size_t limit) { return QuoteString(bytes, limit); }
 
 std::string EventText::Call(const trace::EventRecord& event) const {
   const ArchTable* table = ArchTableFor(event.arch);

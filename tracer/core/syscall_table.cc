@@ -281,40 +281,6 @@ std::string FcntlCmd(uint64_t v) {
   }
 }
 
-// Escapes a string C-style and quotes it; long strings are cut with "...".
-std::string Quote(const std::string& s) {
-  constexpr size_t kMax = 256;
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  if (s.size() > kMax) out += "...";
-  return out;
-}
-
 std::string FormatArgAs(const ArchFlagNames& names, ArgRole role, uint64_t v) {
   const auto i = static_cast<int64_t>(v);
   switch (role) {
@@ -403,12 +369,48 @@ std::string FormatSyscall(const ArchTable& table, int nr, const std::array<uint6
     ArgRole role = def->args[i];
     bool stringy = role == ArgRole::kPath || role == ArgRole::kString;
     if (stringy && static_cast<size_t>(i) < strings.size() && strings[i].has_value()) {
-      out += Quote(*strings[i]);
+      out += QuoteString(*strings[i], 256);
     } else {
       out += FormatArgAs(names, role, args[i]);
     }
   }
   return out + ")";
+}
+
+std::string QuoteString(std::string_view bytes, size_t limit) {
+  std::string out = "\"";
+  const size_t n = std::min(bytes.size(), limit);
+  for (size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  if (bytes.size() > n) out += "...";
+  return out;
 }
 
 }  // namespace sandtrace

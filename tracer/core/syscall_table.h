@@ -126,6 +126,10 @@ const ArchTable& NativeSyscalls();
 std::string FormatSyscall(const ArchTable& table, int nr, const std::array<uint64_t, 6>& args,
                           std::span<const std::optional<std::string>> strings = {});
 
+// Quotes and escapes bytes as strace does (\n, \t, \r, \", \\, \xNN);
+// cut after `limit` bytes with "..." (SIZE_MAX: never).
+std::string QuoteString(std::string_view bytes, size_t limit = SIZE_MAX);
+
 // Formats one argument by role (no string contents; addresses in hex), with
 // the flag names of `table`'s arch.
 std::string FormatArg(const ArchTable& table, ArgRole role, uint64_t value);
