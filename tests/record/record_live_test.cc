@@ -336,14 +336,16 @@ TEST_F(RecordLive, Git) {
   Check(r, "git");
 }
 
-TEST_F(RecordLive, Python) {
-  std::string py;
+// The python3 the workloads run ("" when there is none).
+std::string Python3() {
   for (const char* p : {"/usr/bin/python3", "/usr/local/bin/python3"}) {
-    if (access(p, X_OK) == 0) {
-      py = p;
-      break;
-    }
+    if (access(p, X_OK) == 0) return p;
   }
+  return "";
+}
+
+TEST_F(RecordLive, Python) {
+  const std::string py = Python3();
   if (py.empty()) GTEST_SKIP() << "no python3 in /usr/bin or /usr/local/bin";
   LiveRun r = Record({py, "-S", "-c",
                       "import os, json\n"
@@ -394,13 +396,7 @@ TEST_F(RecordLive, GitCopyOnWrite) {
 }
 
 TEST_F(RecordLive, PythonCopyOnWrite) {
-  std::string py;
-  for (const char* p : {"/usr/bin/python3", "/usr/local/bin/python3"}) {
-    if (access(p, X_OK) == 0) {
-      py = p;
-      break;
-    }
-  }
+  const std::string py = Python3();
   if (py.empty()) GTEST_SKIP() << "no python3 in /usr/bin or /usr/local/bin";
   LiveRun r = Record({py, "-S", "-c",
                       "import os\n"
