@@ -208,6 +208,7 @@ std::vector<std::string> SplitComponents(std::string_view path) {
 
 bool PathWithin(std::string_view path, std::string_view prefix) {
   if (prefix.empty()) return true;
+  if (prefix == "/") return !path.empty() && path[0] == '/';
   if (path.size() < prefix.size() || path.substr(0, prefix.size()) != prefix) return false;
   return path.size() == prefix.size() || path[prefix.size()] == '/';
 }

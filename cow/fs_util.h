@@ -62,7 +62,8 @@ std::string Join(std::string_view dir, std::string_view name);
 std::pair<std::string, std::string> SplitLast(std::string_view path);
 // Splits on '/', dropping empty components.
 std::vector<std::string> SplitComponents(std::string_view path);
-// True when `path` is `prefix` or lies under it ("a" contains "a/b", not "ab").
+// True when `path` is `prefix` or lies under it ("a" contains "a/b", not
+// "ab"); "" contains every relative path and "/" every absolute one.
 bool PathWithin(std::string_view path, std::string_view prefix);
 
 // Reads the entries of a directory (any fd of it, O_PATH included), minus

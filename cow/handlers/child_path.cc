@@ -5,17 +5,12 @@
 
 #include <cstring>
 
+#include "cow/fs_util.h"
 #include "cow/handlers/handlers.h"
 
 namespace sandtrace::cow {
 
 namespace {
-
-bool StartsWithDir(std::string_view path, std::string_view root) {
-  if (root == "/") return !path.empty() && path[0] == '/';
-  return path.size() >= root.size() && path.compare(0, root.size(), root) == 0 &&
-         (path.size() == root.size() || path[root.size()] == '/');
-}
 
 // The part of `path` after `root` ("" for root itself), no leading slash.
 std::string_view RestAfter(std::string_view path, std::string_view root) {
@@ -113,11 +108,11 @@ Result<Call::FdBase> Call::BaseOfFd(int fd) {
     out.usable = false;
     return out;
   }
-  if (StartsWithDir(out.real, s.upper_root)) {
+  if (fs::PathWithin(out.real, s.upper_root)) {
     out.base = Base::View(std::string(RestAfter(out.real, s.upper_root)));
     out.base.real_is_upper = true;
     out.kernel = KernelBase::kUpper;
-  } else if (StartsWithDir(out.real, s.lower_root)) {
+  } else if (fs::PathWithin(out.real, s.lower_root)) {
     out.base = Base::View(std::string(RestAfter(out.real, s.lower_root)));
     out.kernel = KernelBase::kLower;
   } else {
@@ -209,7 +204,7 @@ Result<Call::MagicLink> Call::ExactMagicLink(std::string_view path) {
     if (link.code() == ENOENT) return out;  // the kernel says ENOENT too
     return link.error();
   }
-  if (StartsWithDir(*link, s.upper_root)) {
+  if (fs::PathWithin(*link, s.upper_root)) {
     std::string_view r = RestAfter(*link, s.upper_root);
     out.rewritten = true;
     out.target = s.lower_root + (r.empty() ? "" : "/" + std::string(r));
@@ -228,7 +223,7 @@ Result<Call::FdTargetInfo> Call::FdTarget(int fd) {
   if (out.real.empty() || out.real[0] != '/') return out;
   if (IsDeletedLink(out.real)) {
     std::string_view p = std::string_view(out.real).substr(0, out.real.size() - kDeleted.size());
-    if (StartsWithDir(p, s.upper_root)) {
+    if (fs::PathWithin(p, s.upper_root)) {
       out.deleted_upper = true;
       std::string_view name = p.substr(p.rfind('/') + 1);
       if (name.size() > 1 && name[0] == '#') {
@@ -244,9 +239,9 @@ Result<Call::FdTargetInfo> Call::FdTarget(int fd) {
     return out;
   }
   out.reachable = true;
-  if (StartsWithDir(out.real, s.upper_root)) {
+  if (fs::PathWithin(out.real, s.upper_root)) {
     out.view = std::string(RestAfter(out.real, s.upper_root));
-  } else if (StartsWithDir(out.real, s.lower_root)) {
+  } else if (fs::PathWithin(out.real, s.lower_root)) {
     out.view = std::string(RestAfter(out.real, s.lower_root));
     out.lower = true;
   }
@@ -339,14 +334,14 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
       target = std::move(*link);
     }
     if (target.empty() || target[0] != '/' || IsDeletedLink(target)) return ChildPath{};
-    const bool into_upper = StartsWithDir(target, s.upper_root);
+    const bool into_upper = fs::PathWithin(target, s.upper_root);
     std::string mapped = target;
     if (into_upper) {
       std::string_view r = RestAfter(target, s.upper_root);
       mapped = s.lower_root + (r.empty() ? "" : "/" + std::string(r));
     }
     std::string full = mapped + m.rest;
-    if (!StartsWithDir(mapped, s.lower_root)) return LocateAbsolute(std::move(full), o);
+    if (!fs::PathWithin(mapped, s.lower_root)) return LocateAbsolute(std::move(full), o);
     std::string_view view_rest = RestAfter(full, s.lower_root);
     auto walked =
         Walk(Base::Root(), !into_upper && !via_vcwd ? KernelBase::kLower : KernelBase::kNone,
@@ -356,13 +351,13 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
     return walked;
   }
 
-  if (StartsWithDir(path, s.lower_root)) {
+  if (fs::PathWithin(path, s.lower_root)) {
     std::string_view rest = RestAfter(path, s.lower_root);
     std::string rel(rest.empty() ? "." : rest);
     if (path.back() == '/' && !rel.empty() && rel.back() != '/') rel += '/';
     return Walk(Base::Root(), KernelBase::kLower, std::move(rel), o);
   }
-  if (StartsWithDir(path, s.storage_root)) {
+  if (fs::PathWithin(path, s.storage_root)) {
     // The storage area (upper layer included) is not part of the view: the
     // kernel answers, and Landlock keeps it read-only.
     return ChildPath{};
@@ -401,8 +396,8 @@ Result<ChildPath> Call::Walk(Base base, KernelBase kernel, std::string original,
   // opaque directories (made by mkdir in this run: no lower beneath them).
   // (Not once some upper file shows its lower original's identity: the
   // kernel would show the upper inode.)
-  bool upper_ok = kernel == KernelBase::kUpper && s.index.IsOpaque(dir) &&
-                  !s.overlay->HasIdentityOverrides();
+  bool upper_ok =
+      kernel == KernelBase::kUpper && s.index.IsOpaque(dir) && !s.overlay->HasIdentityOverrides();
   for (size_t i = 0; i < comps.size(); ++i) {
     const bool last = i + 1 == comps.size();
     if (!last || o.follow_final || must_dir) {

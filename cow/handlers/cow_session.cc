@@ -1,4 +1,5 @@
 #include "cow/handlers/cow_session.h"
+#include "cow/fs_util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -29,13 +30,6 @@ std::string RealPath(const std::string& p) {
   char buf[PATH_MAX];
   if (realpath(p.c_str(), buf) == nullptr) return {};
   return buf;
-}
-
-bool Within(const std::string& inner, const std::string& outer) {
-  if (outer == "/") return true;
-  return inner == outer ||
-         (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-          inner[outer.size()] == '/');
 }
 
 bool IsEmptyDir(const std::string& path) {
@@ -103,13 +97,13 @@ Result<UniqueFd> SessionState::LowerDirAt(std::string_view view, bool path_only)
 
 bool SessionState::OutsideWritable(const std::string& real) const {
   for (const std::string& w : writable_paths) {
-    if (Within(real, w)) return true;
+    if (fs::PathWithin(real, w)) return true;
   }
   // A private TMPDIR: <base>/sandtrace-XXXXXX, ours, 0700 (tracer/
   // supervisor.cc makes it with mkdtemp). TODO(cleanup): have the
   // supervisor expose the run's TMPDIR instead of recognising its shape.
   for (const std::string& base : tmpdir_bases) {
-    if (!Within(real, base) || real.size() <= base.size() + 1) continue;
+    if (!fs::PathWithin(real, base) || real.size() <= base.size() + 1) continue;
     std::string rest = real.substr(base == "/" ? 1 : base.size() + 1);
     std::string top = rest.substr(0, rest.find('/'));
     if (top.size() != 16 || top.compare(0, 10, "sandtrace-") != 0) continue;
@@ -148,7 +142,7 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
   }
   auto storage = PrepareStorage(options.storage);
   if (!storage.ok()) return storage.error();
-  if (Within(*storage, workdir) || Within(workdir, *storage)) {
+  if (fs::PathWithin(*storage, workdir) || fs::PathWithin(workdir, *storage)) {
     // A default area we just created: remove it again.
     if (options.storage.empty()) (void)RemoveTree(*storage);
     return Err(EINVAL, "the storage area " + *storage + " is inside the workdir " + workdir +

@@ -255,30 +255,31 @@ Status RegisterCowHandlers(std::shared_ptr<SessionState> state, HandlerRegistry&
                            std::string_view set) {
   for (const Entry& e : kEntries) {
     Fn fn = e.fn;
-    Status st = AddEntry(
-        registry, set, e, [state, fn](const Notification& n, Tracee& t) -> std::optional<Decision> {
-          SessionState& s = *state;
-          ++s.stats.notifications;
-          if (n.nr >= 0) {
-            if (s.stats.by_nr.size() <= static_cast<size_t>(n.nr)) s.stats.by_nr.resize(n.nr + 1);
-            ++s.stats.by_nr[n.nr];
-          }
-          Call c(s, n, t);
-          std::optional<Decision> d = fn(c);
-          if (!d) d = Decision::Continue();
-          switch (d->kind) {
-            case DecisionKind::kContinue:
-              ++s.stats.continued;
-              break;
-            case DecisionKind::kInjectFd:
-              ++s.stats.injected;
-              break;
-            default:
-              ++s.stats.emulated;
-              break;
-          }
-          return d;
-        });
+    Status st = AddEntry(registry, set, e,
+                         [state, fn](const Notification& n, Tracee& t) -> std::optional<Decision> {
+                           SessionState& s = *state;
+                           ++s.stats.notifications;
+                           if (n.nr >= 0) {
+                             if (s.stats.by_nr.size() <= static_cast<size_t>(n.nr))
+                               s.stats.by_nr.resize(n.nr + 1);
+                             ++s.stats.by_nr[n.nr];
+                           }
+                           Call c(s, n, t);
+                           std::optional<Decision> d = fn(c);
+                           if (!d) d = Decision::Continue();
+                           switch (d->kind) {
+                             case DecisionKind::kContinue:
+                               ++s.stats.continued;
+                               break;
+                             case DecisionKind::kInjectFd:
+                               ++s.stats.injected;
+                               break;
+                             default:
+                               ++s.stats.emulated;
+                               break;
+                           }
+                           return d;
+                         });
     if (!st.ok()) return st;
   }
   return OkStatus();

@@ -28,19 +28,13 @@
 #include <climits>
 #include <cstring>
 
+#include "cow/fs_util.h"
 #include "cow/handlers/handlers.h"
 #include "tracer/core/kernel_abi.h"
 
 namespace sandtrace::cow {
 
 namespace {
-
-bool StartsWithDir(std::string_view path, std::string_view root) {
-  return path.size() >= root.size() && path.compare(0, root.size(), root) == 0 &&
-         (path.size() == root.size() || path[root.size()] == '/');
-}
-
-std::string ProcSelfFd(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 Status ApplyView(Call& c, const Base& base, const std::string& path, bool follow,
                  const MetaOp& op) {
@@ -64,7 +58,7 @@ Status ApplyView(Call& c, const Base& base, const std::string& path, bool follow
 Status ApplyReal(int fd, const MetaOp& op) {
   struct stat st {};
   if (fstat(fd, &st) != 0) return ErrnoError("fstat");
-  const std::string proc = ProcSelfFd(fd);
+  const std::string proc = fs::ProcFdPath(fd);
   int rc = 0;
   switch (op.kind) {
     case MetaOp::kChmod:
@@ -107,11 +101,11 @@ std::optional<Decision> ApplyOutside(Call& c, const std::string& abs_base, const
   if (fd < 0) return Errno(errno);
   UniqueFd obj(static_cast<int>(fd));
   char buf[PATH_MAX];
-  ssize_t n = readlink(ProcSelfFd(obj.get()).c_str(), buf, sizeof buf - 1);
+  ssize_t n = readlink(fs::ProcFdPath(obj.get()).c_str(), buf, sizeof buf - 1);
   if (n <= 0) return Errno(EIO);
   std::string real(buf, static_cast<size_t>(n));
-  if (StartsWithDir(real, c.s.storage_root)) return Errno(EACCES);
-  if (StartsWithDir(real, c.s.lower_root)) {
+  if (fs::PathWithin(real, c.s.storage_root)) return Errno(EACCES);
+  if (fs::PathWithin(real, c.s.lower_root)) {
     // An outside name for a workdir object (a symlink pointing in): the
     // change belongs to the view.
     std::string view =
@@ -312,17 +306,23 @@ constexpr std::array<uint32_t, 13> kFsIoctlQueries = {
 // fd (never a lower file): so only its commands that change a file, a
 // subvolume or the filesystem are notified, by number.
 constexpr std::array<uint32_t, 33> kBtrfsMutators = {
-    BTRFS_IOC_SNAP_CREATE,       BTRFS_IOC_DEFRAG,          BTRFS_IOC_RESIZE,
-    BTRFS_IOC_SCAN_DEV,          BTRFS_IOC_FORGET_DEV,      BTRFS_IOC_TRANS_START,
-    BTRFS_IOC_TRANS_END,         BTRFS_IOC_ADD_DEV,         BTRFS_IOC_RM_DEV,
-    BTRFS_IOC_BALANCE,           BTRFS_IOC_SUBVOL_CREATE,   BTRFS_IOC_SNAP_DESTROY,
-    BTRFS_IOC_DEFRAG_RANGE,      BTRFS_IOC_DEFAULT_SUBVOL,  BTRFS_IOC_SNAP_CREATE_V2,
-    BTRFS_IOC_SUBVOL_CREATE_V2,  BTRFS_IOC_SUBVOL_SETFLAGS, BTRFS_IOC_SCRUB,
-    BTRFS_IOC_SCRUB_CANCEL,      BTRFS_IOC_BALANCE_V2,      BTRFS_IOC_BALANCE_CTL,
-    BTRFS_IOC_SET_RECEIVED_SUBVOL, BTRFS_IOC_QUOTA_CTL,     BTRFS_IOC_QGROUP_ASSIGN,
-    BTRFS_IOC_QGROUP_CREATE,     BTRFS_IOC_QGROUP_LIMIT,    BTRFS_IOC_QUOTA_RESCAN,
-    BTRFS_IOC_SET_FSLABEL,       BTRFS_IOC_DEV_REPLACE,     BTRFS_IOC_SET_FEATURES,
-    BTRFS_IOC_RM_DEV_V2,         BTRFS_IOC_SNAP_DESTROY_V2, BTRFS_IOC_ENCODED_WRITE,
+    BTRFS_IOC_SNAP_CREATE,     BTRFS_IOC_DEFRAG,
+    BTRFS_IOC_RESIZE,          BTRFS_IOC_SCAN_DEV,
+    BTRFS_IOC_FORGET_DEV,      BTRFS_IOC_TRANS_START,
+    BTRFS_IOC_TRANS_END,       BTRFS_IOC_ADD_DEV,
+    BTRFS_IOC_RM_DEV,          BTRFS_IOC_BALANCE,
+    BTRFS_IOC_SUBVOL_CREATE,   BTRFS_IOC_SNAP_DESTROY,
+    BTRFS_IOC_DEFRAG_RANGE,    BTRFS_IOC_DEFAULT_SUBVOL,
+    BTRFS_IOC_SNAP_CREATE_V2,  BTRFS_IOC_SUBVOL_CREATE_V2,
+    BTRFS_IOC_SUBVOL_SETFLAGS, BTRFS_IOC_SCRUB,
+    BTRFS_IOC_SCRUB_CANCEL,    BTRFS_IOC_BALANCE_V2,
+    BTRFS_IOC_BALANCE_CTL,     BTRFS_IOC_SET_RECEIVED_SUBVOL,
+    BTRFS_IOC_QUOTA_CTL,       BTRFS_IOC_QGROUP_ASSIGN,
+    BTRFS_IOC_QGROUP_CREATE,   BTRFS_IOC_QGROUP_LIMIT,
+    BTRFS_IOC_QUOTA_RESCAN,    BTRFS_IOC_SET_FSLABEL,
+    BTRFS_IOC_DEV_REPLACE,     BTRFS_IOC_SET_FEATURES,
+    BTRFS_IOC_RM_DEV_V2,       BTRFS_IOC_SNAP_DESTROY_V2,
+    BTRFS_IOC_ENCODED_WRITE,
 };
 
 bool IsFsIoctlType(uint32_t cmd) {

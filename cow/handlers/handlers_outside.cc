@@ -20,18 +20,13 @@
 
 #include <climits>
 
+#include "cow/fs_util.h"
 #include "cow/handlers/handlers.h"
 #include "tracer/core/kernel_abi.h"
 
 namespace sandtrace::cow {
 
 namespace {
-
-bool Within(std::string_view inner, std::string_view outer) {
-  if (outer == "/") return true;
-  return inner.size() >= outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-         (inner.size() == outer.size() || inner[outer.size()] == '/');
-}
 
 // openat2 without magic links (a /proc/<pid>/fd/N in the outside path must
 // not hand the supervisor someone else's file).
@@ -47,7 +42,7 @@ Result<UniqueFd> OpenHost(int dirfd, const std::string& path, uint64_t flags, mo
 
 Result<std::string> RealOf(int fd) {
   char buf[PATH_MAX];
-  std::string link = "/proc/self/fd/" + std::to_string(fd);
+  std::string link = fs::ProcFdPath(fd);
   ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
   if (n <= 0) return Err(EIO, "readlink " + link);
   return std::string(buf, static_cast<size_t>(n));
@@ -91,7 +86,7 @@ Result<Target> Reach(const std::string& path, bool follow, bool create) {
 bool SessionState::OutsideReadable(const std::string& real) const {
   if (readable_paths.empty()) return true;
   for (const std::string& r : readable_paths) {
-    if (Within(real, r)) return true;
+    if (fs::PathWithin(real, r)) return true;
   }
   return OutsideWritable(real);  // what the child may write it may read
 }
@@ -145,8 +140,8 @@ std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags,
   auto t = Reach(path, follow, (flags & O_CREAT) != 0);
   if (!t.ok()) return FromError(t.error());
   if (t->name.empty() && (flags & O_CREAT) && (flags & O_EXCL)) return Errno(EEXIST);
-  if (Within(t->real, c.s.storage_root)) return Errno(EACCES);
-  if (Within(t->real, c.s.lower_root)) {
+  if (fs::PathWithin(t->real, c.s.storage_root)) return Errno(EACCES);
+  if (fs::PathWithin(t->real, c.s.lower_root)) {
     // Out of the workdir and back in through a symlink outside it: the
     // engine cannot follow that way (it reads nothing outside its roots).
     c.s.Warn("'" + path + "' leads back into the workdir through a symlink outside it: refused");
@@ -161,7 +156,7 @@ std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags,
                   mode & ~umask & 07777);
   } else {
     // Reopen the very object that was checked (not the path again).
-    std::string self = "/proc/self/fd/" + std::to_string(t->fd.get());
+    std::string self = fs::ProcFdPath(t->fd.get());
     int r = open(self.c_str(), (open_flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
     fd = r >= 0 ? Result<UniqueFd>(UniqueFd(r)) : Result<UniqueFd>(ErrnoError("reopen"));
   }
@@ -181,7 +176,7 @@ Result<OpenedFile> OpenOutsideForExec(Call& c, const std::string& path) {
   }
   auto t = Reach(path, /*follow=*/true, /*create=*/false);
   if (!t.ok()) return t.error();
-  if (Within(t->real, c.s.storage_root) || Within(t->real, c.s.lower_root)) {
+  if (fs::PathWithin(t->real, c.s.storage_root) || fs::PathWithin(t->real, c.s.lower_root)) {
     return Err(EACCES, "outside path leads back into the sandbox");
   }
   if (!c.s.OutsideReadable(t->real)) return Err(EACCES, "not readable for the child");
@@ -191,7 +186,7 @@ Result<OpenedFile> OpenOutsideForExec(Call& c, const std::string& path) {
   if (faccessat(t->fd.get(), "", X_OK, AT_EMPTY_PATH | AT_EACCESS) != 0) {
     return ErrnoError("not executable");
   }
-  std::string self = "/proc/self/fd/" + std::to_string(t->fd.get());
+  std::string self = fs::ProcFdPath(t->fd.get());
   int fd = open(self.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("open for exec");
   f.fd = UniqueFd(fd);

@@ -1,8 +1,11 @@
 #include "cow/handlers/view_index.h"
+#include "cow/fs_util.h"
 
 #include <iterator>
 
 namespace sandtrace::cow {
+
+bool ViewWithin(std::string_view path, std::string_view dir) { return fs::PathWithin(path, dir); }
 
 std::string_view ParentOf(std::string_view path) {
   size_t slash = path.rfind('/');
@@ -19,12 +22,6 @@ std::string JoinView(std::string_view dir, std::string_view name) {
   if (!out.empty() && !name.empty()) out += '/';
   out += name;
   return out;
-}
-
-bool ViewWithin(std::string_view path, std::string_view dir) {
-  if (dir.empty()) return true;
-  return path.size() >= dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-         (path.size() == dir.size() || path[dir.size()] == '/');
 }
 
 void ViewIndex::MarkSubtree(std::string_view path) {
@@ -87,10 +84,10 @@ void ViewIndex::AddEntry(std::string_view dir, std::string_view name, bool is_sy
 
 void ViewIndex::Forget(std::string_view path) {
   for (auto it = listings_.begin(); it != listings_.end();) {
-    it = ViewWithin(it->first, path) ? listings_.erase(it) : std::next(it);
+    it = fs::PathWithin(it->first, path) ? listings_.erase(it) : std::next(it);
   }
   for (auto it = opaque_.begin(); it != opaque_.end();) {
-    it = ViewWithin(*it, path) ? opaque_.erase(it) : std::next(it);
+    it = fs::PathWithin(*it, path) ? opaque_.erase(it) : std::next(it);
   }
   if (!path.empty()) listings_.erase(std::string(ParentOf(path)));
 }
