@@ -117,6 +117,14 @@ bool SessionState::OutsideWritable(const std::string& real) const {
   return false;
 }
 
+bool SessionState::OutsideReadable(const std::string& real) const {
+  if (readable_paths.empty()) return true;
+  for (const std::string& r : readable_paths) {
+    if (fs::PathWithin(real, r)) return true;
+  }
+  return OutsideWritable(real);  // what the child may write it may read
+}
+
 void SessionState::RemeasureRecent() {
   for (const std::string& path : recent_writes) {
     (void)overlay->Remeasure(Base::Root(), path.empty() ? "." : path);

@@ -83,14 +83,6 @@ Result<Target> Reach(const std::string& path, bool follow, bool create) {
 
 }  // namespace
 
-bool SessionState::OutsideReadable(const std::string& real) const {
-  if (readable_paths.empty()) return true;
-  for (const std::string& r : readable_paths) {
-    if (fs::PathWithin(real, r)) return true;
-  }
-  return OutsideWritable(real);  // what the child may write it may read
-}
-
 Result<std::optional<std::string>> DetouredOutside(Call& c, const ChildPath& p, bool follow) {
   if (p.kind != ChildPath::Kind::kView) return std::optional<std::string>();
   ResolveOptions ro;
