@@ -251,6 +251,7 @@ void EncodeFooter(const FooterRecord& f, s::Footer::Builder out) {
   t.setDecisionsErrno(f.totals.decisions_errno);
   t.setDecisionsInjectFd(f.totals.decisions_inject_fd);
   t.setDecisionsUnknown(f.totals.decisions_unknown);
+  t.setDecisionsRestart(f.totals.decisions_restart);
   t.setRecordBytes(f.totals.record_bytes);
   t.setCompressedBytes(f.totals.compressed_bytes);
   out.setExitStatus(f.exit_status);
@@ -446,6 +447,7 @@ void DecodeEvent(s::Event::Reader in, EventRecord& e, EventDeltas* deltas) {
   DecisionRecord& d = e.decision;
   d.value = 0;
   d.error = 0;
+  d.arg = 0;
   d.file.root = FileRoot::kUnknown;
   d.file.path.clear();
   d.file.open_flags = 0;
@@ -472,6 +474,14 @@ void DecodeEvent(s::Event::Reader in, EventRecord& e, EventDeltas* deltas) {
       d.file.open_flags = f.getOpenFlags();
       d.file.fd_flags = f.getFdFlags();
       d.file.fd = f.getFd();
+      break;
+    }
+    case s::Event::Decision::RESTART_WITH: {
+      auto r = decision.getRestartWith();
+      d.kind = DecisionKind::kRestart;
+      d.arg = r.getArg();
+      d.value = static_cast<int64_t>(r.getValue());
+      d.error = r.getFallbackErrno();
       break;
     }
     default:
@@ -549,6 +559,7 @@ void DecodeFooter(s::Footer::Reader in, FooterRecord& f) {
   f.totals.decisions_errno = t.getDecisionsErrno();
   f.totals.decisions_inject_fd = t.getDecisionsInjectFd();
   f.totals.decisions_unknown = t.getDecisionsUnknown();
+  f.totals.decisions_restart = t.getDecisionsRestart();
   f.totals.record_bytes = t.getRecordBytes();
   f.totals.compressed_bytes = t.getCompressedBytes();
   f.exit_status = in.getExitStatus();
@@ -611,6 +622,13 @@ void EncodeEventBody(const EventRecord& e, s::Event::Builder out, EventDeltas* d
       f.setOpenFlags(file.open_flags);
       f.setFdFlags(file.fd_flags);
       f.setFd(file.fd);
+      break;
+    }
+    case DecisionKind::kRestart: {
+      auto r = decision.initRestartWith();
+      r.setArg(static_cast<uint8_t>(e.decision.arg));
+      r.setValue(static_cast<uint64_t>(e.decision.value));
+      r.setFallbackErrno(e.decision.error);
       break;
     }
     case DecisionKind::kUnknown:

@@ -48,6 +48,8 @@ inline trace::DecisionKind ToTrace(DecisionKind kind) {
       return trace::DecisionKind::kErrno;
     case DecisionKind::kInjectFd:
       return trace::DecisionKind::kInjectFd;
+    case DecisionKind::kRestart:
+      return trace::DecisionKind::kRestart;
   }
   return trace::DecisionKind::kUnknown;
 }

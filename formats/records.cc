@@ -16,8 +16,8 @@ std::string_view Lookup(E v, const std::string_view (&names)[N]) {
 }  // namespace
 
 std::string_view Name(DecisionKind v) {
-  static constexpr std::string_view kNames[] = {"unknown", "continue", "return", "errno",
-                                                "inject_fd"};
+  static constexpr std::string_view kNames[] = {"unknown", "continue",  "return",
+                                                "errno",   "inject_fd", "restart"};
   return Lookup(v, kNames);
 }
 std::string_view Name(FileRoot v) {

@@ -39,7 +39,8 @@ inline constexpr uint64_t kTraceMagic = 0x4543415254444e53ULL;
 
 // ------------------------------------------------------------------ enums
 
-enum class DecisionKind : uint8_t { kUnknown, kContinue, kReturn, kErrno, kInjectFd };
+enum class DecisionKind : uint8_t { kUnknown, kContinue, kReturn, kErrno, kInjectFd, kRestart };
+inline constexpr size_t kDecisionKinds = 6;
 enum class FileRoot : uint8_t { kUnknown, kUpper, kLower, kOutside };
 enum class ProcLink : uint8_t { kUnknown, kCwd, kFd, kRoot, kExe };
 enum class ResponseOutcome : uint8_t { kUnknown, kSent, kTargetGone, kInterrupted, kFailed };
@@ -185,11 +186,13 @@ struct TraceeCall {
   bool operator==(const TraceeCall&) const = default;
 };
 
-// kReturn: value. kErrno: error. kInjectFd: file.
+// kReturn: value. kErrno: error. kInjectFd: file. kRestart: argument `arg`
+// set to `value`, `error` if that was impossible.
 struct DecisionRecord {
   DecisionKind kind = DecisionKind::kUnknown;
   int64_t value = 0;
   int32_t error = 0;
+  int32_t arg = 0;
   InjectedFileRecord file;
   bool operator==(const DecisionRecord&) const = default;
 };
@@ -277,6 +280,7 @@ struct Totals {
   uint64_t decisions_errno = 0;
   uint64_t decisions_inject_fd = 0;
   uint64_t decisions_unknown = 0;
+  uint64_t decisions_restart = 0;
   uint64_t record_bytes = 0;
   uint64_t compressed_bytes = 0;
   bool operator==(const Totals&) const = default;

@@ -156,6 +156,7 @@ struct Event {
     returnValue @14 :Int64;     # the syscall returns this value
     errno @15 :Int32;           # the syscall fails with this (positive) errno
     injectFd @16 :InjectedFd;   # ADDFD + SEND; the syscall returns the new fd
+    restartWith @20 :RestartWith; # the child enters the syscall again, one argument changed
   }
 
   outcome @17 :ResponseOutcome;
@@ -166,6 +167,16 @@ struct Event {
     none @18 :Void;
     ofSeq @19 :UInt64;          # seq of the interrupted notification
   }
+}
+
+# Decision.restartWith: the supervisor answered -ERESTARTNOINTR and, with the
+# thread stopped by ptrace, set one argument register, so the kernel re-enters
+# the syscall (and a new notification follows). Used to exec a file of the
+# view by a path too short, or read-only, to rewrite in place.
+struct RestartWith {
+  arg @0 :UInt8;            # argument index, 0-5
+  value @1 :UInt64;         # its new value
+  fallbackErrno @2 :Int32;  # what the syscall failed with if that was impossible
 }
 
 # One call a handler made through the Tracee seam (tracer/core/tracee.h),
@@ -380,6 +391,7 @@ struct Totals {
   decisionsUnknown @9 :UInt64;
   recordBytes @10 :UInt64;      # uncompressed Cap'n Proto bytes
   compressedBytes @11 :UInt64;  # zstd bytes in the frames written before the footer's
+  decisionsRestart @12 :UInt64;
 }
 
 struct Change {

@@ -253,6 +253,9 @@ struct TraceWriter::Impl {
         case DecisionKind::kInjectFd:
           ++totals.decisions_inject_fd;
           break;
+        case DecisionKind::kRestart:
+          ++totals.decisions_restart;
+          break;
         case DecisionKind::kUnknown:
           ++totals.decisions_unknown;
           break;

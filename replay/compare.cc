@@ -274,6 +274,11 @@ trace::DecisionRecord ToRecord(const Decision& d, const PathMap& map) {
       r.file.open_flags = d.file.open_flags;
       r.file.fd_flags = d.file.fd_flags;
       break;
+    case DecisionKind::kRestart:
+      r.arg = d.arg;
+      r.value = d.value;
+      r.error = d.error;
+      break;
   }
   return r;
 }
@@ -288,6 +293,9 @@ std::string DescribeDecision(const trace::DecisionRecord& d) {
       return "errno " + ErrnoText(d.error);
     case trace::DecisionKind::kInjectFd:
       return "inject " + FileText(d.file.root, d.file.path, d.file.open_flags, d.file.fd_flags);
+    case trace::DecisionKind::kRestart:
+      return "restart with arg" + std::to_string(d.arg) + " = " + Hex(static_cast<uint64_t>(d.value)) +
+             " (else errno " + ErrnoText(d.error) + ")";
     case trace::DecisionKind::kUnknown:
       break;
   }

@@ -21,6 +21,7 @@
 #include "tracer/base/errors.h"
 #include "tracer/landlock.h"
 #include "tracer/live_tracee.h"
+#include "tracer/restart.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/spawn.h"
 #include "tracer/unotify.h"
@@ -364,6 +365,27 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
         } else {
           sent = fd.error();
         }
+        break;
+      }
+      case DecisionKind::kRestart: {
+        Status s = RestartWithArg(listener, n.id, static_cast<pid_t>(n.tid), n.nr, d.arg,
+                                  static_cast<uint64_t>(d.value));
+        if (s.ok() || s.code() == ENOENT) {
+          sent = s;
+          break;
+        }
+        // Not restarted: the syscall fails with the handler's fallback.
+        if (result.restart_error.empty()) {
+          result.restart_error = registry_.table().NameOf(n.nr) + " could not be restarted (" +
+                                 s.error().Message() + "); it failed with " +
+                                 (strerrorname_np(d.error) ? strerrorname_np(d.error) : "?");
+        }
+        resp.outcome = ResponseOutcome::kFailed;
+        resp.error = s.code();
+        ++result.failed;
+        sent = listener.SendErrno(n.id, d.error > 0 && d.error <= 4095 ? d.error : ENOSYS);
+        if (!sent.ok() && sent.code() != ENOENT) throw Fatal(sent.error().Message());
+        sent = OkStatus();
         break;
       }
     }

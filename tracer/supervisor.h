@@ -80,6 +80,8 @@ struct RunResult {
   uint64_t interrupted = 0;
   uint64_t failed = 0;
   std::string enforced;  // what was enforced (Landlock, filter), multi-line
+  std::string restart_error;  // why a syscall could not be restarted with a
+                              // changed argument (the first time), or empty
 };
 
 // Blocks the signals the supervisor reads from its signalfd, in the calling

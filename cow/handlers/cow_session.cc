@@ -244,10 +244,10 @@ std::string FormatStats(const CowStats& s, const ArchTable& table) {
   out += line;
   std::snprintf(line, sizeof line,
                 "cow: %" PRIu64 " stat calls with AT_EMPTY_PATH and a dirfd (fstat), %" PRIu64
-                " exec rewrites, %" PRIu64 " virtual chdirs, %" PRIu64 " getdents served, %" PRIu64
+                " exec rewrites (%" PRIu64 " by a restart), %" PRIu64 " virtual chdirs, %" PRIu64 " getdents served, %" PRIu64
                 " metadata changes outside the workdir, %" PRIu64
                 " outside objects reached through the view\n",
-                s.empty_path, s.exec_rewrites, s.virtual_chdirs, s.getdents_served,
+                s.empty_path, s.exec_rewrites, s.exec_restarts, s.virtual_chdirs, s.getdents_served,
                 s.outside_metadata, s.detoured);
   out += line;
   std::vector<std::pair<uint64_t, int>> by;

@@ -172,6 +172,7 @@ struct CowStats {
   // what a filter testing arguments could let through (see the README).
   uint64_t empty_path = 0;
   uint64_t exec_rewrites = 0;
+  uint64_t exec_restarts = 0;  // execs entered again with a padded path copy
   uint64_t virtual_chdirs = 0;
   uint64_t getdents_served = 0;
   uint64_t outside_metadata = 0;  // chmod & co. applied by the supervisor outside

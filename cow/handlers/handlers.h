@@ -53,6 +53,9 @@ struct SessionState {
   ProcessTable procs;
   CowStats stats;
   std::vector<std::string> warnings;
+  // The thread whose exec was just restarted with a padded path copy (see
+  // HandleExec), or 0.
+  uint32_t exec_restart_tid = 0;
 
   // With a quota: upper files recently injected writable (view paths),
   // re-measured on the next change (they have usually been written and

@@ -218,6 +218,20 @@ std::optional<Decision> HandleOpenat2(Call& c) {
 
 // ---- execve / execveat --------------------------------------------------------
 
+// `path` made at least `size` bytes long without changing where it leads:
+// "/" repeated before an absolute path, "./" before a relative one.
+// How far below the stack pointer a restarted exec's path copy goes.
+constexpr uint64_t kRestartCopyDepth = 32 * 1024;
+
+static std::string PaddedPath(const std::string& path, size_t size) {
+  if (path.size() >= size) return path;
+  const size_t missing = size - path.size();
+  if (!path.empty() && path[0] == '/') return std::string(missing, '/') + path;
+  std::string out;
+  while (out.size() < missing) out += "./";
+  return out + path;
+}
+
 std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_arg,
                                    uint64_t at_flags) {
   if (c.Pristine()) return c.PristineContinue();
@@ -272,11 +286,39 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
              why);
     return Errno(ENOEXEC);
   };
-  if (room < prefix.size() + 1) return refuse("its path string is too short to rewrite in place");
+  // A string that cannot be rewritten in place: the syscall is entered
+  // again with a copy of the path, padded to an equivalent longer one
+  // ("./app" -> "./././././app"), below the stack pointer; the next
+  // notification rewrites that copy (see the design note in cow_session.h).
+  // Once per exec: a second restart in a row from the same thread is refused.
+  const bool restarted = c.s.exec_restart_tid == c.n.tid;
+  c.s.exec_restart_tid = 0;
+  auto restart = [&](const std::string& why) -> std::optional<Decision> {
+    if (restarted) return refuse(why);
+    auto sp = c.t.ReadStackPointer();
+    if (!sp.ok() || *sp < kRestartCopyDepth + 4096) return refuse(why);
+    std::string padded = PaddedPath(*path, prefix.size() + 11);
+    padded.push_back('\0');
+    const auto bytes = std::as_bytes(std::span(padded.data(), padded.size()));
+    // Deep enough that a signal handler run before the syscall is entered
+    // again (its frame, with the FPU state, goes just below the stack
+    // pointer) leaves the copy alone; nearer if that page is not mapped.
+    uint64_t copy = (*sp - kRestartCopyDepth - padded.size()) & ~uint64_t{15};
+    if (!c.Write(copy, bytes).ok()) {
+      copy = (*sp - 256 - padded.size()) & ~uint64_t{15};
+      if (!c.Write(copy, bytes).ok()) {
+        return refuse(why + ", and no copy could be written below the stack pointer");
+      }
+    }
+    c.s.exec_restart_tid = c.n.tid;
+    ++c.s.stats.exec_restarts;
+    return Decision::Restart(path_arg, copy, ENOEXEC);
+  };
+  if (room < prefix.size() + 2) return restart("its path string is too short to rewrite in place");
   // Writable? (process_vm_writev honours page protections: a string in
   // read-only data cannot be rewritten.)
   if (Status s = c.Write(addr, std::as_bytes(std::span(path->data(), path->size()))); !s.ok()) {
-    return refuse("its path string is read-only");
+    return restart("its path string is read-only");
   }
   auto f = detour ? OpenOutsideForExec(c, r->outside_path)
                   : c.s.overlay->Open(p->base, p->path, O_RDONLY, 0, ro);
@@ -300,8 +342,9 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
     return refuse("the fd could not be installed in the child (" + fd.error().Message() + ")");
   }
   std::string rewritten = prefix + std::to_string(*fd);
-  if (rewritten.size() > room)
-    return refuse("fd " + std::to_string(*fd) + " does not fit its path string");
+  if (rewritten.size() > room) {
+    return restart("fd " + std::to_string(*fd) + " does not fit its path string");
+  }
   // argv[0] is often the very same string (dash runs `./prog` so): then it
   // gets a copy of the original below the stack pointer (unused while the
   // syscall is pending; gone once exec succeeds) and argv[0] points there.

@@ -171,6 +171,13 @@ std::string EventText::Decision(const trace::EventRecord& event) const {
       out += ")";
       break;
     }
+    case trace::DecisionKind::kRestart: {
+      char value[32];
+      std::snprintf(value, sizeof value, "0x%" PRIx64, static_cast<uint64_t>(d.value));
+      out = "restart with arg" + std::to_string(d.arg) + "=" + value + " (else " +
+            ErrnoText(d.error) + ")";
+      break;
+    }
     default:
       out = "?";
       break;

@@ -25,9 +25,10 @@ Result<std::optional<trace::DecisionKind>> ParseDecision(std::string_view name) 
   if (name == "return" || name == "value") return std::optional(K::kReturn);
   if (name == "errno") return std::optional(K::kErrno);
   if (name == "inject" || name == "inject_fd") return std::optional(K::kInjectFd);
+  if (name == "restart") return std::optional(K::kRestart);
   if (name == "unknown") return std::optional(K::kUnknown);
   return Err(EINVAL, "--decision: unknown kind '" + std::string(name) +
-                         "' (continue, return, errno, inject, unknown)");
+                         "' (continue, return, errno, inject, restart, unknown)");
 }
 
 // Sets `seq` or `ns` from a --from/--to value.

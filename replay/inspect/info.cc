@@ -92,7 +92,7 @@ InfoReport CollectInfo(trace::TraceReader& reader) {
     if (const auto* e = std::get_if<trace::EventRecord>(&record)) {
       ++r.events;
       const auto kind = static_cast<size_t>(e->decision.kind);
-      ++r.decisions[kind < 5 ? kind : 0];
+      ++r.decisions[kind < r.decisions.size() ? kind : 0];
       if (!r.first_seq) {
         r.first_seq = e->seq;
         r.first_event_ns = e->received_ns;
@@ -186,7 +186,9 @@ std::string InfoText(const InfoReport& r) {
   line("decisions:",
        "continue " + std::to_string(r.decisions[1]) + ", return " + std::to_string(r.decisions[2]) +
            ", errno " + std::to_string(r.decisions[3]) + ", inject " +
-           std::to_string(r.decisions[4]) + ", unknown " + std::to_string(r.decisions[0]));
+           std::to_string(r.decisions[4]) +
+           (r.decisions[5] != 0 ? ", restart " + std::to_string(r.decisions[5]) : std::string()) +
+           ", unknown " + std::to_string(r.decisions[0]));
 
   if (r.footer) {
     const trace::FooterRecord& f = *r.footer;
@@ -275,6 +277,7 @@ std::string InfoJson(const InfoReport& r) {
   j.Key("return").Uint(r.decisions[2]);
   j.Key("errno").Uint(r.decisions[3]);
   j.Key("inject").Uint(r.decisions[4]);
+  j.Key("restart").Uint(r.decisions[5]);
   j.EndObject();
   if (r.first_seq) {
     j.Key("firstSeq").Uint(*r.first_seq);

@@ -30,7 +30,7 @@ struct InfoReport {
   uint64_t snapshot_entries = 0;
   uint64_t snapshot_blobs = 0;
   uint64_t snapshot_blob_bytes = 0;
-  std::array<uint64_t, 5> decisions{};  // by trace::DecisionKind
+  std::array<uint64_t, trace::kDecisionKinds> decisions{};  // by trace::DecisionKind
   std::optional<uint64_t> first_seq, last_seq;
   uint64_t first_event_ns = 0, last_event_ns = 0;
   uint64_t threads = 0;

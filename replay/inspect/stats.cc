@@ -13,7 +13,7 @@ namespace {
 
 size_t KindIndex(trace::DecisionKind kind) {
   const auto i = static_cast<size_t>(kind);
-  return i < 5 ? i : 0;
+  return i < trace::kDecisionKinds ? i : 0;
 }
 
 void Finalize(StatsRow& row, const LatencyHistogram& h) {
@@ -141,6 +141,10 @@ std::string StatsText(const StatsReport& report) {
   for (const StatsRow& r : report.rows) row_line(r);
   out += rule;
   row_line(report.total);
+  if (report.total.decisions[5] != 0) {
+    out += "(" + std::to_string(report.total.decisions[5]) +
+           " events restarted their syscall with a changed argument)\n";
+  }
   if (report.total.decisions[0] != 0) {
     out += "(" + std::to_string(report.total.decisions[0]) +
            " events had a decision of unknown kind)\n";
@@ -163,6 +167,7 @@ std::string StatsJson(const StatsReport& report) {
     j.Key("return").Uint(r.decisions[2]);
     j.Key("errno").Uint(r.decisions[3]);
     j.Key("inject").Uint(r.decisions[4]);
+    j.Key("restart").Uint(r.decisions[5]);
     j.EndObject();
     j.Key("handlerNs").BeginObject();
     j.Key("total").Uint(r.total_ns);

@@ -30,7 +30,7 @@ struct StatsRow {
   uint64_t calls = 0;
   uint64_t errors = 0;
   // Indexed by trace::DecisionKind: unknown, continue, return, errno, inject.
-  std::array<uint64_t, 5> decisions{};
+  std::array<uint64_t, trace::kDecisionKinds> decisions{};
   uint64_t total_ns = 0;
   uint64_t avg_ns = 0;
   uint64_t p50_ns = 0;

@@ -301,15 +301,51 @@ TEST_F(CowHandlerUnit, ExecOfAnUpperFileRewritesThePathToTheInstalledFd) {
   ASSERT_EQ(Call(SYS_execve, {kPath, kPath2, 0}).decision.kind, DecisionKind::kContinue);
   EXPECT_EQ(child_.installed_flags.back(), 0u);
 
-  // Too short to rewrite: ENOEXEC (shells then run it with /bin/sh), and a warning.
+  // Too short to rewrite: the syscall is entered again with an equivalent
+  // padded copy below the stack pointer (arg 0 pointing at it).
   child_.cwd = session_->workdir();
+  constexpr uint64_t kStack = 0x100000;
+  constexpr size_t kStackSize = 64 * 1024;
+  child_.Map(kStack, std::string(kStackSize, '\0'));
+  child_.sp = kStack + kStackSize;
   child_.MapString(kPath, "tool");
+  r = Call(SYS_execve, {kPath, kPath2, 0});
+  ASSERT_EQ(r.decision.kind, DecisionKind::kRestart);
+  EXPECT_EQ(r.decision.arg, 0);
+  EXPECT_EQ(r.decision.error, ENOEXEC);  // if the restart cannot be done
+  const uint64_t copy = static_cast<uint64_t>(r.decision.value);
+  ASSERT_GE(copy, kStack);
+  // Far below: a signal frame pushed before the restart must not cover it.
+  EXPECT_LE(copy, child_.sp - 32 * 1024);
+  std::string padded = child_.Bytes(kStack, kStackSize).substr(copy - kStack);
+  padded = padded.substr(0, padded.find('\0'));
+  // "./" repeated, long enough for "/proc/self/fd/" or "/dev/fd/" and 10 digits.
+  EXPECT_GE(padded.size(), std::string("/dev/fd/").size() + 11) << padded;
+  EXPECT_EQ(padded.substr(padded.size() - 4), "tool");
+  for (size_t i = 0; i + 4 < padded.size(); i += 2) EXPECT_EQ(padded.substr(i, 2), "./") << padded;
+  EXPECT_EQ(child_.String(kPath), "tool");  // the child's own string is left alone
+  EXPECT_TRUE(session_->TakeWarnings().empty());
+  // A second restart in a row for the same thread is refused: ENOEXEC
+  // (shells then run the file with /bin/sh), and a warning.
   r = Call(SYS_execve, {kPath, kPath2, 0});
   ASSERT_EQ(r.decision.kind, DecisionKind::kErrno);
   EXPECT_EQ(r.decision.error, ENOEXEC);
   EXPECT_FALSE(session_->TakeWarnings().empty());
-  // A read-only string cannot be rewritten either.
+  // A read-only string is restarted the same way; absolute paths are padded
+  // with slashes.
   child_.MapString(kPath, abs, /*writable=*/false);
+  r = Call(SYS_execve, {kPath, kPath2, 0});
+  ASSERT_EQ(r.decision.kind, DecisionKind::kRestart);
+  padded = child_.Bytes(kStack, kStackSize).substr(static_cast<uint64_t>(r.decision.value) - kStack);
+  EXPECT_EQ(padded.substr(0, padded.find('\0')), abs);  // already long enough
+  // The restarted call finds its (writable, long) copy and rewrites it.
+  const uint64_t again = static_cast<uint64_t>(r.decision.value);
+  r = Call(SYS_execve, {again, kPath2, 0});
+  ASSERT_EQ(r.decision.kind, DecisionKind::kContinue);
+  EXPECT_EQ(child_.String(kPath), abs);
+  // Without a stack pointer there is no restart: ENOEXEC.
+  child_.sp = 0;
+  child_.MapString(kPath, "tool");
   EXPECT_EQ(Call(SYS_execve, {kPath, kPath2, 0}).decision.error, ENOEXEC);
   // A deleted file does not run its old bytes.
   ASSERT_EQ(CallPath(SYS_unlink, "a.txt", {kPath}).decision.value, 0);

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <climits>
 #include <cstdlib>
+#include <span>
 
 #include "tests/tracer/test_util.h"
 #include "tracer/base/errors.h"
@@ -186,6 +187,75 @@ TEST_F(SupervisorTest, InjectedFdCopiesCloexecFromTheChild) {
     }
   }
   EXPECT_EQ(injected, 2);
+}
+
+// A handler that restarts openat("/sandtrace-short") with its path pointed
+// at a copy of "/sandtrace-magic" written below the stack pointer, and
+// (with `signal`) sends the thread that signal first, so the restart meets a
+// signal being delivered.
+Handler RestartShortPath(int signal, Handler next) {
+  return [signal, next](const Notification& n, Tracee& t) -> std::optional<Decision> {
+    auto path = ReadPathChecked(t, n.args[1]);
+    if (!path.ok() || *path != "/sandtrace-short") return next(n, t);
+    auto sp = t.ReadStackPointer();
+    if (!sp.ok()) return Decision::Errno(EIO);
+    static constexpr char kLong[] = "/sandtrace-magic";
+    // Far below the stack pointer: a signal frame goes just under it.
+    const uint64_t at = (*sp - 32 * 1024) & ~uint64_t{15};
+    if (!t.WriteMemory(at, std::as_bytes(std::span(kLong))).ok()) return Decision::Errno(EIO);
+    if (signal != 0) syscall(SYS_tkill, n.tid, signal);
+    return Decision::Restart(1, at, ENOEXEC);
+  };
+}
+
+TEST_F(SupervisorTest, RestartEntersTheSyscallAgainWithTheNewArgument) {
+  HandlerRegistry reg;
+  ASSERT_TRUE(reg.AddByName("t", {"openat"}, RestartShortPath(0, MagicFile("hello"))).ok());
+  Supervisor sup(reg, features_);
+  Recorder rec;
+  sup.set_observer(&rec);
+  RunResult r;
+  std::string out =
+      CaptureStdout([&] { r = MustRun(sup, Options({TC_OPEN_READ, "/sandtrace-short"})); });
+  EXPECT_EQ(out, "read 5 [hello] cloexec 0\n");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(r.restart_error.empty()) << r.restart_error;
+  // The restart, then the same thread's syscall again, with the new path.
+  size_t restarts = 0;
+  for (size_t i = 0; i < rec.decisions.size(); ++i) {
+    if (rec.decisions[i].decision.kind != DecisionKind::kRestart) continue;
+    ++restarts;
+    EXPECT_EQ(rec.responses[i].outcome, ResponseOutcome::kSent);
+    ASSERT_LT(i + 1, rec.notes.size());
+    EXPECT_EQ(rec.notes[i + 1].tid, rec.notes[i].tid);
+    EXPECT_EQ(rec.notes[i + 1].nr, __NR_openat);
+    EXPECT_EQ(rec.notes[i + 1].args[1], static_cast<uint64_t>(rec.decisions[i].decision.value));
+    EXPECT_NE(rec.notes[i + 1].args[1], rec.notes[i].args[1]);
+    EXPECT_EQ(rec.decisions[i + 1].decision.kind, DecisionKind::kInjectFd);
+  }
+  EXPECT_EQ(restarts, 1u);
+}
+
+TEST_F(SupervisorTest, RestartPassesOnASignalThatArrivesMeanwhile) {
+  // The thread gets SIGUSR1 (with a handler) while the restart is under
+  // way: the handler runs, the open still comes back with the new path, and
+  // the process is not left traced.
+  HandlerRegistry reg;
+  ASSERT_TRUE(reg.AddByName("t", {"openat"}, RestartShortPath(SIGUSR1, MagicFile("hello"))).ok());
+  Supervisor sup(reg, features_);
+  const char* script =
+      "import os, signal\n"
+      "got = []\n"
+      "signal.signal(signal.SIGUSR1, lambda *a: got.append(1))\n"
+      "fd = os.open('/sandtrace-short', os.O_RDONLY)\n"
+      "print(os.read(fd, 5).decode(), len(got))\n"
+      "tracer = [l.split()[1] for l in open('/proc/self/status') if l.startswith('TracerPid')]\n"
+      "print('tracer', tracer[0])\n";
+  RunResult r;
+  std::string out =
+      CaptureStdout([&] { r = MustRun(sup, Options({"/usr/bin/python3", "-c", script})); });
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(out, "hello 1\ntracer 0\n");
 }
 
 TEST_F(SupervisorTest, InjectionLeavesEveryCpuMaskAsItWas) {

@@ -29,6 +29,9 @@ enum class DecisionKind : uint8_t {
   kReturn,    // fail nothing, return `value` to the child
   kErrno,     // return -error to the child
   kInjectFd,  // install `fd` in the child (ADDFD + SEND); the syscall returns its number
+  kRestart,   // make the child enter the syscall again with argument `arg` set to
+              // `value` (a new notification follows); if that cannot be done, the
+              // syscall fails with `error` (tracer/restart.h)
 };
 
 // Which root an injected file was opened under. Paths are recorded relative
@@ -44,8 +47,9 @@ struct InjectedFile {
 
 struct Decision {
   DecisionKind kind = DecisionKind::kContinue;
-  int64_t value = 0;  // kReturn
-  int error = 0;      // kErrno, positive errno
+  int64_t value = 0;  // kReturn; kRestart: the argument's new value
+  int error = 0;      // kErrno, positive errno; kRestart: the errno if it cannot restart
+  int arg = 0;        // kRestart: which argument (0-5)
   InjectedFile file;  // kInjectFd: what was opened
   UniqueFd fd;        // kInjectFd: the open file (not recorded; only its description)
 
@@ -60,6 +64,14 @@ struct Decision {
     Decision d;
     d.kind = DecisionKind::kErrno;
     d.error = err;
+    return d;
+  }
+  static Decision Restart(int arg, uint64_t value, int fallback_errno) {
+    Decision d;
+    d.kind = DecisionKind::kRestart;
+    d.arg = arg;
+    d.value = static_cast<int64_t>(value);
+    d.error = fallback_errno;
     return d;
   }
   static Decision Inject(UniqueFd fd, InjectedFile file) {

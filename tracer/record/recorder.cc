@@ -184,8 +184,10 @@ void Recorder::OnNotification(const Notification& n, const DispatchResult& resul
   const Decision& d = result.decision;
   trace::DecisionRecord& dr = e.decision;
   dr.kind = ToTrace(d.kind);
-  dr.value = d.kind == DecisionKind::kReturn ? d.value : 0;
-  dr.error = d.kind == DecisionKind::kErrno ? d.error : 0;
+  const bool restart = d.kind == DecisionKind::kRestart;
+  dr.value = d.kind == DecisionKind::kReturn || restart ? d.value : 0;
+  dr.error = d.kind == DecisionKind::kErrno || restart ? d.error : 0;
+  dr.arg = restart ? d.arg : 0;
   if (d.kind == DecisionKind::kInjectFd) {
     dr.file.root = ToTrace(d.file.root);
     dr.file.path.assign(d.file.path);
