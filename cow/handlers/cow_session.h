@@ -73,11 +73,17 @@
 // and argv[0] is pointed at it. The fd is close-on-exec for binaries; for
 // scripts ("#!") it stays open, since the interpreter opens /dev/fd/N, and
 // the script's $0 is then "/dev/fd/N" (the kernel passes the path string).
-// The rewrite is refused (exec fails with ENOEXEC and a warning; dash,
+// A string that cannot take "/dev/fd/N" in place (shorter, as `./prog`, or
+// read-only, as a C string literal) is not rewritten: a padded copy that
+// leads to the same file ("./prog" -> "./././././prog") is written 32 KiB
+// below the stack pointer (clear of a signal frame pushed meanwhile), and
+// the decision is Decision::Restart: the supervisor makes the thread enter
+// execve again with the path argument pointing at the copy
+// (tracer/restart.h), and the next notification rewrites the copy as above.
+// argv is untouched. If that cannot be done (not x86_64, ptrace refused, a
+// second restart in a row), exec fails with ENOEXEC and a warning (dash,
 // bash and execvp then run the file with /bin/sh, which is right for sh
-// scripts) when the string is shorter than "/dev/fd/N" (`./a.sh`,
-// `./prog`), read-only, or the Tracee cannot install fds. A deleted file's
-// path fails with ENOENT. If the exec fails after the rewrite, the caller
+// scripts). A deleted file's path fails with ENOENT. If the exec fails after the rewrite, the caller
 // sees its string changed (a vfork child shares its parent's memory: the
 // parent too). A thread racing to rewrite the path can make the kernel run
 // the lower bytes of a file it could read anyway.

@@ -79,6 +79,32 @@ TEST(TraceRoundTrip, WriterFillsFooterTotals) {
   EXPECT_EQ(footer.changes.size(), 4u);
 }
 
+TEST(TraceRoundTrip, RestartDecisionAndItsTotal) {
+  // Decision.restartWith (added in format 2 without a version change: an
+  // older reader sees an unknown decision).
+  std::vector<EventRecord> events = testing::SampleEvents();
+  ASSERT_GE(events.size(), 2u);
+  EventRecord restart = events[0];
+  restart.decision = DecisionRecord{};
+  restart.decision.kind = DecisionKind::kRestart;
+  restart.decision.arg = 1;
+  restart.decision.value = static_cast<int64_t>(0x7ffd22fbf4c0);
+  restart.decision.error = 8;  // ENOEXEC
+  std::string bytes = WriteTrace([&](TraceWriter& w) {
+    ASSERT_TRUE(w.Write(testing::SampleHeader()).ok());
+    ASSERT_TRUE(w.Write(restart).ok());
+    ASSERT_TRUE(w.Write(events[1]).ok());
+    ASSERT_TRUE(w.Write(FooterRecord{}).ok());
+  });
+  auto out = ReadTrace(bytes);
+  ASSERT_EQ(out.error, "");
+  ASSERT_EQ(out.records.size(), 4u);
+  EXPECT_EQ(std::get<EventRecord>(out.records[1]), restart);
+  EXPECT_EQ(std::get<EventRecord>(out.records[2]), events[1]);  // nothing leaks into the next
+  EXPECT_EQ(std::get<FooterRecord>(out.records[3]).totals.decisions_restart, 1u);
+  EXPECT_EQ(Name(DecisionKind::kRestart), "restart");
+}
+
 TEST(TraceRoundTrip, ReusedOutputRecordIsFullyOverwritten) {
   // Reading a call-heavy event and then a bare one into the same Record
   // must not leak calls, restart or decision fields from the first.

@@ -91,9 +91,15 @@ TEST(InspectEventText, DecisionsAndOutcomes) {
   e.outcome = trace::ResponseOutcome::kInterrupted;
   e.restart_of_seq = 12;
   EXPECT_EQ(EventText().Decision(e), "continue (interrupted) (restart of #12)");
-  e.decision.kind = DecisionKind::kUnknown;
+  e.decision.kind = DecisionKind::kRestart;
+  e.decision.arg = 0;
+  e.decision.value = 0x7ffd1000;
+  e.decision.error = ENOEXEC;
   e.outcome = trace::ResponseOutcome::kSent;
   e.restart_of_seq.reset();
+  EXPECT_EQ(EventText().Decision(e),
+            "restart with arg0=0x7ffd1000 (else -1 ENOEXEC (Exec format error))");
+  e.decision.kind = DecisionKind::kUnknown;
   EXPECT_EQ(EventText().Decision(e), "?");
 }
 
