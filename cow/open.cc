@@ -137,14 +137,23 @@ Result<OpenedFile> Overlay::Open(const Base& base, std::string_view path, int fl
     case FileType::kSocket:
       return Err(ENXIO, w.res.path);
     case FileType::kFifo: {
-      // No data to copy: a FIFO is used where it is. O_NONBLOCK keeps the
-      // supervisor from waiting for the other end.
+      // No data to copy: a FIFO is used where it is.
       const DirNode& parent = w.stack.back();
-      int dir = w.found.layer == Layer::kUpper ? parent.upper.get() : parent.lower.get();
+      const bool upper = w.found.layer == Layer::kUpper;
+      int dir = upper ? parent.upper.get() : parent.lower.get();
+      if (upper && !(flags & O_NONBLOCK) && acc != O_RDWR && w.last == Last::kName) {
+        // The child waits for the other end itself, through a link it may open.
+        auto link = im.FifoLink(dir, w.name, w.found.st.st_ino);
+        if (!link) return link.error();
+        OpenedFile f{UniqueFd(), w.found.layer, w.found.layer_path, acc | (flags & kPassFlags)};
+        f.fifo_path = std::move(*link);
+        return f;
+      }
+      // O_NONBLOCK keeps the supervisor from waiting for the other end.
       int open_flags = acc | (flags & kPassFlags) | O_NONBLOCK | O_CLOEXEC;
       auto fd = fs::OpenAt(dir, w.name, open_flags);
       if (!fd) return fd.error();
-      if (!(flags & O_NONBLOCK) && acc == O_RDONLY) {
+      if (!(flags & O_NONBLOCK)) {
         (void)::fcntl(fd->get(), F_SETFL, ::fcntl(fd->get(), F_GETFL) & ~O_NONBLOCK);
         open_flags &= ~O_NONBLOCK;
       }
@@ -211,6 +220,24 @@ Status Overlay::LinkTmpfile(int upper_fd, const Base& base, std::string_view pat
   im.ClearWhiteout(w->stack.back(), w->name);
   im.NotifyCreate(w->res.path, FileType::kRegular);
   return OkStatus();
+}
+
+Result<std::string> Overlay::Impl::FifoLink(int dir, const std::string& name, ino_t ino) {
+  auto it = fifo_links_.find(ino);
+  if (it != fifo_links_.end()) {
+    struct stat st {};
+    if (::fstatat(fifos_fd_.get(), it->second.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        st.st_ino == ino) {
+      return fifos_abs_ + "/" + it->second;
+    }
+    fifo_links_.erase(it);
+  }
+  std::string link = std::to_string(++fifo_counter_);
+  if (::linkat(dir, name.c_str(), fifos_fd_.get(), link.c_str(), 0) != 0) {
+    return ErrnoError("link FIFO " + name);
+  }
+  fifo_links_[ino] = link;
+  return fifos_abs_ + "/" + link;
 }
 
 }  // namespace sandtrace::cow

@@ -139,6 +139,11 @@ Result<std::unique_ptr<Overlay>> Overlay::Create(const OverlayPaths& paths,
   impl->storage_fd_.reset(sfd);
   if (::mkdirat(sfd, "upper", 0700) != 0) return ErrnoError("mkdir upper");
   if (::mkdirat(sfd, "work", 0700) != 0) return ErrnoError("mkdir work");
+  if (::mkdirat(sfd, "fifos", 0700) != 0) return ErrnoError("mkdir fifos");
+  auto ffd = fs::OpenAt(sfd, "fifos", O_PATH | O_DIRECTORY);
+  if (!ffd) return ffd.error();
+  impl->fifos_fd_ = std::move(*ffd);
+  impl->fifos_abs_ = *storage + "/fifos";
   auto ufd = fs::OpenAt(sfd, "upper", O_PATH | O_DIRECTORY);
   if (!ufd) return ufd.error();
   impl->upper_fd_ = std::move(*ufd);
@@ -170,6 +175,7 @@ const std::vector<std::string>& Overlay::recovery_messages() const {
 const std::string& Overlay::lower_root() const { return impl_->lower_abs_; }
 const std::string& Overlay::upper_root() const { return impl_->upper_abs_; }
 const std::string& Overlay::storage_root() const { return impl_->storage_abs_; }
+const std::string& Overlay::fifo_dir() const { return impl_->fifos_abs_; }
 
 std::optional<std::string> Overlay::ViewPathOf(std::string_view real_abs_path) const {
   return impl_->ViewPathOf(real_abs_path);

@@ -183,10 +183,17 @@ struct DirEntry {
 
 // A file the engine opened, ready to inject.
 struct OpenedFile {
+  OpenedFile() = default;
+  OpenedFile(UniqueFd f, Layer l, std::string path, int flags)
+      : fd(std::move(f)), layer(l), layer_path(std::move(path)), open_flags(flags) {}
   UniqueFd fd;
   Layer layer = Layer::kNone;  // kUpper or kLower
   std::string layer_path;      // relative to that layer's root ("" = the root)
   int open_flags = 0;          // the flags the engine opened it with (always O_CLOEXEC)
+  // Instead of fd (see Overlay::Open): an absolute path beneath
+  // Overlay::fifo_dir() of a hard link to an upper FIFO, for the child to
+  // open itself, blocking as it would natively.
+  std::string fifo_path;
 };
 
 // The caller's identity for DAC checks (see the design note).
@@ -314,6 +321,9 @@ class Overlay {
   const std::string& lower_root() const;    // canonical absolute workdir path
   const std::string& upper_root() const;    // canonical absolute upper path
   const std::string& storage_root() const;  // canonical absolute storage path
+  // <storage>/fifos, where Open links upper FIFOs for the child to open
+  // (the child may open files there for reading and writing, nothing else).
+  const std::string& fifo_dir() const;
 
   // ---- Mapping real paths into the view ------------------------------------
   // A real absolute path under the lower or the upper root -> its
@@ -361,9 +371,14 @@ class Overlay {
   // Read-only opens of an unchanged file open the lower; anything that may
   // write (O_WRONLY, O_RDWR, O_TRUNC), O_CREAT and O_TMPFILE copy up and open
   // the upper. Directories open their upper copy if there is one, else the
-  // lower (the handler serves getdents64 from ListDir). A FIFO is opened with
-  // O_NONBLOCK (the supervisor never blocks) and, for reading, O_NONBLOCK is
-  // cleared afterwards; writing to a FIFO with no reader gives ENXIO.
+  // lower (the handler serves getdents64 from ListDir). A FIFO of the upper
+  // layer opened for reading or for writing without O_NONBLOCK must wait for
+  // its other end, in the child and not in the supervisor: it is not opened;
+  // fifo_path names a hard link to it beneath fifo_dir() (made once per FIFO,
+  // its link count hidden from Statx) for the child to open by a restarted
+  // syscall. Any other FIFO is opened with O_NONBLOCK (the supervisor never
+  // blocks), cleared afterwards unless the child asked for it: a lower FIFO
+  // opened for writing with no reader gives ENXIO.
   // Devices: EPERM for any open through the engine.
   Result<OpenedFile> Open(const Base& base, std::string_view path, int flags, mode_t mode,
                           const ResolveOptions& options = {});

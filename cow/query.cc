@@ -245,6 +245,11 @@ Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, boo
                           impl_->dirs_.at(w->res.path).origin.has_value());
     if (merged) stx.stx_nlink = 1;
   }
+  // The link fifo_dir() holds for the child is not part of the view.
+  if (w->found.type == FileType::kFifo && w->found.layer == Layer::kUpper &&
+      impl_->fifo_links_.count(w->found.st.st_ino) && stx.stx_nlink > 1) {
+    --stx.stx_nlink;
+  }
   return stx;
 }
 

@@ -111,6 +111,8 @@ Result<std::unique_ptr<CowRun>> CowRun::Setup(const CowFlags& f, HandlerRegistry
   // With -r the child reads only the listed trees: it must still be able to
   // execute files of the upper layer (exec of files created in the run).
   if (!run.read_paths.empty()) run.read_paths.push_back(out->session_->storage());
+  // The child opens FIFOs made in the run itself, by their links there.
+  run.open_rw_paths.push_back(out->session_->fifo_dir());
   return out;
 }
 

@@ -140,6 +140,11 @@ Result<LandlockRuleset> BuildLandlockRuleset(const LandlockPolicy& policy, int a
     }
     writes += (writes.empty() ? "" : " ") + policy.tmpdir + " (TMPDIR)";
   }
+  for (const auto& p : policy.open_rw_paths) {
+    const uint64_t rw = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE;
+    if (Status s = AddRule(rs.fd.get(), p, rw, rs.handled_fs, false); !s.ok()) return s.error();
+    writes += (writes.empty() ? "" : " ") + p + " (existing files only)";
+  }
   for (const char* dev : kDevNodes) {
     if (Status s = AddRule(rs.fd.get(), dev, kDevNode, rs.handled_fs, true); !s.ok()) {
       return s.error();

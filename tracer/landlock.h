@@ -27,6 +27,7 @@ struct LandlockPolicy {
   std::vector<std::string> write_paths;  // -w; must not overlap the workdir
   std::string workdir;                   // absolute; readable, never writable
   std::string tmpdir;                    // private, writable
+  std::vector<std::string> open_rw_paths;  // existing files: read and write only
 };
 
 // Refuses a write path that contains, equals or lies inside the workdir, or

@@ -143,6 +143,9 @@ Status Supervisor::Check(const RunOptions& o) const {
     if (Status s = CheckWritePaths(o.write_paths, workdir); !s.ok()) {
       return Err(EINVAL, s.error().Message());
     }
+    if (Status s = CheckWritePaths(o.open_rw_paths, workdir); !s.ok()) {
+      return Err(EINVAL, s.error().Message());
+    }
     for (const auto& r : o.read_paths) {
       if (access(r.c_str(), F_OK) != 0) return Err(EINVAL, "-r " + r + ": " + strerror(errno));
     }
@@ -155,7 +158,7 @@ Result<std::string> Supervisor::Describe(const RunOptions& o) const {
   if (o.landlock && features_.landlock_abi > 0) {
     LandlockPolicy policy{o.read_paths, o.write_paths,
                           o.workdir.empty() ? RealPathOr(".", ".") : RealPathOr(o.workdir, ""),
-                          "<private TMPDIR>"};
+                          "<private TMPDIR>", o.open_rw_paths};
     policy.tmpdir.clear();
     auto rs = BuildLandlockRuleset(policy, features_.landlock_abi);
     if (!rs.ok()) return rs.error();
@@ -177,7 +180,8 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   prep.tmpdir.emplace(std::move(*tmp));
 
   if (o.landlock) {
-    LandlockPolicy policy{o.read_paths, o.write_paths, prep.workdir, prep.tmpdir->path()};
+    LandlockPolicy policy{o.read_paths, o.write_paths, prep.workdir, prep.tmpdir->path(),
+                          o.open_rw_paths};
     auto rs = BuildLandlockRuleset(policy, features_.landlock_abi);
     if (!rs.ok()) return rs.error();
     prep.ruleset = std::move(*rs);

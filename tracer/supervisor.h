@@ -60,6 +60,10 @@ struct RunOptions {
   bool landlock = true;                  // false: run without Landlock (--no-landlock)
   std::vector<std::string> read_paths;   // -r: narrow read+exec (default: everywhere)
   std::vector<std::string> write_paths;  // -w: writable besides /dev nodes and TMPDIR
+  // Trees whose existing files the command may open for reading and writing,
+  // but where it may create, remove or rename nothing (the COW session's
+  // FIFO links, cow/overlay.h Overlay::fifo_dir). Never the workdir.
+  std::vector<std::string> open_rw_paths;
   std::vector<std::string> env;          // empty: the caller's environment
   bool sync_wake_up = true;              // use SYNC_WAKE_UP when the kernel has it
   bool foreground_tty = true;            // hand the terminal to the command

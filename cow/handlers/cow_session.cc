@@ -223,6 +223,7 @@ Status CowSession::Register(HandlerRegistry& registry, std::string_view set) {
 Overlay& CowSession::overlay() { return *state_->overlay; }
 const std::string& CowSession::workdir() const { return state_->lower_root; }
 const std::string& CowSession::storage() const { return state_->storage_root; }
+const std::string& CowSession::fifo_dir() const { return state_->overlay->fifo_dir(); }
 
 bool CowSession::unify_device() const { return state_->overlay->unify_device(); }
 const CowStats& CowSession::stats() const { return state_->stats; }
@@ -244,10 +245,11 @@ std::string FormatStats(const CowStats& s, const ArchTable& table) {
   out += line;
   std::snprintf(line, sizeof line,
                 "cow: %" PRIu64 " stat calls with AT_EMPTY_PATH and a dirfd (fstat), %" PRIu64
-                " exec rewrites (%" PRIu64 " by a restart), %" PRIu64 " virtual chdirs, %" PRIu64 " getdents served, %" PRIu64
+                " exec rewrites (%" PRIu64 " by a restart), %" PRIu64
+                " FIFO opens handed to the child, %" PRIu64 " virtual chdirs, %" PRIu64 " getdents served, %" PRIu64
                 " metadata changes outside the workdir, %" PRIu64
                 " outside objects reached through the view\n",
-                s.empty_path, s.exec_rewrites, s.exec_restarts, s.virtual_chdirs, s.getdents_served,
+                s.empty_path, s.exec_rewrites, s.exec_restarts, s.fifo_restarts, s.virtual_chdirs, s.getdents_served,
                 s.outside_metadata, s.detoured);
   out += line;
   std::vector<std::pair<uint64_t, int>> by;

@@ -179,6 +179,7 @@ struct CowStats {
   uint64_t empty_path = 0;
   uint64_t exec_rewrites = 0;
   uint64_t exec_restarts = 0;  // execs entered again with a padded path copy
+  uint64_t fifo_restarts = 0;  // blocking opens of upper FIFOs handed to the child
   uint64_t virtual_chdirs = 0;
   uint64_t getdents_served = 0;
   uint64_t outside_metadata = 0;  // chmod & co. applied by the supervisor outside
@@ -238,6 +239,10 @@ class CowSession {
   Overlay& overlay();
   const std::string& workdir() const;  // canonical
   const std::string& storage() const;  // canonical
+  // Where the child opens FIFOs made in the run itself (Overlay::fifo_dir):
+  // the run must let it open existing files there for reading and writing
+  // (RunOptions::open_rw_paths), or such opens fail with EACCES.
+  const std::string& fifo_dir() const;
   // Whether upper objects show the workdir's st_dev (CowSessionOptions).
   bool unify_device() const;
   const CowStats& stats() const;

@@ -265,6 +265,10 @@ Status RegisterCowHandlers(std::shared_ptr<SessionState> state, HandlerRegistry&
                              ++s.stats.by_nr[n.nr];
                            }
                            Call c(s, n, t);
+                           if (s.restart_tid != 0) {
+                             c.after_restart = s.restart_tid == n.tid;
+                             if (c.after_restart) s.restart_tid = 0;
+                           }
                            std::optional<Decision> d = fn(c);
                            if (!d) d = Decision::Continue();
                            switch (d->kind) {

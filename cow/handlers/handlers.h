@@ -53,9 +53,9 @@ struct SessionState {
   ProcessTable procs;
   CowStats stats;
   std::vector<std::string> warnings;
-  // The thread whose exec was just restarted with a padded path copy (see
-  // HandleExec), or 0.
-  uint32_t exec_restart_tid = 0;
+  // The thread whose syscall was just restarted with a string copy (an exec
+  // by a short path, a blocking open of an upper FIFO), or 0 (Call::after_restart).
+  uint32_t restart_tid = 0;
 
   // With a quota: upper files recently injected writable (view paths),
   // re-measured on the next change (they have usually been written and
@@ -128,6 +128,9 @@ class Call {
   const Notification& n;
   Tracee& t;
   pid_t tgid = 0;  // 0 if unknown
+  // This thread's previous notification was answered with a restart: this
+  // is (most likely) that syscall again, and must not be restarted again.
+  bool after_restart = false;
 
   uint64_t arg(int i) const { return n.args[i]; }
 

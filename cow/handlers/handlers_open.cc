@@ -35,6 +35,42 @@ FileRoot RootOf(Layer layer) {
 
 }  // namespace
 
+// How far below the stack pointer a restarted syscall's string copy goes.
+static constexpr uint64_t kRestartCopyDepth = 32 * 1024;
+
+static Result<uint64_t> WriteRestartCopy(Call& c, const std::string& s) {
+  auto sp = c.t.ReadStackPointer();
+  if (!sp.ok()) return sp.error();
+  if (*sp < kRestartCopyDepth + 4096) return Err(EFAULT, "stack pointer too low");
+  std::string bytes = s;
+  bytes.push_back('\0');
+  const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
+  // Deep enough that a signal handler run before the syscall is entered
+  // again (its frame, with the FPU state, goes just below the stack
+  // pointer) leaves the copy alone; nearer if that page is not mapped.
+  uint64_t at = (*sp - kRestartCopyDepth - bytes.size()) & ~uint64_t{15};
+  if (c.Write(at, span).ok()) return at;
+  at = (*sp - 256 - bytes.size()) & ~uint64_t{15};
+  if (Status w = c.Write(at, span); !w.ok()) return w.error();
+  return at;
+}
+
+// The child opens an upper FIFO itself (so it blocks for the other end as
+// natively): its open is restarted with the path of the FIFO's link beneath
+// the storage area, which Landlock lets it open (see Overlay::Open).
+static std::optional<Decision> RestartOpenOfFifo(Call& c, int path_arg, const std::string& fifo_path) {
+  auto copy = c.after_restart ? Result<uint64_t>(Err(ELOOP, "restarted twice"))
+                        : WriteRestartCopy(c, fifo_path);
+  if (!copy.ok()) {
+    c.s.Warn("a blocking open of a FIFO made in the sandbox could not be handed to the child (" +
+             copy.error().Message() + "): it failed with ENXIO");
+    return Errno(ENXIO);
+  }
+  c.s.restart_tid = c.n.tid;
+  ++c.s.stats.fifo_restarts;
+  return Decision::Restart(path_arg, *copy, ENXIO);
+}
+
 std::optional<Decision> InjectOpened(Call& c, OpenedFile f, int child_flags) {
   InjectedFile what;
   what.root = RootOf(f.layer);
@@ -64,6 +100,21 @@ Result<OpenedFile> OpenViewDir(Call& c, const std::string& view, int flags) {
     return f;
   }
   return c.s.overlay->Open(Base::Root(), view.empty() ? "." : view, flags & ~O_CLOEXEC, 0);
+}
+
+// An upper FIFO the engine would not open (a blocking open): restarted so
+// the child opens it; with openat2's RESOLVE_* flags (which an absolute path
+// beneath the storage area would not pass) it is opened here without
+// blocking instead.
+static std::optional<Decision> OpenFifo(Call& c, const ChildPath& p, const ResolveOptions& ro,
+                                 int path_arg, bool special_resolve, int open_flags,
+                                 OpenedFile f) {
+  if (!special_resolve) return RestartOpenOfFifo(c, path_arg, f.fifo_path);
+  auto nb = c.s.overlay->Open(p.base, p.path, open_flags | O_NONBLOCK, 0, ro);
+  if (!nb.ok()) return FromError(nb.error());
+  (void)fcntl(nb->fd.get(), F_SETFL, fcntl(nb->fd.get(), F_GETFL) & ~O_NONBLOCK);
+  nb->open_flags &= ~O_NONBLOCK;
+  return InjectOpened(c, std::move(*nb), open_flags);
 }
 
 std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t flags64,
@@ -128,6 +179,7 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
     }
     auto f = c.s.overlay->Open(p.base, p.path, open_flags, 0, ro);
     if (!f.ok()) return FromError(f.error());
+    if (!f->fifo_path.empty()) return OpenFifo(c, p, ro, path_arg, special_resolve, open_flags, std::move(*f));
     return InjectOpened(c, std::move(*f), flags);
   }
 
@@ -159,6 +211,9 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
   c.s.RemeasureRecent();
   auto f = c.s.overlay->Open(p.base, p.path, flags & ~O_CLOEXEC, mode, ro);
   if (!f.ok()) return FromError(f.error());
+  if (!f->fifo_path.empty()) {
+    return OpenFifo(c, p, ro, path_arg, special_resolve, flags & ~O_CLOEXEC, std::move(*f));
+  }
   if (IsTmpfile(flags)) {
     struct stat st {};
     if (fstat(f->fd.get(), &st) == 0) {
@@ -220,9 +275,6 @@ std::optional<Decision> HandleOpenat2(Call& c) {
 
 // `path` made at least `size` bytes long without changing where it leads:
 // "/" repeated before an absolute path, "./" before a relative one.
-// How far below the stack pointer a restarted exec's path copy goes.
-constexpr uint64_t kRestartCopyDepth = 32 * 1024;
-
 static std::string PaddedPath(const std::string& path, size_t size) {
   if (path.size() >= size) return path;
   const size_t missing = size - path.size();
@@ -291,28 +343,13 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
   // ("./app" -> "./././././app"), below the stack pointer; the next
   // notification rewrites that copy (see the design note in cow_session.h).
   // Once per exec: a second restart in a row from the same thread is refused.
-  const bool restarted = c.s.exec_restart_tid == c.n.tid;
-  c.s.exec_restart_tid = 0;
   auto restart = [&](const std::string& why) -> std::optional<Decision> {
-    if (restarted) return refuse(why);
-    auto sp = c.t.ReadStackPointer();
-    if (!sp.ok() || *sp < kRestartCopyDepth + 4096) return refuse(why);
-    std::string padded = PaddedPath(*path, prefix.size() + 11);
-    padded.push_back('\0');
-    const auto bytes = std::as_bytes(std::span(padded.data(), padded.size()));
-    // Deep enough that a signal handler run before the syscall is entered
-    // again (its frame, with the FPU state, goes just below the stack
-    // pointer) leaves the copy alone; nearer if that page is not mapped.
-    uint64_t copy = (*sp - kRestartCopyDepth - padded.size()) & ~uint64_t{15};
-    if (!c.Write(copy, bytes).ok()) {
-      copy = (*sp - 256 - padded.size()) & ~uint64_t{15};
-      if (!c.Write(copy, bytes).ok()) {
-        return refuse(why + ", and no copy could be written below the stack pointer");
-      }
-    }
-    c.s.exec_restart_tid = c.n.tid;
+    if (c.after_restart) return refuse(why);
+    auto copy = WriteRestartCopy(c, PaddedPath(*path, prefix.size() + 11));
+    if (!copy.ok()) return refuse(why + ", and no copy of it could be written (" + copy.error().Message() + ")");
+    c.s.restart_tid = c.n.tid;
     ++c.s.stats.exec_restarts;
-    return Decision::Restart(path_arg, copy, ENOEXEC);
+    return Decision::Restart(path_arg, *copy, ENOEXEC);
   };
   if (room < prefix.size() + 2) return restart("its path string is too short to rewrite in place");
   // Writable? (process_vm_writev honours page protections: a string in

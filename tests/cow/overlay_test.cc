@@ -235,13 +235,37 @@ TEST_F(OverlayTest, FifoOpenNeverBlocksAndDevicesAreRefused) {
   auto ov = Make();
   auto r = ov->Open(root, "fifo", O_RDONLY, 0);  // no writer: must not block
   ASSERT_TRUE(r.ok()) << r.error().Message();
-  EXPECT_EQ(ov->Open(root, "fifo", O_WRONLY | O_NONBLOCK, 0).ok(), true);  // reader exists now
+  EXPECT_TRUE(r->fifo_path.empty());  // a lower FIFO is opened here
+  // A reader exists now: a blocking writer gets a blocking fd.
+  auto w = ov->Open(root, "fifo", O_WRONLY, 0);
+  ASSERT_TRUE(w.ok()) << w.error().Message();
+  EXPECT_EQ(::fcntl(w->fd.get(), F_GETFL) & O_NONBLOCK, 0);
+  EXPECT_EQ(w->open_flags & O_NONBLOCK, 0);
+  EXPECT_EQ(ov->Open(root, "fifo", O_WRONLY | O_NONBLOCK, 0).ok(), true);
   // Copy-up (chmod) of a FIFO recreates it without opening it.
   ASSERT_TRUE(ov->Chmod(root, "fifo", 0600).ok());
   struct stat st {};
   ASSERT_EQ(::lstat((ov->upper_root() + "/fifo").c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
   EXPECT_EQ(st.st_mode & 07777, 0600u);
+  // An upper FIFO opened to wait for its other end is not opened: the
+  // caller gets a link beneath fifo_dir() for the child to open itself.
+  auto b = ov->Open(root, "fifo", O_RDONLY, 0);
+  ASSERT_TRUE(b.ok()) << b.error().Message();
+  EXPECT_FALSE(b->fd.valid());
+  ASSERT_EQ(b->fifo_path.rfind(ov->fifo_dir() + "/", 0), 0u) << b->fifo_path;
+  struct stat link {};
+  ASSERT_EQ(::lstat(b->fifo_path.c_str(), &link), 0);
+  EXPECT_EQ(link.st_ino, st.st_ino);
+  EXPECT_EQ(ov->Open(root, "fifo", O_WRONLY, 0)->fifo_path, b->fifo_path);  // one link per FIFO
+  EXPECT_EQ(ov->Stat(root, "fifo")->st_nlink, 1u);  // the link is not part of the view
+  // Opens that never wait are still made here.
+  for (int flags : {O_RDONLY | O_NONBLOCK, O_RDWR}) {
+    auto nb = ov->Open(root, "fifo", flags, 0);
+    ASSERT_TRUE(nb.ok()) << nb.error().Message();
+    EXPECT_TRUE(nb->fd.valid());
+    EXPECT_TRUE(nb->fifo_path.empty());
+  }
   EXPECT_EQ(ov->Mknod(root, "dev", S_IFCHR | 0600, makedev(1, 3)).code(), EPERM);
   if (::mknod((lower_ + "/null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0) {
     EXPECT_EQ(ov->Open(root, "null", O_WRONLY, 0).code(), EPERM);

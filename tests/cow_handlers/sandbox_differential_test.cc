@@ -191,6 +191,29 @@ TEST_F(SandboxDifferential, ScriptsCreatedOrChangedDuringTheRun) {
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
 }
 
+TEST_F(SandboxDifferential, NamedPipesMadeInTheRun) {
+  // Opens wait for the other end in the child, as natively: reader first,
+  // writer first, a transfer larger than the pipe buffer (blocking writes),
+  // and a reader whose wait a signal handler ends.
+  Differential(R"(
+    mkfifo p q
+    (sleep 0.2; echo one > p) & cat p
+    cat p > got & sleep 0.2; echo two > p; wait; cat got
+    yes | head -c 300000 > q & wc -c < q; wait
+    $PYTHON -c "
+import signal
+def h(*a): raise TimeoutError
+signal.signal(signal.SIGALRM, h); signal.alarm(1)
+try:
+    open('p'); print('opened')
+except TimeoutError:
+    print('timed out waiting for a writer')
+"
+    ls -l p q | cut -c1-11; rm q
+  )");
+  for (const auto& line : trace_lines_) ADD_FAILURE() << line;
+}
+
 TEST_F(SandboxDifferential, DirectoryReading) {
   Differential(
       "touch bigdir/new1 bigdir/new2 && rm bigdir/f103 && mkdir bigdir/d && "

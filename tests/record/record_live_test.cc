@@ -138,6 +138,7 @@ class RecordLive : public ::testing::Test {
       session = std::move(*s);
       if (Status st = session->Register(reg); !st.ok()) throw Fatal(st.error().Message());
       o.workdir = session->workdir();
+      o.open_rw_paths = {session->fifo_dir()};
     }
     HeaderInputs hi;
     hi.features = features_;

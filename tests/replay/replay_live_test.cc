@@ -132,6 +132,15 @@ TEST_F(ReplayLive, CompileAndRunTheResult) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, NamedPipeOpenedByTheChildItself) {
+  // Blocking opens of a FIFO made in the run are restarted with the path of
+  // its link in the storage area; replay reproduces those decisions.
+  std::string t =
+      Record("mkfifo p; (sleep 0.1; echo hi > p) & cat p > got; wait; test \"$(cat got)\" = hi");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, Git) {
   if (access("/usr/bin/git", X_OK) != 0) GTEST_SKIP() << "no git";
   ExpectIdentical(

@@ -92,6 +92,7 @@ Recorded RecordCow(const RecordSpec& spec) {
   run.workdir = (*session)->workdir();
   run.landlock = features.landlock_abi > 0;
   run.write_paths = spec.write_paths;
+  run.open_rw_paths = {(*session)->fifo_dir()};
   run.foreground_tty = false;
 
   record::HeaderInputs hi;

@@ -38,7 +38,7 @@ TEST(Landlock, EnforcesReadEverywhereWriteOnlyWhereAllowed) {
   testing::TempDir root;
   std::string work = root.path() + "/work", w = root.path() + "/w", tmp = root.path() + "/tmp";
   for (const auto& d : {work, w, tmp}) ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
-  auto rs = BuildLandlockRuleset({{}, {w}, work, tmp}, f.landlock_abi);
+  auto rs = BuildLandlockRuleset({{}, {w}, work, tmp, {}}, f.landlock_abi);
   ASSERT_TRUE(rs.ok()) << rs.error().Message();
   EXPECT_EQ(rs->abi, f.landlock_abi);
   EXPECT_NE(rs->description.find("landlock write: " + w), std::string::npos);
@@ -76,7 +76,7 @@ TEST(Landlock, NarrowedReadPaths) {
   testing::TempDir root;
   std::string work = root.path() + "/work", r = root.path() + "/r";
   for (const auto& d : {work, r}) ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
-  auto rs = BuildLandlockRuleset({{r}, {}, work, ""}, f.landlock_abi);
+  auto rs = BuildLandlockRuleset({{r}, {}, work, "", {}}, f.landlock_abi);
   ASSERT_TRUE(rs.ok()) << rs.error().Message();
   pid_t pid = fork();
   if (pid == 0) {
