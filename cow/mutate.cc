@@ -115,6 +115,26 @@ Status Overlay::Mknod(const Base& base, std::string_view path, mode_t mode, dev_
   return OkStatus();
 }
 
+Status Overlay::CreateWith(const Base& base, std::string_view path, FileType type, mode_t mode,
+                           const std::function<Status(int, const std::string&)>& make) {
+  Impl& im = *impl_;
+  im.CheckLive();
+  auto w = im.WalkInside(base, path, NoFollow(), true);
+  if (!w) return w.error();
+  if (auto s = PrepareCreate(im, *w, false); !s) return s;
+  if (auto s = im.Charge(kEntryCost, "create"); !s) return s;
+  DirNode& parent = w->stack.back();
+  if (Status s = make(parent.upper.get(), w->name); !s.ok()) {
+    im.Credit(kEntryCost);
+    return s;
+  }
+  (void)FixMode(parent.upper.get(), w->name, mode);
+  OwnNew(im, parent, w->name);
+  im.ClearWhiteout(parent, w->name);
+  im.NotifyCreate(w->res.path, type);
+  return OkStatus();
+}
+
 Status Overlay::Symlink(std::string_view target, const Base& base, std::string_view path) {
   Impl& im = *impl_;
   im.CheckLive();

@@ -86,6 +86,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tracer/base/errors.h"
@@ -353,6 +354,11 @@ class Overlay {
   bool HasIdentityOverrides() const;
   Result<struct statx> Statx(const Base& base, std::string_view path, bool follow = true) const;
   Result<struct stat> Stat(const Base& base, std::string_view path, bool follow = true) const;
+  // The directory holding the object at `path` (an fd of its layer's real
+  // directory) and its name there, for a call the supervisor makes by name
+  // on the real object (connect to a socket file). ENOENT if absent.
+  Result<std::pair<UniqueFd, std::string>> ParentOf(const Base& base, std::string_view path,
+                                                    bool follow = true) const;
   Result<std::string> Readlink(const Base& base, std::string_view path) const;
   // access(2)/faccessat2 semantics; mode is F_OK or R_OK|W_OK|X_OK. Without
   // creds only existence (and X_OK on non-executable files) is checked.
@@ -401,6 +407,13 @@ class Overlay {
   Status Link(const Base& old_base, std::string_view old_path, const Base& new_base,
               std::string_view new_path, bool follow = false);
   Status Symlink(std::string_view target, const Base& base, std::string_view path);
+  // A new object of `type` at `path` made by `make(dirfd, name)` in its
+  // upper directory (as bind(2) makes a socket file), with Mknod's checks,
+  // quota charge, ownership and whiteout handling; its mode is then set to
+  // `mode`. EEXIST if the view has anything at `path` (a dangling symlink
+  // too); make's own error otherwise.
+  Status CreateWith(const Base& base, std::string_view path, FileType type, mode_t mode,
+                    const std::function<Status(int dirfd, const std::string& name)>& make);
   // fchmodat2; with follow == false a symlink gives EOPNOTSUPP.
   Status Chmod(const Base& base, std::string_view path, mode_t mode, bool follow = true);
   // fchownat; (uid_t)-1 / (gid_t)-1 leave that id unchanged. Kept virtual (and

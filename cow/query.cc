@@ -253,6 +253,22 @@ Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, boo
   return stx;
 }
 
+Result<std::pair<UniqueFd, std::string>> Overlay::ParentOf(const Base& base, std::string_view path,
+                                                           bool follow) const {
+  impl_->CheckLive();
+  ResolveOptions o;
+  o.follow_final = follow;
+  auto w = impl_->WalkInside(base, path, o);
+  if (!w) return w.error();
+  if (!w->res.exists) return Err(ENOENT, w->res.path);
+  if (w->last != Last::kName) return Err(EISDIR, w->res.path);
+  const DirNode& parent = w->stack.back();
+  const int dir = w->found.layer == Layer::kUpper ? parent.upper.get() : parent.lower.get();
+  int fd = ::fcntl(dir, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) return ErrnoError("dup");
+  return std::pair{UniqueFd(fd), w->name};
+}
+
 Result<struct stat> Overlay::Stat(const Base& base, std::string_view path, bool follow) const {
   auto stx = Statx(base, path, follow);
   if (!stx) return stx.error();

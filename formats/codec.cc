@@ -182,6 +182,21 @@ void EncodeCall(const TraceeCall& c, s::TraceeCall::Builder out) {
       g.setErrno(c.error);
       break;
     }
+    case TraceeCallKind::kBindSocket: {
+      auto g = out.initBindSocket();
+      g.setFd(c.fd);
+      g.setName(AsData(c.bytes));
+      g.setMode(static_cast<uint32_t>(c.result));
+      g.setErrno(c.error);
+      break;
+    }
+    case TraceeCallKind::kConnectSocket: {
+      auto g = out.initConnectSocket();
+      g.setFd(c.fd);
+      g.setName(AsData(c.bytes));
+      g.setErrno(c.error);
+      break;
+    }
     case TraceeCallKind::kUnknown:
       out.setUnknown();
       break;
@@ -411,6 +426,23 @@ void DecodeCall(s::TraceeCall::Reader in, TraceeCall& c) {
       auto g = in.getReadStackPointer();
       c.kind = TraceeCallKind::kReadStackPointer;
       c.result = g.getStackPointer();
+      c.error = g.getErrno();
+      break;
+    }
+    case s::TraceeCall::BIND_SOCKET: {
+      auto g = in.getBindSocket();
+      c.kind = TraceeCallKind::kBindSocket;
+      c.fd = g.getFd();
+      Assign(c.bytes, g.getName());
+      c.result = g.getMode();
+      c.error = g.getErrno();
+      break;
+    }
+    case s::TraceeCall::CONNECT_SOCKET: {
+      auto g = in.getConnectSocket();
+      c.kind = TraceeCallKind::kConnectSocket;
+      c.fd = g.getFd();
+      Assign(c.bytes, g.getName());
       c.error = g.getErrno();
       break;
     }

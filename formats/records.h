@@ -56,6 +56,8 @@ enum class TraceeCallKind : uint8_t {
   kSeekFd,
   kInstallFd,
   kReadStackPointer,
+  kBindSocket,
+  kConnectSocket,
 };
 enum class ProcessEventKind : uint8_t { kUnknown, kSpawn, kFork, kExec, kExit };
 enum class CowEventKind : uint8_t {
@@ -158,6 +160,8 @@ struct HeaderRecord {
 //   kInstallFd:    file (root, path, open_flags, fd_flags as described by the
 //                  handler; fd = the number the child got, -1 on error), error
 //   kReadStackPointer: result (the user stack pointer), error
+//   kBindSocket: fd, bytes (the name), result (the mode), error
+//   kConnectSocket: fd, bytes (the name), error
 // `error` is a positive errno, 0 on success.
 struct InjectedFileRecord {
   FileRoot root = FileRoot::kUnknown;

@@ -238,6 +238,19 @@ struct TraceeCall {
       stackPointer @31 :UInt64; # the blocked thread's user stack pointer
       errno @32 :Int32;
     }
+    # The child's socket bound to / connected to a socket file in the view
+    # (bind and connect of AF_UNIX paths into the workdir).
+    bindSocket :group {
+      fd @33 :Int32;            # the child's socket
+      name @34 :Data;           # the file's name in its (upper) directory
+      mode @35 :UInt32;         # the new file's mode
+      errno @36 :Int32;
+    }
+    connectSocket :group {
+      fd @37 :Int32;
+      name @38 :Data;           # the socket file's name in its directory
+      errno @39 :Int32;
+    }
   }
 }
 

@@ -30,6 +30,10 @@ bool SameInputs(const TraceeCall& rec, const TraceeCall& asked) {
       return rec.addr == asked.addr;
     case TraceeCallKind::kSeekFd:
       return rec.fd == asked.fd && rec.offset == asked.offset && rec.whence == asked.whence;
+    case TraceeCallKind::kBindSocket:
+      return rec.fd == asked.fd && rec.bytes == asked.bytes && rec.result == asked.result;
+    case TraceeCallKind::kConnectSocket:
+      return rec.fd == asked.fd && rec.bytes == asked.bytes;
     default:
       return true;
   }
@@ -56,6 +60,9 @@ std::string DescribeCall(const TraceeCall& c) {
     case TraceeCallKind::kSeekFd:
       return name + "(" + std::to_string(c.fd) + ", " + std::to_string(c.offset) + ", " +
              std::to_string(c.whence) + ")";
+    case TraceeCallKind::kBindSocket:
+    case TraceeCallKind::kConnectSocket:
+      return name + "(" + std::to_string(c.fd) + ", " + Quoted(c.bytes, 64) + ")";
     case TraceeCallKind::kInstallFd:
       return name + "(" + std::string(trace::Name(c.file.root)) + " " + Quoted(c.file.path, 64) +
              ", flags " + Hex(static_cast<uint32_t>(c.file.open_flags)) + ", fd_flags " +
@@ -255,6 +262,32 @@ Result<uint64_t> RecordedTracee::ReadStackPointer() {
   const TraceeCall& rec = Take(asked.kind, asked);
   if (rec.error != 0) return Err(rec.error);
   return rec.result;
+}
+
+Status RecordedTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kBindSocket;
+  asked.fd = fd;
+  asked.bytes = name;
+  asked.result = mode;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (rec.error != 0) return Err(rec.error);
+  // What the live bind left behind: a socket file (nobody listens on it).
+  if (mknodat(dirfd, name.c_str(), S_IFSOCK | (mode & 07777), 0) != 0) {
+    return ErrnoError("replay: mknod of the bound socket " + name);
+  }
+  return OkStatus();
+}
+
+Status RecordedTracee::ConnectSocket(int fd, int dirfd, const std::string& name) {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kConnectSocket;
+  asked.fd = fd;
+  asked.bytes = name;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  (void)dirfd;
+  if (rec.error != 0) return Err(rec.error);
+  return OkStatus();
 }
 
 }  // namespace sandtrace::replay

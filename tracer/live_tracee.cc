@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <climits>
 #include <cstring>
 #include <string>
@@ -199,7 +203,7 @@ Result<ProcIds> LiveTracee::ReadProcIds() {
   return ids;
 }
 
-Result<int64_t> LiveTracee::SeekFd(int fd, int64_t offset, int whence) {
+Result<UniqueFd> LiveTracee::ChildFd(int fd) {
   long pidfd = syscall(SYS_pidfd_open, tid_, PIDFD_THREAD);
   if (pidfd < 0 && errno == EINVAL) pidfd = syscall(SYS_pidfd_open, tid_, 0);  // before 6.9
   if (pidfd < 0) {
@@ -213,8 +217,13 @@ Result<int64_t> LiveTracee::SeekFd(int fd, int64_t offset, int whence) {
     if (!IdValid()) return Err(ESRCH, "notification no longer valid");
     return Err(err, "pidfd_getfd");
   }
-  UniqueFd child_fd(static_cast<int>(dup));
-  off_t r = lseek(child_fd.get(), static_cast<off_t>(offset), whence);
+  return UniqueFd(static_cast<int>(dup));
+}
+
+Result<int64_t> LiveTracee::SeekFd(int fd, int64_t offset, int whence) {
+  auto child_fd = ChildFd(fd);
+  if (!child_fd.ok()) return child_fd.error();
+  off_t r = lseek(child_fd->get(), static_cast<off_t>(offset), whence);
   if (r < 0) return ErrnoError("lseek on the child's fd");
   return static_cast<int64_t>(r);
 }
@@ -233,6 +242,44 @@ Result<int> LiveTracee::InstallFd(int srcfd, uint32_t fd_flags, const InjectedFi
     if (errno == ENOENT) return Err(ESRCH, "notification no longer valid");
     return ErrnoError("SECCOMP_IOCTL_NOTIF_ADDFD");
   }
+}
+
+namespace {
+
+// "/proc/self/fd/<dirfd>/<name>" as a sockaddr_un (ENAMETOOLONG if it does
+// not fit).
+Result<std::pair<sockaddr_un, socklen_t>> SocketAddress(int dirfd, const std::string& name) {
+  const std::string path = "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return Err(ENAMETOOLONG, "socket path " + path);
+  std::memcpy(sa.sun_path, path.data(), path.size());
+  return std::pair{sa, static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1)};
+}
+
+}  // namespace
+
+Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) {
+  auto sock = ChildFd(fd);
+  if (!sock.ok()) return sock.error();
+  auto sa = SocketAddress(dirfd, name);
+  if (!sa.ok()) return sa.error();
+  if (bind(sock->get(), reinterpret_cast<const sockaddr*>(&sa->first), sa->second) != 0) {
+    return ErrnoError("bind");
+  }
+  if (fchmodat(dirfd, name.c_str(), mode & 07777, 0) != 0) return ErrnoError("chmod socket");
+  return OkStatus();
+}
+
+Status LiveTracee::ConnectSocket(int fd, int dirfd, const std::string& name) {
+  auto sock = ChildFd(fd);
+  if (!sock.ok()) return sock.error();
+  auto sa = SocketAddress(dirfd, name);
+  if (!sa.ok()) return sa.error();
+  while (connect(sock->get(), reinterpret_cast<const sockaddr*>(&sa->first), sa->second) != 0) {
+    if (errno != EINTR) return ErrnoError("connect");
+  }
+  return OkStatus();
 }
 
 Result<uint64_t> LiveTracee::ReadStackPointer() {

@@ -58,10 +58,14 @@ class LiveTracee final : public Tracee {
   // Through a duplicate of the child's fd (pidfd_getfd): the offset lives
   // in the shared open file description.
   Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
+  Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) override;
+  Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
   Result<uint64_t> ReadStackPointer() override;
 
  private:
+  // The supervisor's own copy of the child's fd (pidfd_getfd).
+  Result<UniqueFd> ChildFd(int fd);
   // pread on the cached mem fd, reopening once on a stale (0-byte) read.
   Result<size_t> RawRead(uint64_t addr, std::span<std::byte> out);
 

@@ -112,9 +112,11 @@ constexpr int kCwd = AT_FDCWD;
 // Sorted by name. Argument positions follow the syscall table.
 constexpr Entry kEntries[] = {
     {"access", [](Call& c) { return HandleAccess(c, kCwd, 0, c.arg(1), 0); }},
+    {"bind", HandleBind},
     {"chdir", HandleChdir},
     {"chmod", [](Call& c) { return HandleChmod(c, false, kCwd, 0, c.arg(1), 0); }},
     {"chown", [](Call& c) { return HandleChown(c, false, kCwd, 0, c.arg(1), c.arg(2), 0); }},
+    {"connect", HandleConnect},
     {"creat",
      [](Call& c) { return HandleOpen(c, kCwd, 0, O_CREAT | O_WRONLY | O_TRUNC, c.arg(1)); }},
     {"execve", [](Call& c) { return HandleExec(c, kCwd, 0, 1, 0); }},

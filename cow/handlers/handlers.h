@@ -286,6 +286,9 @@ std::optional<Decision> HandleFileGetattr(Call& c);
 
 // handlers_mutate.cc
 std::optional<Decision> HandleMkdir(Call& c, int dirfd, int path_arg, uint64_t mode);
+// handlers_socket.cc: AF_UNIX socket files in the workdir.
+std::optional<Decision> HandleBind(Call& c);
+std::optional<Decision> HandleConnect(Call& c);
 std::optional<Decision> HandleMknod(Call& c, int dirfd, int path_arg, uint64_t mode, uint64_t dev);
 std::optional<Decision> HandleUnlink(Call& c, int dirfd, int path_arg, uint64_t flags);
 std::optional<Decision> HandleRename(Call& c, int olddirfd, int old_arg, int newdirfd, int new_arg,

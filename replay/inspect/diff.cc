@@ -189,6 +189,10 @@ std::string DescribeCall(const trace::TraceeCall& c) {
     case trace::TraceeCallKind::kInstallFd:
       out += " " + DescribeFile(c.file);
       break;
+    case trace::TraceeCallKind::kBindSocket:
+    case trace::TraceeCallKind::kConnectSocket:
+      out += " fd " + std::to_string(c.fd);
+      break;
     default:
       break;
   }

@@ -214,6 +214,43 @@ except TimeoutError:
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
 }
 
+TEST_F(SandboxDifferential, UnixSocketsBoundInTheWorkdir) {
+  // A server binds a socket file in the workdir (also where a deleted file
+  // was, and in a new directory), clients connect to it by relative and
+  // absolute paths; binding a taken name fails; the files stay behind.
+  Differential(R"sh(
+    rm a.txt; mkdir -p srv
+    $PYTHON - <<'PY'
+import os, socket
+for name in ('a.txt', 'srv/s'):
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(name); s.listen()
+    for target in (name, os.path.abspath(name)):
+        c = socket.socket(socket.AF_UNIX); c.connect(target)
+        conn, _ = s.accept(); c.sendall(b'ping ' + name.encode()); print(conn.recv(64).decode())
+        c.close(); conn.close()
+    s.close()
+try:
+    socket.socket(socket.AF_UNIX).bind('srv/s')
+except OSError as e:
+    print('rebind', e.errno)
+try:
+    socket.socket(socket.AF_UNIX).connect('src/lines.txt')
+except OSError as e:
+    print('not a socket', e.errno)
+try:
+    socket.socket(socket.AF_UNIX).connect('nothing')
+except OSError as e:
+    print('missing', e.errno)
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); d.bind('dg')
+print(sorted(os.listdir('.')))
+PY
+    umask 077; $PYTHON -c "import socket; socket.socket(socket.AF_UNIX).bind('private')"
+    ls -l a.txt srv/s dg private | cut -c1-10
+  )sh");
+  for (const auto& line : trace_lines_) ADD_FAILURE() << line;
+}
+
 TEST_F(SandboxDifferential, DirectoryReading) {
   Differential(
       "touch bigdir/new1 bigdir/new2 && rm bigdir/f103 && mkdir bigdir/d && "

@@ -127,6 +127,10 @@ std::vector<EventRecord> SampleEvents() {
   install_fail.file = {FileRoot::kLower, "", 0, 0, -1};
   TraceeCall stack = call(K::kReadStackPointer, 0, 0, none, 0, 0, 0x7ffd12345670ULL, "");
   TraceeCall stack_fail = call(K::kReadStackPointer, 0, 0, none, 0, ESRCH, 0, "");
+  TraceeCall bind = call(K::kBindSocket, 0, 0, none, 4, 0, 0755, "sock");
+  TraceeCall bind_fail = call(K::kBindSocket, 0, 0, none, 4, EINVAL, 0700, "s2");
+  TraceeCall connect = call(K::kConnectSocket, 0, 0, none, 5, 0, 0, "sock");
+  TraceeCall connect_fail = call(K::kConnectSocket, 0, 0, none, 6, ECONNREFUSED, 0, "dead");
 
   EventRecord e = base;
   e.seq = 0;
@@ -146,7 +150,8 @@ std::vector<EventRecord> SampleEvents() {
   e.nr = 332;
   e.calls = {read_mem, read_mem_fail, link_cwd, link_fd, link_root,   link_exe,
              umask,    umask_fail,    valid,    invalid, write_mem,   write_fail,
-             proc_ids, proc_ids_fail, seek,     install, install_fail, stack, stack_fail};
+             proc_ids, proc_ids_fail, seek,     install, install_fail, stack, stack_fail,
+             bind,     bind_fail,     connect,  connect_fail};
   e.decision.kind = DecisionKind::kReturn;
   e.decision.value = -1234567890123LL;
   e.outcome = ResponseOutcome::kTargetGone;

@@ -141,6 +141,19 @@ TEST_F(ReplayLive, NamedPipeOpenedByTheChildItself) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, UnixSocketBoundAndConnectedInTheWorkdir) {
+  // bind and connect are made by the supervisor on its copy of the child's
+  // socket; replay serves their results and leaves a socket file where the
+  // live bind made one (the later stat and listing see it).
+  std::string t = Record(
+      "python3 -c \"import socket, os\n"
+      "s = socket.socket(socket.AF_UNIX); s.bind('sock'); s.listen()\n"
+      "c = socket.socket(socket.AF_UNIX); c.connect('sock')\n"
+      "print(sorted(os.listdir('.')))\" > /dev/null && test -S sock && ls -l sock > /dev/null");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, Git) {
   if (access("/usr/bin/git", X_OK) != 0) GTEST_SKIP() << "no git";
   ExpectIdentical(

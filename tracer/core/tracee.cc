@@ -12,6 +12,14 @@ Result<int> Tracee::InstallFd(int, uint32_t, const InjectedFile&) {
   return Err(ENOSYS, "InstallFd: not supported");
 }
 
+Status Tracee::BindSocket(int, int, const std::string&, mode_t) {
+  return Err(ENOSYS, "BindSocket: not supported");
+}
+
+Status Tracee::ConnectSocket(int, int, const std::string&) {
+  return Err(ENOSYS, "ConnectSocket: not supported");
+}
+
 Result<uint64_t> Tracee::ReadStackPointer() {
   return Err(ENOSYS, "ReadStackPointer: not supported");
 }

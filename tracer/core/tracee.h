@@ -95,6 +95,17 @@ class Tracee {
   // (/proc/<tid>/syscall). The memory below it (past the 128-byte red zone)
   // is unused while the syscall is pending.
   virtual Result<uint64_t> ReadStackPointer();
+
+  // The child's socket `fd` bound to a new socket file `name` in the
+  // supervisor's directory `dirfd` (its own copy of the socket through
+  // pidfd_getfd, then bind to "/proc/self/fd/<dirfd>/<name>"), the file's
+  // mode then set to `mode` (bind would apply the supervisor's umask).
+  // Returns bind's own errno (EADDRINUSE, EINVAL for a bound socket,
+  // ENOTSOCK, ENAMETOOLONG for a sockaddr_un too short for that path...).
+  virtual Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode);
+  // The child's socket `fd` connected to the socket file `name` in `dirfd`,
+  // as above. Blocks as connect(2) does while a listener's backlog is full.
+  virtual Status ConnectSocket(int fd, int dirfd, const std::string& name);
 };
 
 // ReadString(addr, PATH_MAX) followed by the ID_VALID check: returns ESRCH

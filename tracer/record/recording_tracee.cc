@@ -179,4 +179,23 @@ Result<uint64_t> RecordingTracee::ReadStackPointer() {
   return r;
 }
 
+Status RecordingTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) {
+  Status r = live().BindSocket(fd, dirfd, name, mode);
+  trace::TraceeCall& c = Append(trace::TraceeCallKind::kBindSocket);
+  c.fd = fd;
+  c.bytes.assign(name);
+  c.result = mode;
+  if (!r.ok()) c.error = r.code();
+  return r;
+}
+
+Status RecordingTracee::ConnectSocket(int fd, int dirfd, const std::string& name) {
+  Status r = live().ConnectSocket(fd, dirfd, name);
+  trace::TraceeCall& c = Append(trace::TraceeCallKind::kConnectSocket);
+  c.fd = fd;
+  c.bytes.assign(name);
+  if (!r.ok()) c.error = r.code();
+  return r;
+}
+
 }  // namespace sandtrace::record
