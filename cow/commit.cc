@@ -47,7 +47,7 @@ Result<UniqueFd> LockWorkdir(const std::string& workdir) {
 std::vector<std::string> FindStaging(int workdir_fd) {
   std::vector<std::string> out;
   (void)fs::ReadDir(workdir_fd, [&](std::string name, uint8_t, ino_t) {
-    if (name.compare(0, kStagingPrefix.size(), kStagingPrefix) == 0) out.push_back(name);
+    if (std::string_view(name).starts_with(kStagingPrefix)) out.push_back(name);
   });
   std::sort(out.begin(), out.end());
   return out;

@@ -122,6 +122,8 @@ class Overlay::Impl {
   // DoWalk, then EXDEV for outside results (mutations and queries).
   Result<Walk> WalkInside(const Base& base, std::string_view path, const ResolveOptions& options,
                           bool create_last = false) const;
+  // CheckLive, then WalkInside to an object that must exist (ENOENT).
+  Result<Walk> WalkExisting(const Base& base, std::string_view path, bool follow) const;
   std::optional<std::string> ViewPathOf(std::string_view real) const;
   bool HasLowerEntry(const DirNode& dir, const std::string& name) const;
 

@@ -210,12 +210,8 @@ bool Overlay::HasIdentityOverrides() const {
 bool Overlay::unify_device() const { return impl_->unify_device_; }
 
 Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, bool follow) const {
-  impl_->CheckLive();
-  ResolveOptions o;
-  o.follow_final = follow;
-  auto w = impl_->WalkInside(base, path, o);
+  auto w = impl_->WalkExisting(base, path, follow);
   if (!w) return w.error();
-  if (!w->res.exists) return Err(ENOENT, w->res.path);
   auto fd = impl_->PathFdOf(*w);
   if (!fd) return fd.error();
   struct statx stx {};
@@ -253,14 +249,21 @@ Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, boo
   return stx;
 }
 
-Result<std::pair<UniqueFd, std::string>> Overlay::ParentOf(const Base& base, std::string_view path,
-                                                           bool follow) const {
-  impl_->CheckLive();
+Result<Walk> Overlay::Impl::WalkExisting(const Base& base, std::string_view path,
+                                         bool follow) const {
+  CheckLive();
   ResolveOptions o;
   o.follow_final = follow;
-  auto w = impl_->WalkInside(base, path, o);
+  auto w = WalkInside(base, path, o);
   if (!w) return w.error();
   if (!w->res.exists) return Err(ENOENT, w->res.path);
+  return w;
+}
+
+Result<std::pair<UniqueFd, std::string>> Overlay::ParentOf(const Base& base, std::string_view path,
+                                                           bool follow) const {
+  auto w = impl_->WalkExisting(base, path, follow);
+  if (!w) return w.error();
   if (w->last != Last::kName) return Err(EISDIR, w->res.path);
   const DirNode& parent = w->stack.back();
   const int dir = w->found.layer == Layer::kUpper ? parent.upper.get() : parent.lower.get();
@@ -290,12 +293,8 @@ Result<struct stat> Overlay::Stat(const Base& base, std::string_view path, bool 
 }
 
 Result<std::string> Overlay::Readlink(const Base& base, std::string_view path) const {
-  impl_->CheckLive();
-  ResolveOptions o;
-  o.follow_final = false;
-  auto w = impl_->WalkInside(base, path, o);
+  auto w = impl_->WalkExisting(base, path, false);
   if (!w) return w.error();
-  if (!w->res.exists) return Err(ENOENT, w->res.path);
   if (w->found.type != FileType::kSymlink || w->last != Last::kName) {
     return Err(EINVAL, "not a symlink");
   }
@@ -307,11 +306,8 @@ Result<std::string> Overlay::Readlink(const Base& base, std::string_view path) c
 Status Overlay::Access(const Base& base, std::string_view path, int mode, bool follow) const {
   impl_->CheckLive();
   if (mode & ~(R_OK | W_OK | X_OK)) return Err(EINVAL, "access mode");
-  ResolveOptions o;
-  o.follow_final = follow;
-  auto w = impl_->WalkInside(base, path, o);
+  auto w = impl_->WalkExisting(base, path, follow);
   if (!w) return w.error();
-  if (!w->res.exists) return Err(ENOENT, w->res.path);
   if (mode == F_OK) return OkStatus();
   if (impl_->options_.creds) return impl_->CheckPermission(w->found.st, mode);
   if ((mode & X_OK) && w->found.type != FileType::kDirectory && !(w->found.st.st_mode & 0111)) {
@@ -321,10 +317,8 @@ Status Overlay::Access(const Base& base, std::string_view path, int mode, bool f
 }
 
 Result<std::vector<DirEntry>> Overlay::ListDir(const Base& base, std::string_view path) const {
-  impl_->CheckLive();
-  auto w = impl_->WalkInside(base, path, {});
+  auto w = impl_->WalkExisting(base, path, true);
   if (!w) return w.error();
-  if (!w->res.exists) return Err(ENOENT, w->res.path);
   if (w->found.type != FileType::kDirectory) return Err(ENOTDIR, w->res.path);
   if (w->last != Last::kName) return impl_->ListNode(w->stack.back());
   auto node = impl_->Descend(w->stack.back(), w->name, w->found);
@@ -337,12 +331,8 @@ Result<std::vector<DirEntry>> Overlay::ListDir(const Base& base, std::string_vie
 
 Result<std::string> Overlay::GetXattr(const Base& base, std::string_view path,
                                       const std::string& name, bool follow) const {
-  impl_->CheckLive();
-  ResolveOptions o;
-  o.follow_final = follow;
-  auto w = impl_->WalkInside(base, path, o);
+  auto w = impl_->WalkExisting(base, path, follow);
   if (!w) return w.error();
-  if (!w->res.exists) return Err(ENOENT, w->res.path);
   if (w->found.type == FileType::kSymlink) return Err(ENODATA, "xattr of a symlink");
   auto fd = impl_->PathFdOf(*w);
   if (!fd) return fd.error();
@@ -358,12 +348,8 @@ Result<std::string> Overlay::GetXattr(const Base& base, std::string_view path,
 
 Result<std::vector<std::string>> Overlay::ListXattr(const Base& base, std::string_view path,
                                                     bool follow) const {
-  impl_->CheckLive();
-  ResolveOptions o;
-  o.follow_final = follow;
-  auto w = impl_->WalkInside(base, path, o);
+  auto w = impl_->WalkExisting(base, path, follow);
   if (!w) return w.error();
-  if (!w->res.exists) return Err(ENOENT, w->res.path);
   std::vector<std::string> out;
   if (w->found.type == FileType::kSymlink) return out;
   auto fd = impl_->PathFdOf(*w);
