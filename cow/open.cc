@@ -143,7 +143,7 @@ Result<OpenedFile> Overlay::Open(const Base& base, std::string_view path, int fl
       int dir = upper ? parent.upper.get() : parent.lower.get();
       if (upper && !(flags & O_NONBLOCK) && acc != O_RDWR && w.last == Last::kName) {
         // The child waits for the other end itself, through a link it may open.
-        auto link = im.FifoLink(dir, w.name, w.found.st.st_ino);
+        auto link = im.FifoLink(dir, w.name, w.found.st.st_ino, w.res.path);
         if (!link) return link.error();
         OpenedFile f{UniqueFd(), w.found.layer, w.found.layer_path, acc | (flags & kPassFlags)};
         f.fifo_path = std::move(*link);
@@ -222,12 +222,14 @@ Status Overlay::LinkTmpfile(int upper_fd, const Base& base, std::string_view pat
   return OkStatus();
 }
 
-Result<std::string> Overlay::Impl::FifoLink(int dir, const std::string& name, ino_t ino) {
+Result<std::string> Overlay::Impl::FifoLink(int dir, const std::string& name, ino_t ino,
+                                            const std::string& view) {
   auto it = fifo_links_.find(ino);
   if (it != fifo_links_.end()) {
     struct stat st {};
     if (::fstatat(fifos_fd_.get(), it->second.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         st.st_ino == ino) {
+      fifo_link_views_[it->second] = view;
       return fifos_abs_ + "/" + it->second;
     }
     fifo_links_.erase(it);
@@ -237,6 +239,7 @@ Result<std::string> Overlay::Impl::FifoLink(int dir, const std::string& name, in
     return ErrnoError("link FIFO " + name);
   }
   fifo_links_[ino] = link;
+  fifo_link_views_[link] = view;
   return fifos_abs_ + "/" + link;
 }
 

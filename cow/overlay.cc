@@ -177,6 +177,15 @@ const std::string& Overlay::upper_root() const { return impl_->upper_abs_; }
 const std::string& Overlay::storage_root() const { return impl_->storage_abs_; }
 const std::string& Overlay::fifo_dir() const { return impl_->fifos_abs_; }
 
+std::optional<std::string> Overlay::FifoLinkView(std::string_view real) const {
+  if (!fs::PathWithin(real, impl_->fifos_abs_) || real.size() == impl_->fifos_abs_.size()) {
+    return std::nullopt;
+  }
+  auto it = impl_->fifo_link_views_.find(std::string(real.substr(impl_->fifos_abs_.size() + 1)));
+  if (it == impl_->fifo_link_views_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<std::string> Overlay::ViewPathOf(std::string_view real_abs_path) const {
   return impl_->ViewPathOf(real_abs_path);
 }

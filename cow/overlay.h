@@ -325,6 +325,9 @@ class Overlay {
   // <storage>/fifos, where Open links upper FIFOs for the child to open
   // (the child may open files there for reading and writing, nothing else).
   const std::string& fifo_dir() const;
+  // For a path beneath fifo_dir() (what /proc/self/fd/N of such a FIFO shows
+  // the child): the view path of the FIFO when its link was last handed out.
+  std::optional<std::string> FifoLinkView(std::string_view real) const;
 
   // ---- Mapping real paths into the view ------------------------------------
   // A real absolute path under the lower or the upper root -> its

@@ -96,10 +96,12 @@ class Overlay::Impl {
   UniqueFd fifos_fd_;
   std::string fifos_abs_;
   std::map<ino_t, std::string> fifo_links_;  // upper inode -> link name
+  std::map<std::string, std::string> fifo_link_views_;  // link name -> view path when made
   uint64_t fifo_counter_ = 0;
   // The absolute path of the link in fifos_abs_ to the FIFO `name` in `dir`
   // (inode `ino`), made if needed.
-  Result<std::string> FifoLink(int dir, const std::string& name, ino_t ino);
+  Result<std::string> FifoLink(int dir, const std::string& name, ino_t ino,
+                               const std::string& view);
   std::map<ino_t, uint64_t> data_charged_;  // upper inode -> data bytes charged
   uint64_t used_ = 0;
   uint64_t tmp_counter_ = 0;  // names of work/ temporaries (deterministic)

@@ -208,6 +208,10 @@ Result<Call::MagicLink> Call::ExactMagicLink(std::string_view path) {
     std::string_view r = RestAfter(*link, s.upper_root);
     out.rewritten = true;
     out.target = s.lower_root + (r.empty() ? "" : "/" + std::string(r));
+  } else if (auto fifo = s.overlay->FifoLinkView(*link)) {
+    // A FIFO the child opened by its link (Overlay::Open): its view path.
+    out.rewritten = true;
+    out.target = s.lower_root + (fifo->empty() ? "" : "/" + *fifo);
   }
   return out;
 }

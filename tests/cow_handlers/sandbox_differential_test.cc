@@ -200,6 +200,7 @@ TEST_F(SandboxDifferential, NamedPipesMadeInTheRun) {
     (sleep 0.2; echo one > p) & cat p
     cat p > got & sleep 0.2; echo two > p; wait; cat got
     yes | head -c 300000 > q & wc -c < q; wait
+    (sleep 0.1; echo x > p) & exec 3<p; readlink /proc/self/fd/3 | sed "s|$PWD|.|"; cat <&3; exec 3<&-
     $PYTHON -c "
 import signal
 def h(*a): raise TimeoutError
