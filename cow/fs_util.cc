@@ -48,6 +48,12 @@ Result<UniqueFd> OpenAbsDir(const std::string& abs_path) {
   return UniqueFd(fd);
 }
 
+Result<UniqueFd> DupFd(int fd) {
+  int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (d < 0) return ErrnoError("dup");
+  return UniqueFd(d);
+}
+
 Result<UniqueFd> OpenDirIn(int root_fd, const std::string& rel) {
   return OpenIn(root_fd, rel, O_PATH | O_DIRECTORY);
 }

@@ -28,6 +28,8 @@ Result<UniqueFd> OpenIn(int root_fd, const std::string& rel, int flags, mode_t m
 // An O_PATH | O_DIRECTORY fd of an absolute directory path given by the
 // user (a workdir, a storage area): the one place symlinks may be followed.
 Result<UniqueFd> OpenAbsDir(const std::string& abs_path);
+// F_DUPFD_CLOEXEC of `fd`.
+Result<UniqueFd> DupFd(int fd);
 // An O_PATH | O_DIRECTORY fd of root/rel.
 Result<UniqueFd> OpenDirIn(int root_fd, const std::string& rel);
 // openat(dir_fd, name, flags | O_NOFOLLOW | O_CLOEXEC) of one component.

@@ -267,9 +267,9 @@ Result<std::pair<UniqueFd, std::string>> Overlay::ParentOf(const Base& base, std
   if (w->last != Last::kName) return Err(EISDIR, w->res.path);
   const DirNode& parent = w->stack.back();
   const int dir = w->found.layer == Layer::kUpper ? parent.upper.get() : parent.lower.get();
-  int fd = ::fcntl(dir, F_DUPFD_CLOEXEC, 3);
-  if (fd < 0) return ErrnoError("dup");
-  return std::pair{UniqueFd(fd), w->name};
+  auto fd = fs::DupFd(dir);
+  if (!fd) return fd.error();
+  return std::pair{std::move(*fd), w->name};
 }
 
 Result<struct stat> Overlay::Stat(const Base& base, std::string_view path, bool follow) const {

@@ -29,9 +29,12 @@ std::string JoinAbs(const std::vector<std::string>& comps) {
 
 Result<DirNode> Overlay::Impl::RootNode() const {
   DirNode root;
-  auto up = fs::OpenDirIn(upper_fd_.get(), "");
+  // Duplicates of the roots' O_PATH fds (an O_PATH description has no state
+  // to share): a dup is a fraction of an openat2 of ".", and every walk
+  // starts here.
+  auto up = fs::DupFd(upper_fd_.get());
   if (!up) return up.error();
-  auto low = fs::OpenDirIn(lower_fd_.get(), "");
+  auto low = fs::DupFd(lower_fd_.get());
   if (!low) return low.error();
   root.upper = std::move(*up);
   root.lower = std::move(*low);
