@@ -95,6 +95,22 @@
 // report for symlinks anyway). Storage-area paths are not part of the view:
 // the kernel answers them and Landlock keeps them read-only.
 //
+// Named pipes. A FIFO of the upper layer opened for reading or writing
+// without O_NONBLOCK must wait for its other end, and the supervisor must
+// not wait: the open is restarted (as an exec is, above) with the path of a
+// hard link to the FIFO beneath the storage area's fifos/ directory, where
+// the run's Landlock rules let the child open existing files for reading
+// and writing (RunOptions::open_rw_paths), so the child blocks in the kernel
+// with every native semantic (signals, EINTR, O_NONBLOCK). The link's extra
+// count is hidden from stat; readlink of /proc/self/fd/N shows the view path.
+//
+// Sockets. bind of an AF_UNIX path into the workdir makes the socket file in
+// the upper layer: the supervisor binds its own copy of the child's socket
+// (pidfd_getfd) there (Tracee::BindSocket); connect to a socket file the
+// kernel cannot reach by the child's path is made the same way
+// (Tracee::ConnectSocket). Abstract, unnamed and outside addresses, and
+// other families, are the kernel's.
+//
 // Outside through the view. A symlink made or changed in this run that
 // points out of the workdir (venv/bin/python3 -> /usr/bin/python3) is not
 // in the real workdir, so the kernel cannot follow the child's string; the
