@@ -328,6 +328,12 @@ class Overlay {
   // For a path beneath fifo_dir() (what /proc/self/fd/N of such a FIFO shows
   // the child): the view path of the FIFO when its link was last handed out.
   std::optional<std::string> FifoLinkView(std::string_view real) const;
+  // For a socket file of the upper layer at `path` (the final symlink
+  // followed when follow): the absolute path of a hard link to it beneath
+  // fifo_dir() (made once per socket, its count hidden from Statx), for the
+  // child to connect to by itself. EXDEV for a lower object, ENOTSOCK for
+  // anything but a socket.
+  Result<std::string> SocketLink(const Base& base, std::string_view path, bool follow = true);
 
   // ---- Mapping real paths into the view ------------------------------------
   // A real absolute path under the lower or the upper root -> its

@@ -242,7 +242,8 @@ Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, boo
     if (merged) stx.stx_nlink = 1;
   }
   // The link fifo_dir() holds for the child is not part of the view.
-  if (w->found.type == FileType::kFifo && w->found.layer == Layer::kUpper &&
+  if ((w->found.type == FileType::kFifo || w->found.type == FileType::kSocket) &&
+      w->found.layer == Layer::kUpper &&
       impl_->fifo_links_.count(w->found.st.st_ino) && stx.stx_nlink > 1) {
     --stx.stx_nlink;
   }

@@ -480,6 +480,8 @@ void DecodeEvent(s::Event::Reader in, EventRecord& e, EventDeltas* deltas) {
   d.value = 0;
   d.error = 0;
   d.arg = 0;
+  d.arg2 = -1;
+  d.value2 = 0;
   d.file.root = FileRoot::kUnknown;
   d.file.path.clear();
   d.file.open_flags = 0;
@@ -512,6 +514,8 @@ void DecodeEvent(s::Event::Reader in, EventRecord& e, EventDeltas* deltas) {
       auto r = decision.getRestartWith();
       d.kind = DecisionKind::kRestart;
       d.arg = r.getArg();
+      d.arg2 = r.getArg2();
+      d.value2 = r.getValue2();
       d.value = static_cast<int64_t>(r.getValue());
       d.error = r.getFallbackErrno();
       break;
@@ -659,6 +663,8 @@ void EncodeEventBody(const EventRecord& e, s::Event::Builder out, EventDeltas* d
     case DecisionKind::kRestart: {
       auto r = decision.initRestartWith();
       r.setArg(static_cast<uint8_t>(e.decision.arg));
+      r.setArg2(static_cast<int8_t>(e.decision.arg2));
+      r.setValue2(e.decision.value2);
       r.setValue(static_cast<uint64_t>(e.decision.value));
       r.setFallbackErrno(e.decision.error);
       break;

@@ -197,6 +197,8 @@ struct DecisionRecord {
   int64_t value = 0;
   int32_t error = 0;
   int32_t arg = 0;
+  int32_t arg2 = -1;  // kRestart: a second argument, or -1
+  uint64_t value2 = 0;
   InjectedFileRecord file;
   bool operator==(const DecisionRecord&) const = default;
 };

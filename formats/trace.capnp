@@ -177,6 +177,8 @@ struct RestartWith {
   arg @0 :UInt8;            # argument index, 0-5
   value @1 :UInt64;         # its new value
   fallbackErrno @2 :Int32;  # what the syscall failed with if that was impossible
+  arg2 @3 :Int8 = -1;       # a second argument changed at once, or -1
+  value2 @4 :UInt64;
 }
 
 # One call a handler made through the Tracee seam (tracer/core/tracee.h),

@@ -276,6 +276,8 @@ trace::DecisionRecord ToRecord(const Decision& d, const PathMap& map) {
       break;
     case DecisionKind::kRestart:
       r.arg = d.arg;
+      r.arg2 = d.arg2;
+      r.value2 = d.value2;
       r.value = d.value;
       r.error = d.error;
       break;
@@ -295,6 +297,7 @@ std::string DescribeDecision(const trace::DecisionRecord& d) {
       return "inject " + FileText(d.file.root, d.file.path, d.file.open_flags, d.file.fd_flags);
     case trace::DecisionKind::kRestart:
       return "restart with arg" + std::to_string(d.arg) + " = " + Hex(static_cast<uint64_t>(d.value)) +
+             (d.arg2 >= 0 ? ", arg" + std::to_string(d.arg2) + " = " + Hex(d.value2) : "") +
              " (else errno " + ErrnoText(d.error) + ")";
     case trace::DecisionKind::kUnknown:
       break;

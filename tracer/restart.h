@@ -39,7 +39,8 @@ class Listener;
 // ENOENT: the notification or the thread is gone (also answered).
 // Any other error: nothing was done; the notification is still pending and
 // the caller must answer it.
+// `arg2` (-1: none) is set to `value2` at the same time.
 Status RestartWithArg(Listener& listener, uint64_t id, pid_t tid, int nr, int arg,
-                      uint64_t value);
+                      uint64_t value, int arg2 = -1, uint64_t value2 = 0);
 
 }  // namespace sandtrace

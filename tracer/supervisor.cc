@@ -373,7 +373,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       }
       case DecisionKind::kRestart: {
         Status s = RestartWithArg(listener, n.id, static_cast<pid_t>(n.tid), n.nr, d.arg,
-                                  static_cast<uint64_t>(d.value));
+                                  static_cast<uint64_t>(d.value), d.arg2, d.value2);
         if (s.ok() || s.code() == ENOENT) {
           sent = s;
           break;

@@ -106,10 +106,13 @@
 //
 // Sockets. bind of an AF_UNIX path into the workdir makes the socket file in
 // the upper layer: the supervisor binds its own copy of the child's socket
-// (pidfd_getfd) there (Tracee::BindSocket); connect to a socket file the
-// kernel cannot reach by the child's path is made the same way
-// (Tracee::ConnectSocket). Abstract, unnamed and outside addresses, and
-// other families, are the kernel's.
+// (pidfd_getfd) there (Tracee::BindSocket). connect to an upper socket file
+// is restarted with a sockaddr_un naming a hard link to it beneath fifos/
+// (the child connects by itself, waiting in the kernel for a full backlog);
+// a lower socket the kernel cannot reach by the child's path (under a
+// renamed directory) is connected by the supervisor (Tracee::ConnectSocket),
+// which then waits with the child. Abstract, unnamed and outside addresses,
+// and other families, are the kernel's.
 //
 // Outside through the view. A symlink made or changed in this run that
 // points out of the workdir (venv/bin/python3 -> /usr/bin/python3) is not
@@ -195,7 +198,8 @@ struct CowStats {
   uint64_t empty_path = 0;
   uint64_t exec_rewrites = 0;
   uint64_t exec_restarts = 0;  // execs entered again with a padded path copy
-  uint64_t fifo_restarts = 0;  // blocking opens of upper FIFOs handed to the child
+  uint64_t fifo_restarts = 0;  // blocking opens of upper FIFOs and connects to
+                               // upper sockets handed to the child
   uint64_t virtual_chdirs = 0;
   uint64_t getdents_served = 0;
   uint64_t outside_metadata = 0;  // chmod & co. applied by the supervisor outside

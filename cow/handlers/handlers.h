@@ -286,6 +286,11 @@ std::optional<Decision> HandleFileGetattr(Call& c);
 
 // handlers_mutate.cc
 std::optional<Decision> HandleMkdir(Call& c, int dirfd, int path_arg, uint64_t mode);
+// `s` and a NUL written far below the child's stack pointer (clear of a
+// signal frame pushed before the syscall is entered again), for a
+// Decision::Restart to point an argument at; its address.
+Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s);
+
 // handlers_socket.cc: AF_UNIX socket files in the workdir.
 std::optional<Decision> HandleBind(Call& c);
 std::optional<Decision> HandleConnect(Call& c);

@@ -38,11 +38,11 @@ FileRoot RootOf(Layer layer) {
 // How far below the stack pointer a restarted syscall's string copy goes.
 static constexpr uint64_t kRestartCopyDepth = 32 * 1024;
 
-static Result<uint64_t> WriteRestartCopy(Call& c, const std::string& s) {
+Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s) {
   auto sp = c.t.ReadStackPointer();
   if (!sp.ok()) return sp.error();
   if (*sp < kRestartCopyDepth + 4096) return Err(EFAULT, "stack pointer too low");
-  std::string bytes = s;
+  std::string bytes(s);
   bytes.push_back('\0');
   const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
   // Deep enough that a signal handler run before the syscall is entered

@@ -82,6 +82,26 @@ std::optional<Decision> HandleConnect(Call& c) {
   if (r->outside || r->kernel_equivalent) return c.Kernel();
   if (!r->exists) return Errno(ENOENT);
   if (r->type != FileType::kSocket) return Errno(ECONNREFUSED);
+  if (r->layer == Layer::kUpper && !c.after_restart) {
+    // The child connects by itself (blocking, interrupted, refused exactly
+    // as natively) to a link to the socket beneath the storage area: its
+    // connect is entered again with a sockaddr_un of that path.
+    auto link = c.s.overlay->SocketLink(p->base, p->path);
+    if (link.ok() && link->size() < sizeof(sockaddr_un::sun_path)) {
+      sockaddr_un sa{};
+      sa.sun_family = AF_UNIX;
+      std::memcpy(sa.sun_path, link->data(), link->size());
+      const size_t len = offsetof(sockaddr_un, sun_path) + link->size() + 1;
+      auto copy = WriteRestartCopy(c, std::string_view(reinterpret_cast<const char*>(&sa), len));
+      if (copy.ok()) {
+        c.s.restart_tid = c.n.tid;
+        ++c.s.stats.fifo_restarts;
+        return Decision::Restart(1, *copy, 2, len, ECONNREFUSED);
+      }
+    }
+  }
+  // A socket of the lower layer the kernel cannot reach by the child's path
+  // (under a renamed directory), or no restart: connected by the supervisor.
   auto where = c.s.overlay->ParentOf(p->base, p->path);
   if (!where.ok()) return FromError(where.error());
   return FromStatus(c.t.ConnectSocket(c.dirfd_arg(0), where->first.get(), where->second));

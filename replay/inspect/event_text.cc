@@ -174,8 +174,12 @@ std::string EventText::Decision(const trace::EventRecord& event) const {
     case trace::DecisionKind::kRestart: {
       char value[32];
       std::snprintf(value, sizeof value, "0x%" PRIx64, static_cast<uint64_t>(d.value));
-      out = "restart with arg" + std::to_string(d.arg) + "=" + value + " (else " +
-            ErrnoText(d.error) + ")";
+      out = "restart with arg" + std::to_string(d.arg) + "=" + value;
+      if (d.arg2 >= 0) {
+        std::snprintf(value, sizeof value, "0x%" PRIx64, d.value2);
+        out += ", arg" + std::to_string(d.arg2) + "=" + value;
+      }
+      out += " (else " + ErrnoText(d.error) + ")";
       break;
     }
     default:

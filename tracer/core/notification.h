@@ -30,8 +30,8 @@ enum class DecisionKind : uint8_t {
   kErrno,     // return -error to the child
   kInjectFd,  // install `fd` in the child (ADDFD + SEND); the syscall returns its number
   kRestart,   // make the child enter the syscall again with argument `arg` set to
-              // `value` (a new notification follows); if that cannot be done, the
-              // syscall fails with `error` (tracer/restart.h)
+              // `value` (and `arg2` to `value2`; a new notification follows); if
+              // that cannot be done, the syscall fails with `error` (tracer/restart.h)
 };
 
 // Which root an injected file was opened under. Paths are recorded relative
@@ -50,6 +50,8 @@ struct Decision {
   int64_t value = 0;  // kReturn; kRestart: the argument's new value
   int error = 0;      // kErrno, positive errno; kRestart: the errno if it cannot restart
   int arg = 0;        // kRestart: which argument (0-5)
+  int arg2 = -1;      // kRestart: a second argument to set (0-5), or -1
+  uint64_t value2 = 0;  // kRestart: its new value
   InjectedFile file;  // kInjectFd: what was opened
   UniqueFd fd;        // kInjectFd: the open file (not recorded; only its description)
 
@@ -72,6 +74,13 @@ struct Decision {
     d.arg = arg;
     d.value = static_cast<int64_t>(value);
     d.error = fallback_errno;
+    return d;
+  }
+  // Two arguments at once (a sockaddr and its length).
+  static Decision Restart(int arg, uint64_t value, int arg2, uint64_t value2, int fallback_errno) {
+    Decision d = Restart(arg, value, fallback_errno);
+    d.arg2 = arg2;
+    d.value2 = value2;
     return d;
   }
   static Decision Inject(UniqueFd fd, InjectedFile file) {

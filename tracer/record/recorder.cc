@@ -188,6 +188,8 @@ void Recorder::OnNotification(const Notification& n, const DispatchResult& resul
   dr.value = d.kind == DecisionKind::kReturn || restart ? d.value : 0;
   dr.error = d.kind == DecisionKind::kErrno || restart ? d.error : 0;
   dr.arg = restart ? d.arg : 0;
+  dr.arg2 = restart ? d.arg2 : -1;
+  dr.value2 = restart ? d.value2 : 0;
   if (d.kind == DecisionKind::kInjectFd) {
     dr.file.root = ToTrace(d.file.root);
     dr.file.path.assign(d.file.path);
