@@ -90,6 +90,8 @@ TEST(TraceRoundTrip, RestartDecisionAndItsTotal) {
   restart.decision.arg = 1;
   restart.decision.value = static_cast<int64_t>(0x7ffd22fbf4c0);
   restart.decision.error = 8;  // ENOEXEC
+  restart.decision.arg2 = 2;   // a sockaddr's length with its address
+  restart.decision.value2 = 47;
   std::string bytes = WriteTrace([&](TraceWriter& w) {
     ASSERT_TRUE(w.Write(testing::SampleHeader()).ok());
     ASSERT_TRUE(w.Write(restart).ok());

@@ -99,6 +99,11 @@ TEST(InspectEventText, DecisionsAndOutcomes) {
   e.restart_of_seq.reset();
   EXPECT_EQ(EventText().Decision(e),
             "restart with arg0=0x7ffd1000 (else -1 ENOEXEC (Exec format error))");
+  e.decision.arg2 = 2;
+  e.decision.value2 = 0x2f;
+  e.decision.error = ECONNREFUSED;
+  EXPECT_EQ(EventText().Decision(e),
+            "restart with arg0=0x7ffd1000, arg2=0x2f (else -1 ECONNREFUSED (Connection refused))");
   e.decision.kind = DecisionKind::kUnknown;
   EXPECT_EQ(EventText().Decision(e), "?");
 }
