@@ -36,7 +36,15 @@ FileRoot RootOf(Layer layer) {
 }  // namespace
 
 // How far below the stack pointer a restarted syscall's string copy goes.
-static constexpr uint64_t kRestartCopyDepth = 32 * 1024;
+// Deep enough for a signal frame (up to ~3 KiB of FPU state on AVX-512, 11
+// KiB with AMX) and a small handler; shallow enough to stay inside the
+// stack mapping itself: a child made by posix_spawn (CLONE_VM | CLONE_VFORK)
+// runs on a stack glibc maps with only 32 KiB of slack and no guard page,
+// and a write past its bottom could land in a mapping of the parent it
+// shares memory with. (Below a main-thread stack lies the kernel's guard
+// gap, below a thread stack a PROT_NONE guard: those writes fail, and the
+// copy goes right under the stack pointer instead.)
+static constexpr uint64_t kRestartCopyDepth = 16 * 1024;
 
 Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s) {
   auto sp = c.t.ReadStackPointer();

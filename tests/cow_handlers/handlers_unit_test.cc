@@ -316,7 +316,7 @@ TEST_F(CowHandlerUnit, ExecOfAnUpperFileRewritesThePathToTheInstalledFd) {
   const uint64_t copy = static_cast<uint64_t>(r.decision.value);
   ASSERT_GE(copy, kStack);
   // Far below: a signal frame pushed before the restart must not cover it.
-  EXPECT_LE(copy, child_.sp - 32 * 1024);
+  EXPECT_LE(copy, child_.sp - 16 * 1024);
   std::string padded = child_.Bytes(kStack, kStackSize).substr(copy - kStack);
   padded = padded.substr(0, padded.find('\0'));
   // "./" repeated, long enough for "/proc/self/fd/" or "/dev/fd/" and 10 digits.
