@@ -90,7 +90,7 @@ void Restart(HandlerRegistry& r) {
     auto sp = t.ReadStackPointer();
     if (!sp.ok()) return std::optional<Decision>(Decision::Errno(EIO));
     static constexpr char kNull[] = "/dev/null";
-    const uint64_t at = (*sp - 16 * 1024) & ~uint64_t{15};
+    const uint64_t at = (*sp - 128 + 15) & ~uint64_t{15};
     if (!t.WriteMemory(at, std::as_bytes(std::span(kNull))).ok()) {
       return std::optional<Decision>(Decision::Errno(EIO));
     }

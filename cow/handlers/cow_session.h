@@ -75,8 +75,8 @@
 // the script's $0 is then "/dev/fd/N" (the kernel passes the path string).
 // A string that cannot take "/dev/fd/N" in place (shorter, as `./prog`, or
 // read-only, as a C string literal) is not rewritten: a padded copy that
-// leads to the same file ("./prog" -> "./././././prog") is written 16 KiB
-// below the stack pointer (clear of a signal frame pushed meanwhile), and
+// leads to the same file ("./prog" -> "./././././prog") is written in the
+// red zone under the stack pointer (which signal frames skip), and
 // the decision is Decision::Restart: the supervisor makes the thread enter
 // execve again with the path argument pointing at the copy
 // (tracer/restart.h), and the next notification rewrites the copy as above.

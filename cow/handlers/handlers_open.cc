@@ -35,30 +35,28 @@ FileRoot RootOf(Layer layer) {
 
 }  // namespace
 
-// How far below the stack pointer a restarted syscall's string copy goes.
-// Deep enough for a signal frame (up to ~3 KiB of FPU state on AVX-512, 11
-// KiB with AMX) and a small handler; shallow enough to stay inside the
-// stack mapping itself: a child made by posix_spawn (CLONE_VM | CLONE_VFORK)
-// runs on a stack glibc maps with only 32 KiB of slack and no guard page,
-// and a write past its bottom could land in a mapping of the parent it
-// shares memory with. (Below a main-thread stack lies the kernel's guard
-// gap, below a thread stack a PROT_NONE guard: those writes fail, and the
-// copy goes right under the stack pointer instead.)
-static constexpr uint64_t kRestartCopyDepth = 16 * 1024;
+// Where a restarted syscall's string copy goes: in the 128-byte red zone
+// under the stack pointer when it fits. The kernel never puts a signal
+// frame there (a handler run before the syscall is entered again leaves the
+// copy alone), and at a syscall instruction nothing lives there: libc's
+// syscall wrappers are either assembly stubs or, being cancellation points,
+// not leaf functions, and Go does not use a red zone. Deeper is not safe:
+// Go runs syscalls on goroutine stacks with under 1 KiB guaranteed free
+// below the stack pointer, and a posix_spawn child (CLONE_VM) runs on a
+// small stack of its own; writing past either could corrupt memory the
+// program still uses. A copy too long for the red zone (a long read-only
+// exec path) goes right under it, where a signal frame could cover it.
+static constexpr uint64_t kRedZone = 128;
 
 Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s) {
   auto sp = c.t.ReadStackPointer();
   if (!sp.ok()) return sp.error();
-  if (*sp < kRestartCopyDepth + 4096) return Err(EFAULT, "stack pointer too low");
+  if (*sp < 4096) return Err(EFAULT, "stack pointer too low");
   std::string bytes(s);
   bytes.push_back('\0');
   const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
-  // Deep enough that a signal handler run before the syscall is entered
-  // again (its frame, with the FPU state, goes just below the stack
-  // pointer) leaves the copy alone; nearer if that page is not mapped.
-  uint64_t at = (*sp - kRestartCopyDepth - bytes.size()) & ~uint64_t{15};
-  if (c.Write(at, span).ok()) return at;
-  at = (*sp - 256 - bytes.size()) & ~uint64_t{15};
+  uint64_t at = (*sp - kRedZone + 15) & ~uint64_t{15};
+  if (at + bytes.size() > *sp) at = (*sp - kRedZone - bytes.size()) & ~uint64_t{15};
   if (Status w = c.Write(at, span); !w.ok()) return w.error();
   return at;
 }

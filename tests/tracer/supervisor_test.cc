@@ -200,8 +200,8 @@ Handler RestartShortPath(int signal, Handler next) {
     auto sp = t.ReadStackPointer();
     if (!sp.ok()) return Decision::Errno(EIO);
     static constexpr char kLong[] = "/sandtrace-magic";
-    // Far below the stack pointer: a signal frame goes just under it.
-    const uint64_t at = (*sp - 16 * 1024) & ~uint64_t{15};
+    // In the red zone: a signal frame goes under it.
+    const uint64_t at = (*sp - 128 + 15) & ~uint64_t{15};
     if (!t.WriteMemory(at, std::as_bytes(std::span(kLong))).ok()) return Decision::Errno(EIO);
     if (signal != 0) syscall(SYS_tkill, n.tid, signal);
     return Decision::Restart(1, at, ENOEXEC);
