@@ -326,23 +326,7 @@ void DecodeHeader(s::Header::Reader in, HeaderRecord& h) {
 }
 
 void DecodeCall(s::TraceeCall::Reader in, TraceeCall& c) {
-  c.addr = 0;
-  c.length = 0;
-  c.link = ProcLink::kUnknown;
-  c.fd = 0;
-  c.error = 0;
-  c.result = 0;
-  c.bytes.clear();
-  c.tgid = 0;
-  c.ppid = 0;
-  c.start_time = 0;
-  c.offset = 0;
-  c.whence = 0;
-  c.file.root = FileRoot::kUnknown;
-  c.file.path.clear();
-  c.file.open_flags = 0;
-  c.file.fd_flags = 0;
-  c.file.fd = -1;
+  c.Clear();
   switch (in.which()) {
     case s::TraceeCall::READ_MEMORY: {
       auto g = in.getReadMemory();
@@ -477,16 +461,7 @@ void DecodeEvent(s::Event::Reader in, EventRecord& e, EventDeltas* deltas) {
   for (unsigned i = 0; i < calls.size(); ++i) DecodeCall(calls[i], e.calls[i]);
 
   DecisionRecord& d = e.decision;
-  d.value = 0;
-  d.error = 0;
-  d.arg = 0;
-  d.arg2 = -1;
-  d.value2 = 0;
-  d.file.root = FileRoot::kUnknown;
-  d.file.path.clear();
-  d.file.open_flags = 0;
-  d.file.fd_flags = 0;
-  d.file.fd = -1;
+  d.Clear();
   auto decision = in.getDecision();
   switch (decision.which()) {
     case s::Event::Decision::CONTINUE:

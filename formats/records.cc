@@ -15,6 +15,41 @@ std::string_view Lookup(E v, const std::string_view (&names)[N]) {
 
 }  // namespace
 
+void InjectedFileRecord::Clear() {
+  root = FileRoot::kUnknown;
+  path.clear();
+  open_flags = 0;
+  fd_flags = 0;
+  fd = -1;
+}
+
+void TraceeCall::Clear() {
+  kind = TraceeCallKind::kUnknown;
+  addr = 0;
+  length = 0;
+  link = ProcLink::kUnknown;
+  fd = 0;
+  error = 0;
+  result = 0;
+  bytes.clear();
+  tgid = 0;
+  ppid = 0;
+  start_time = 0;
+  offset = 0;
+  whence = 0;
+  file.Clear();
+}
+
+void DecisionRecord::Clear() {
+  kind = DecisionKind::kUnknown;
+  value = 0;
+  error = 0;
+  arg = 0;
+  arg2 = -1;
+  value2 = 0;
+  file.Clear();
+}
+
 std::string_view Name(DecisionKind v) {
   static constexpr std::string_view kNames[] = {"unknown", "continue",  "return",
                                                 "errno",   "inject_fd", "restart"};

@@ -169,6 +169,8 @@ struct InjectedFileRecord {
   int32_t open_flags = 0;
   uint32_t fd_flags = 0;
   int32_t fd = -1;  // the number the child got
+  // Back to the defaults, keeping the path's capacity (records are reused).
+  void Clear();
   bool operator==(const InjectedFileRecord&) const = default;
 };
 
@@ -187,6 +189,8 @@ struct TraceeCall {
   int64_t offset = 0;
   int32_t whence = 0;
   InjectedFileRecord file;
+  // Back to the defaults (kind kUnknown), keeping the buffers' capacity.
+  void Clear();
   bool operator==(const TraceeCall&) const = default;
 };
 
@@ -200,6 +204,8 @@ struct DecisionRecord {
   int32_t arg2 = -1;  // kRestart: a second argument, or -1
   uint64_t value2 = 0;
   InjectedFileRecord file;
+  // Back to the defaults (kind kUnknown), keeping the path's capacity.
+  void Clear();
   bool operator==(const DecisionRecord&) const = default;
 };
 

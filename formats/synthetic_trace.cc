@@ -80,22 +80,8 @@ constexpr uint64_t kEmptyStringAddr = 0x7f3a12200000ULL;  // libc's ""
 constexpr uint64_t kStatBufAddr = 0x7ffd4a3e1000ULL;
 
 void SetCall(TraceeCall& c, TraceeCallKind kind) {
+  c.Clear();
   c.kind = kind;
-  c.addr = c.length = c.result = 0;
-  c.link = ProcLink::kUnknown;
-  c.fd = 0;
-  c.error = 0;
-  c.bytes.clear();
-}
-
-void ClearDecision(DecisionRecord& d) {
-  d.value = 0;
-  d.error = 0;
-  d.file.root = FileRoot::kUnknown;
-  d.file.path.clear();
-  d.file.open_flags = 0;
-  d.file.fd_flags = 0;
-  d.file.fd = -1;
 }
 
 }  // namespace
@@ -151,7 +137,7 @@ void SyntheticStream::NextEvent(EventRecord& e) {
   e.calls.back().result = 1;
 
   DecisionRecord& d = e.decision;
-  ClearDecision(d);
+  d.Clear();
   d.kind = DecisionKind::kContinue;
   const uint64_t at_fdcwd = static_cast<uint64_t>(-100);
   switch (step) {
@@ -248,7 +234,7 @@ void SyntheticStream::NextUniformEvent(EventRecord& e) {
   e.calls[n - 1].result = 1;
 
   DecisionRecord& d = e.decision;
-  ClearDecision(d);
+  d.Clear();
   switch ((r >> 36) % 10) {
     case 0:
     case 1:

@@ -334,6 +334,16 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     Response resp;
     Status sent = OkStatus();
     const Decision& d = dr.decision;
+    // The decision cannot be delivered as made: the syscall fails with
+    // `child_errno` instead (never a CONTINUE in its place).
+    auto fail_with = [&](int child_errno) {
+      resp.outcome = ResponseOutcome::kFailed;
+      resp.error = child_errno;
+      ++result.failed;
+      Status s = listener.SendErrno(n.id, child_errno);
+      if (!s.ok() && s.code() != ENOENT) throw Fatal(s.error().Message());
+      return OkStatus();
+    };
     switch (d.kind) {
       case DecisionKind::kContinue:
         sent = listener.SendContinue(n.id);
@@ -359,13 +369,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
         if (fd.ok()) {
           resp.child_fd = *fd;
         } else if (fd.code() != ENOENT) {
-          // Never CONTINUE instead: the syscall fails with the reason.
-          resp.outcome = ResponseOutcome::kFailed;
-          resp.error = fd.code();
-          ++result.failed;
-          sent = listener.SendErrno(n.id, fd.code());
-          if (!sent.ok() && sent.code() != ENOENT) throw Fatal(sent.error().Message());
-          sent = OkStatus();
+          sent = fail_with(fd.code());  // the syscall fails with the reason
         } else {
           sent = fd.error();
         }
@@ -384,12 +388,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
                                  s.error().Message() + "); it failed with " +
                                  (strerrorname_np(d.error) ? strerrorname_np(d.error) : "?");
         }
-        resp.outcome = ResponseOutcome::kFailed;
-        resp.error = s.code();
-        ++result.failed;
-        sent = listener.SendErrno(n.id, d.error > 0 && d.error <= 4095 ? d.error : ENOSYS);
-        if (!sent.ok() && sent.code() != ENOENT) throw Fatal(sent.error().Message());
-        sent = OkStatus();
+        sent = fail_with(d.error > 0 && d.error <= 4095 ? d.error : ENOSYS);
         break;
       }
     }

@@ -183,25 +183,22 @@ void Recorder::OnNotification(const Notification& n, const DispatchResult& resul
 
   const Decision& d = result.decision;
   trace::DecisionRecord& dr = e.decision;
+  dr.Clear();
   dr.kind = ToTrace(d.kind);
   const bool restart = d.kind == DecisionKind::kRestart;
-  dr.value = d.kind == DecisionKind::kReturn || restart ? d.value : 0;
-  dr.error = d.kind == DecisionKind::kErrno || restart ? d.error : 0;
-  dr.arg = restart ? d.arg : 0;
-  dr.arg2 = restart ? d.arg2 : -1;
-  dr.value2 = restart ? d.value2 : 0;
+  if (d.kind == DecisionKind::kReturn || restart) dr.value = d.value;
+  if (d.kind == DecisionKind::kErrno || restart) dr.error = d.error;
+  if (restart) {
+    dr.arg = d.arg;
+    dr.arg2 = d.arg2;
+    dr.value2 = d.value2;
+  }
   if (d.kind == DecisionKind::kInjectFd) {
     dr.file.root = ToTrace(d.file.root);
     dr.file.path.assign(d.file.path);
     dr.file.open_flags = d.file.open_flags;
     dr.file.fd_flags = d.file.fd_flags;
     dr.file.fd = response.outcome == ResponseOutcome::kSent ? response.child_fd : -1;
-  } else {
-    dr.file.root = trace::FileRoot::kUnknown;
-    dr.file.path.clear();
-    dr.file.open_flags = 0;
-    dr.file.fd_flags = 0;
-    dr.file.fd = -1;
   }
   e.outcome = ToTrace(response.outcome);
 

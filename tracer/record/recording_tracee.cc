@@ -33,25 +33,8 @@ trace::TraceeCall& RecordingTracee::Append(trace::TraceeCallKind kind) {
     pool_.pop_back();
   }
   trace::TraceeCall& c = log_->back();
-  // Reset every field but keep the byte buffer's capacity.
+  c.Clear();  // every field, keeping the byte buffer's capacity
   c.kind = kind;
-  c.addr = 0;
-  c.length = 0;
-  c.link = trace::ProcLink::kUnknown;
-  c.fd = 0;
-  c.error = 0;
-  c.result = 0;
-  c.bytes.clear();
-  c.tgid = 0;
-  c.ppid = 0;
-  c.start_time = 0;
-  c.offset = 0;
-  c.whence = 0;
-  c.file.root = trace::FileRoot::kUnknown;
-  c.file.path.clear();
-  c.file.open_flags = 0;
-  c.file.fd_flags = 0;
-  c.file.fd = -1;
   return c;
 }
 
