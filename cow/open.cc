@@ -225,7 +225,8 @@ Status Overlay::LinkTmpfile(int upper_fd, const Base& base, std::string_view pat
 Result<std::string> Overlay::SocketLink(const Base& base, std::string_view path, bool follow) {
   auto w = impl_->WalkExisting(base, path, follow);
   if (!w) return w.error();
-  if (w->found.type != FileType::kSocket || w->last != Last::kName) return Err(ENOTSOCK, w->res.path);
+  if (w->found.type != FileType::kSocket || w->last != Last::kName)
+    return Err(ENOTSOCK, w->res.path);
   if (w->found.layer != Layer::kUpper) return Err(EXDEV, "a socket of the lower layer");
   return impl_->FifoLink(w->stack.back().upper.get(), w->name, w->found.st.st_ino, w->res.path);
 }

@@ -95,7 +95,7 @@ class Overlay::Impl {
   // (Overlay::Open), named by a counter (deterministic, for replay).
   UniqueFd fifos_fd_;
   std::string fifos_abs_;
-  std::map<ino_t, std::string> fifo_links_;  // upper inode -> link name
+  std::map<ino_t, std::string> fifo_links_;             // upper inode -> link name
   std::map<std::string, std::string> fifo_link_views_;  // link name -> view path when made
   uint64_t fifo_counter_ = 0;
   // The absolute path of the link in fifos_abs_ to the FIFO `name` in `dir`

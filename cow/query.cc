@@ -79,9 +79,10 @@ Result<std::vector<DirEntry>> Overlay::Impl::ListNode(const DirNode& node) const
     ViewIdentity(dev, ino);
     return ino;
   };
-  out.push_back(DirEntry{".", FileType::kDirectory, node.upper ? view_ino(st.st_ino) : st.st_ino, 1});
   out.push_back(
-      DirEntry{"..", FileType::kDirectory, node.upper ? view_ino(parent.st_ino) : parent.st_ino, 2});
+      DirEntry{".", FileType::kDirectory, node.upper ? view_ino(st.st_ino) : st.st_ino, 1});
+  out.push_back(DirEntry{"..", FileType::kDirectory,
+                         node.upper ? view_ino(parent.st_ino) : parent.st_ino, 2});
   // Upper names shadow lower ones; whiteouts hide lower ones.
   std::unordered_set<std::string> upper_names;
   if (node.upper) {
@@ -243,8 +244,8 @@ Result<struct statx> Overlay::Statx(const Base& base, std::string_view path, boo
   }
   // The link fifo_dir() holds for the child is not part of the view.
   if ((w->found.type == FileType::kFifo || w->found.type == FileType::kSocket) &&
-      w->found.layer == Layer::kUpper &&
-      impl_->fifo_links_.count(w->found.st.st_ino) && stx.stx_nlink > 1) {
+      w->found.layer == Layer::kUpper && impl_->fifo_links_.count(w->found.st.st_ino) &&
+      stx.stx_nlink > 1) {
     --stx.stx_nlink;
   }
   return stx;

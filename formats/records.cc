@@ -70,9 +70,10 @@ std::string_view Name(ResponseOutcome v) {
 }
 std::string_view Name(TraceeCallKind v) {
   static constexpr std::string_view kNames[] = {
-      "unknown",  "read_memory",  "read_string",   "read_proc_link", "read_umask",
-      "id_valid", "write_memory", "read_proc_ids", "seek_fd",        "install_fd",
-      "read_stack_pointer", "bind_socket", "connect_socket"};
+      "unknown",       "read_memory", "read_string",        "read_proc_link",
+      "read_umask",    "id_valid",    "write_memory",       "read_proc_ids",
+      "seek_fd",       "install_fd",  "read_stack_pointer", "bind_socket",
+      "connect_socket"};
   return Lookup(v, kNames);
 }
 std::string_view Name(ProcessEventKind v) {

@@ -67,10 +67,8 @@ namespace {
 // temporary removed; a directory made.
 enum Step : uint8_t { kStat, kStatMissing, kOpenRead, kFstat, kOpenWrite, kUnlink, kMkdir, kEnd };
 constexpr Step kVisits[][4] = {
-    {kStatMissing, kEnd, kEnd, kEnd},
-    {kStat, kOpenRead, kFstat, kEnd},
-    {kOpenWrite, kFstat, kEnd, kEnd},
-    {kUnlink, kEnd, kEnd, kEnd},
+    {kStatMissing, kEnd, kEnd, kEnd}, {kStat, kOpenRead, kFstat, kEnd},
+    {kOpenWrite, kFstat, kEnd, kEnd}, {kUnlink, kEnd, kEnd, kEnd},
     {kMkdir, kEnd, kEnd, kEnd},
 };
 // Out of 20 visits: 8 probes, 7 reads, 3 writes, 1 unlink, 1 mkdir.
@@ -156,8 +154,8 @@ void SyntheticStream::NextEvent(EventRecord& e) {
       break;
     case kOpenWrite:
       e.nr = 257;
-      e.args = {at_fdcwd, path_addr_, static_cast<uint64_t>(O_WRONLY | O_CREAT | O_TRUNC), 0666,
-                0, 0};
+      e.args = {at_fdcwd, path_addr_, static_cast<uint64_t>(O_WRONLY | O_CREAT | O_TRUNC),
+                0666,     0,          0};
       d.kind = DecisionKind::kInjectFd;
       d.file.root = FileRoot::kUpper;
       d.file.open_flags = O_WRONLY | O_CREAT | O_TRUNC;

@@ -296,7 +296,8 @@ std::string DescribeDecision(const trace::DecisionRecord& d) {
     case trace::DecisionKind::kInjectFd:
       return "inject " + FileText(d.file.root, d.file.path, d.file.open_flags, d.file.fd_flags);
     case trace::DecisionKind::kRestart:
-      return "restart with arg" + std::to_string(d.arg) + " = " + Hex(static_cast<uint64_t>(d.value)) +
+      return "restart with arg" + std::to_string(d.arg) + " = " +
+             Hex(static_cast<uint64_t>(d.value)) +
              (d.arg2 >= 0 ? ", arg" + std::to_string(d.arg2) + " = " + Hex(d.value2) : "") +
              " (else errno " + ErrnoText(d.error) + ")";
     case trace::DecisionKind::kUnknown:

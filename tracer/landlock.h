@@ -23,10 +23,10 @@
 namespace sandtrace {
 
 struct LandlockPolicy {
-  std::vector<std::string> read_paths;   // empty: read and execute everywhere
-  std::vector<std::string> write_paths;  // -w; must not overlap the workdir
-  std::string workdir;                   // absolute; readable, never writable
-  std::string tmpdir;                    // private, writable
+  std::vector<std::string> read_paths;     // empty: read and execute everywhere
+  std::vector<std::string> write_paths;    // -w; must not overlap the workdir
+  std::string workdir;                     // absolute; readable, never writable
+  std::string tmpdir;                      // private, writable
   std::vector<std::string> open_rw_paths;  // existing files: read and write only
 };
 

@@ -67,14 +67,15 @@ Result<int> WaitForStop(pid_t tid) {
 
 }  // namespace
 
-Status RestartWithArg(Listener& listener, uint64_t id, pid_t tid, int nr, int arg,
-                      uint64_t value, int arg2, uint64_t value2) {
+Status RestartWithArg(Listener& listener, uint64_t id, pid_t tid, int nr, int arg, uint64_t value,
+                      int arg2, uint64_t value2) {
 #if !defined(__x86_64__)
   (void)listener, (void)id, (void)tid, (void)nr, (void)arg, (void)value, (void)arg2, (void)value2;
   return Err(ENOSYS, "restarting a syscall with a changed argument is implemented on x86_64 only");
 #else
   if (arg < 0 || arg > 5) return Err(EINVAL, "no syscall argument " + std::to_string(arg));
-  if (arg2 > 5 || arg2 == arg) return Err(EINVAL, "no second syscall argument " + std::to_string(arg2));
+  if (arg2 > 5 || arg2 == arg)
+    return Err(EINVAL, "no second syscall argument " + std::to_string(arg2));
   if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) return ErrnoError("PTRACE_SEIZE");
   if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
     Error e = ErrnoError("PTRACE_INTERRUPT");

@@ -40,7 +40,7 @@ class Listener;
 // Any other error: nothing was done; the notification is still pending and
 // the caller must answer it.
 // `arg2` (-1: none) is set to `value2` at the same time.
-Status RestartWithArg(Listener& listener, uint64_t id, pid_t tid, int nr, int arg,
-                      uint64_t value, int arg2 = -1, uint64_t value2 = 0);
+Status RestartWithArg(Listener& listener, uint64_t id, pid_t tid, int nr, int arg, uint64_t value,
+                      int arg2 = -1, uint64_t value2 = 0);
 
 }  // namespace sandtrace

@@ -64,9 +64,9 @@ struct RunOptions {
   // but where it may create, remove or rename nothing (the COW session's
   // FIFO links, cow/overlay.h Overlay::fifo_dir). Never the workdir.
   std::vector<std::string> open_rw_paths;
-  std::vector<std::string> env;          // empty: the caller's environment
-  bool sync_wake_up = true;              // use SYNC_WAKE_UP when the kernel has it
-  bool foreground_tty = true;            // hand the terminal to the command
+  std::vector<std::string> env;  // empty: the caller's environment
+  bool sync_wake_up = true;      // use SYNC_WAKE_UP when the kernel has it
+  bool foreground_tty = true;    // hand the terminal to the command
 };
 
 struct RunResult {
@@ -83,7 +83,7 @@ struct RunResult {
   uint64_t target_gone = 0;
   uint64_t interrupted = 0;
   uint64_t failed = 0;
-  std::string enforced;  // what was enforced (Landlock, filter), multi-line
+  std::string enforced;       // what was enforced (Landlock, filter), multi-line
   std::string restart_error;  // why a syscall could not be restarted with a
                               // changed argument (the first time), or empty
 };

@@ -141,10 +141,11 @@ int main(int argc, char** argv) {
       }
       // A restarted call makes two notifications: its cost is per call.
       const bool per_call = c.setup == Restart;
-      std::printf("%-34s sync_wake_up=%-3s %7.2f us/%s (%llu notifications)\n", c.name,
-                  sync && sup.features().sync_wake_up ? "on" : "off",
-                  (best - native) / static_cast<double>(per_call ? static_cast<uint64_t>(n) : notes),
-                  per_call ? "call" : "notification", static_cast<unsigned long long>(notes));
+      std::printf(
+          "%-34s sync_wake_up=%-3s %7.2f us/%s (%llu notifications)\n", c.name,
+          sync && sup.features().sync_wake_up ? "on" : "off",
+          (best - native) / static_cast<double>(per_call ? static_cast<uint64_t>(n) : notes),
+          per_call ? "call" : "notification", static_cast<unsigned long long>(notes));
     }
   }
   // Startup: Supervisor::Run of /bin/true (Landlock + filter + spawn +
@@ -169,9 +170,10 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
-    std::printf("startup (library, Landlock %s): Run(/bin/true) %.0f us, fork+exec %.0f us, "
-                "overhead %.0f us\n",
-                o.landlock ? "on" : "off", traced / 50, bare / 50, (traced - bare) / 50);
+    std::printf(
+        "startup (library, Landlock %s): Run(/bin/true) %.0f us, fork+exec %.0f us, "
+        "overhead %.0f us\n",
+        o.landlock ? "on" : "off", traced / 50, bare / 50, (traced - bare) / 50);
   }
   return 0;
 }

@@ -246,11 +246,12 @@ std::string FormatStats(const CowStats& s, const ArchTable& table) {
   std::snprintf(line, sizeof line,
                 "cow: %" PRIu64 " stat calls with AT_EMPTY_PATH and a dirfd (fstat), %" PRIu64
                 " exec rewrites (%" PRIu64 " by a restart), %" PRIu64
-                " FIFO opens and socket connects handed to the child, %" PRIu64 " virtual chdirs, %" PRIu64 " getdents served, %" PRIu64
+                " FIFO opens and socket connects handed to the child, %" PRIu64
+                " virtual chdirs, %" PRIu64 " getdents served, %" PRIu64
                 " metadata changes outside the workdir, %" PRIu64
                 " outside objects reached through the view\n",
-                s.empty_path, s.exec_rewrites, s.exec_restarts, s.fifo_restarts, s.virtual_chdirs, s.getdents_served,
-                s.outside_metadata, s.detoured);
+                s.empty_path, s.exec_rewrites, s.exec_restarts, s.fifo_restarts, s.virtual_chdirs,
+                s.getdents_served, s.outside_metadata, s.detoured);
   out += line;
   std::vector<std::pair<uint64_t, int>> by;
   for (size_t nr = 0; nr < s.by_nr.size(); ++nr) {

@@ -83,10 +83,11 @@
 // argv is untouched. If that cannot be done (not x86_64, ptrace refused, a
 // second restart in a row), exec fails with ENOEXEC and a warning (dash,
 // bash and execvp then run the file with /bin/sh, which is right for sh
-// scripts). A deleted file's path fails with ENOENT. If the exec fails after the rewrite, the caller
-// sees its string changed (a vfork child shares its parent's memory: the
-// parent too). A thread racing to rewrite the path can make the kernel run
-// the lower bytes of a file it could read anyway.
+// scripts). A deleted file's path fails with ENOENT. If the exec fails
+// after the rewrite, the caller sees its string changed (a vfork child
+// shares its parent's memory: the parent too). A thread racing to rewrite
+// the path can make the kernel run the lower bytes of a file it could read
+// anyway.
 //
 // Opens. O_PATH files cannot be installed with ADDFD (the kernel refuses
 // them, EBADF), so an O_PATH open that the kernel cannot serve gets a
@@ -144,8 +145,9 @@
 // enforced inside the view; RESOLVE_CACHED opens fail with EAGAIN once the
 // view has changed. file_setattr and the filesystem ioctls that change
 // something (inode flags, fs-verity, fscrypt policies, freeze, btrfs
-// subvolumes) fail with EOPNOTSUPP wherever their fd points. Landlock governs writes outside the workdir, not metadata:
-// outside metadata changes go where the child may write (see
+// subvolumes) fail with EOPNOTSUPP wherever their fd points. Landlock
+// governs writes outside the workdir, not metadata: outside metadata
+// changes go where the child may write (see
 // CowSessionOptions::writable_paths), elsewhere EACCES.
 //
 // Replay. Decisions depend only on the Tracee's answers and the overlay,
@@ -206,7 +208,7 @@ struct CowStats {
   // Outside objects reached through the view only (an upper symlink out of
   // the workdir), answered by the supervisor (handlers_outside.cc).
   uint64_t detoured = 0;
-  std::vector<uint64_t> by_nr;    // notifications per syscall number
+  std::vector<uint64_t> by_nr;  // notifications per syscall number
 };
 
 struct CowSessionOptions {

@@ -64,9 +64,10 @@ Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s) {
 // The child opens an upper FIFO itself (so it blocks for the other end as
 // natively): its open is restarted with the path of the FIFO's link beneath
 // the storage area, which Landlock lets it open (see Overlay::Open).
-static std::optional<Decision> RestartOpenOfFifo(Call& c, int path_arg, const std::string& fifo_path) {
+static std::optional<Decision> RestartOpenOfFifo(Call& c, int path_arg,
+                                                 const std::string& fifo_path) {
   auto copy = c.after_restart ? Result<uint64_t>(Err(ELOOP, "restarted twice"))
-                        : WriteRestartCopy(c, fifo_path);
+                              : WriteRestartCopy(c, fifo_path);
   if (!copy.ok()) {
     c.s.Warn("a blocking open of a FIFO made in the sandbox could not be handed to the child (" +
              copy.error().Message() + "): it failed with ENXIO");
@@ -113,8 +114,8 @@ Result<OpenedFile> OpenViewDir(Call& c, const std::string& view, int flags) {
 // beneath the storage area would not pass) it is opened here without
 // blocking instead.
 static std::optional<Decision> OpenFifo(Call& c, const ChildPath& p, const ResolveOptions& ro,
-                                 int path_arg, bool special_resolve, int open_flags,
-                                 OpenedFile f) {
+                                        int path_arg, bool special_resolve, int open_flags,
+                                        OpenedFile f) {
   if (!special_resolve) return RestartOpenOfFifo(c, path_arg, f.fifo_path);
   auto nb = c.s.overlay->Open(p.base, p.path, open_flags | O_NONBLOCK, 0, ro);
   if (!nb.ok()) return FromError(nb.error());
@@ -185,7 +186,8 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
     }
     auto f = c.s.overlay->Open(p.base, p.path, open_flags, 0, ro);
     if (!f.ok()) return FromError(f.error());
-    if (!f->fifo_path.empty()) return OpenFifo(c, p, ro, path_arg, special_resolve, open_flags, std::move(*f));
+    if (!f->fifo_path.empty())
+      return OpenFifo(c, p, ro, path_arg, special_resolve, open_flags, std::move(*f));
     return InjectOpened(c, std::move(*f), flags);
   }
 
@@ -352,7 +354,8 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
   auto restart = [&](const std::string& why) -> std::optional<Decision> {
     if (c.after_restart) return refuse(why);
     auto copy = WriteRestartCopy(c, PaddedPath(*path, prefix.size() + 11));
-    if (!copy.ok()) return refuse(why + ", and no copy of it could be written (" + copy.error().Message() + ")");
+    if (!copy.ok())
+      return refuse(why + ", and no copy of it could be written (" + copy.error().Message() + ")");
     c.s.restart_tid = c.n.tid;
     ++c.s.stats.exec_restarts;
     return Decision::Restart(path_arg, *copy, ENOEXEC);

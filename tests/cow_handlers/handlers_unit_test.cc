@@ -337,7 +337,8 @@ TEST_F(CowHandlerUnit, ExecOfAnUpperFileRewritesThePathToTheInstalledFd) {
   child_.MapString(kPath, abs, /*writable=*/false);
   r = Call(SYS_execve, {kPath, kPath2, 0});
   ASSERT_EQ(r.decision.kind, DecisionKind::kRestart);
-  padded = child_.Bytes(kStack, kStackSize).substr(static_cast<uint64_t>(r.decision.value) - kStack);
+  padded =
+      child_.Bytes(kStack, kStackSize).substr(static_cast<uint64_t>(r.decision.value) - kStack);
   EXPECT_EQ(padded.substr(0, padded.find('\0')), abs);  // already long enough
   // The restarted call finds its (writable, long) copy and rewrites it.
   const uint64_t again = static_cast<uint64_t>(r.decision.value);
@@ -438,10 +439,10 @@ TEST_F(CowHandlerUnit, ReadlinkOfMagicLinksShowsTheWorkdirNotTheStorage) {
 
 TEST_F(CowHandlerUnit, FilesystemIoctlsThatChangeThingsAreRefused) {
   ASSERT_EQ(OpenAt("new.txt", O_WRONLY | O_CREAT).decision.kind, DecisionKind::kInjectFd);
-  for (uint64_t cmd : {uint64_t{FS_IOC_SETFLAGS}, uint64_t{FS_IOC_FSSETXATTR},
-                       uint64_t{FS_IOC_ENABLE_VERITY}, uint64_t{FS_IOC_SET_ENCRYPTION_POLICY},
-                       uint64_t{FS_IOC_SETVERSION}, uint64_t{FIFREEZE},
-                       uint64_t{BTRFS_IOC_SNAP_DESTROY}, uint64_t{BTRFS_IOC_SUBVOL_CREATE}}) {
+  for (uint64_t cmd :
+       {uint64_t{FS_IOC_SETFLAGS}, uint64_t{FS_IOC_FSSETXATTR}, uint64_t{FS_IOC_ENABLE_VERITY},
+        uint64_t{FS_IOC_SET_ENCRYPTION_POLICY}, uint64_t{FS_IOC_SETVERSION}, uint64_t{FIFREEZE},
+        uint64_t{BTRFS_IOC_SNAP_DESTROY}, uint64_t{BTRFS_IOC_SUBVOL_CREATE}}) {
     EXPECT_EQ(Call(SYS_ioctl, {3, cmd, kBuf}).decision.error, EOPNOTSUPP) << std::hex << cmd;
   }
   // Their read-only queries and everything else are the kernel's.
@@ -463,9 +464,9 @@ TEST_F(CowHandlerUnit, TheFilterNotifiesOnlyTheIoctlsTheHandlerMayRefuse) {
                        [&](const ArgMatch& m) { return (cmd & m.mask) == m.value; });
   };
   // Every command the handler refuses is notified...
-  for (uint64_t cmd : {uint64_t{FS_IOC_SETFLAGS}, uint64_t{FS_IOC32_SETFLAGS},
-                       uint64_t{FS_IOC_FSSETXATTR}, uint64_t{FS_IOC_ENABLE_VERITY},
-                       uint64_t{FIFREEZE}, uint64_t{BTRFS_IOC_SNAP_DESTROY_V2}}) {
+  for (uint64_t cmd :
+       {uint64_t{FS_IOC_SETFLAGS}, uint64_t{FS_IOC32_SETFLAGS}, uint64_t{FS_IOC_FSSETXATTR},
+        uint64_t{FS_IOC_ENABLE_VERITY}, uint64_t{FIFREEZE}, uint64_t{BTRFS_IOC_SNAP_DESTROY_V2}}) {
     EXPECT_TRUE(notified(cmd)) << std::hex << cmd;
     EXPECT_EQ(Call(SYS_ioctl, {3, cmd, kBuf}).decision.error, EOPNOTSUPP) << std::hex << cmd;
   }

@@ -75,17 +75,21 @@ TEST_F(SandboxTest, SymlinksMadeInTheRunLeadOutsideAsTheyWouldNatively) {
   // the supervisor reaches the outside object for the child, under the
   // child's policy (writes only where it may write).
   Tree outside = Snapshot(out_, true);
-  Ran r = Trace({"--discard"}, "ln -s /bin/true t && \"$PWD/t\" && echo exec=ok; "
-                               "ln -s " + out_ + "/victim v && cat v && stat -c %F:%s v && "
-                               "stat -L -c %F:%s v && readlink v >/dev/null && echo link=ok; "
-                               "test -x t && test -r v && echo access=ok; "
-                               "ln -s \"$TMPDIR\" tl && echo x > tl/f && cat \"$TMPDIR/f\" && "
-                               "ls tl && chmod 600 tl/f && stat -c %a \"$TMPDIR/f\"; "
-                               "ln -s " + out_ + " od; echo z > od/new; echo write=$?; "
-                               "chmod 600 v; echo chmod=$?");
-  EXPECT_EQ(r.out,
-            "exec=ok\noutside\nsymbolic link:" + std::to_string(out_.size() + 7) +
-                "\nregular file:8\nlink=ok\naccess=ok\nx\nf\n600\nwrite=2\nchmod=1\n")
+  Ran r = Trace({"--discard"},
+                "ln -s /bin/true t && \"$PWD/t\" && echo exec=ok; "
+                "ln -s " +
+                    out_ +
+                    "/victim v && cat v && stat -c %F:%s v && "
+                    "stat -L -c %F:%s v && readlink v >/dev/null && echo link=ok; "
+                    "test -x t && test -r v && echo access=ok; "
+                    "ln -s \"$TMPDIR\" tl && echo x > tl/f && cat \"$TMPDIR/f\" && "
+                    "ls tl && chmod 600 tl/f && stat -c %a \"$TMPDIR/f\"; "
+                    "ln -s " +
+                    out_ +
+                    " od; echo z > od/new; echo write=$?; "
+                    "chmod 600 v; echo chmod=$?");
+  EXPECT_EQ(r.out, "exec=ok\noutside\nsymbolic link:" + std::to_string(out_.size() + 7) +
+                       "\nregular file:8\nlink=ok\naccess=ok\nx\nf\n600\nwrite=2\nchmod=1\n")
       << r.err;
   EXPECT_EQ(DiffTrees(outside, Snapshot(out_, true)), "");
 }
@@ -102,12 +106,13 @@ TEST_F(SandboxTest, ReadsThroughSymlinksMadeInTheRunKeepTheReadPolicy) {
 
 TEST_F(SandboxTest, APythonVenvMadeInTheRunWorks) {
   // venv/bin/python3 is a symlink to the interpreter outside the workdir.
-  Ran native = RunProgram({"/bin/sh", "-c", "python3 -m venv --without-pip \"$1\"/v", "sh",
-                           scratch_.path()},
-                          scratch_.path(), env_);
+  Ran native =
+      RunProgram({"/bin/sh", "-c", "python3 -m venv --without-pip \"$1\"/v", "sh", scratch_.path()},
+                 scratch_.path(), env_);
   if (native.status != 0) GTEST_SKIP() << "python3 -m venv unavailable here: " << native.err;
-  Ran r = Trace({"--dry-run"}, "python3 -m venv --without-pip venv && "
-                               "venv/bin/python -c 'import sys; print(sys.prefix == sys.base_prefix)'");
+  Ran r = Trace({"--dry-run"},
+                "python3 -m venv --without-pip venv && "
+                "venv/bin/python -c 'import sys; print(sys.prefix == sys.base_prefix)'");
   EXPECT_EQ(r.out, "False\n") << r.err;
   EXPECT_NE(r.err.find("A  venv/bin/python3"), std::string::npos) << r.err;
 }
@@ -121,18 +126,20 @@ TEST_F(SandboxTest, FilesKeepTheirInodeAcrossCopyUpAndLinks) {
   const std::string b_ino = std::to_string(st.st_ino);
   ASSERT_EQ(stat((work_ + "/a.txt").c_str(), &st), 0);
   const std::string a_ino = std::to_string(st.st_ino);
-  Ran r = Trace({"--discard"}, "echo more >> a.txt; stat -c %i a.txt; ln d/b.txt hard; "
-                               "stat -c '%i %h' d/b.txt hard");
+  Ran r = Trace({"--discard"},
+                "echo more >> a.txt; stat -c %i a.txt; ln d/b.txt hard; "
+                "stat -c '%i %h' d/b.txt hard");
   EXPECT_EQ(r.out, a_ino + "\n" + b_ino + " 2\n" + b_ino + " 2\n") << r.err;
 }
 
 TEST_F(SandboxTest, FstatAndStatAgreeOnFilesChangedInTheRun) {
   // cp compares fstat of the opened source with stat of its name ("skipping
   // file ..., as it was replaced while being copied" when they differ).
-  Ran r = Trace({"--discard"}, "chmod -R g+w d a.txt && cp -r d d2 && cp a.txt a2 && "
-                               "cat d2/b.txt a2 && python3 -c \"import os; "
-                               "print(os.path.samestat(os.fstat(os.open('a.txt', os.O_RDONLY)), "
-                               "os.stat('a.txt')))\"");
+  Ran r = Trace({"--discard"},
+                "chmod -R g+w d a.txt && cp -r d d2 && cp a.txt a2 && "
+                "cat d2/b.txt a2 && python3 -c \"import os; "
+                "print(os.path.samestat(os.fstat(os.open('a.txt', os.O_RDONLY)), "
+                "os.stat('a.txt')))\"");
   EXPECT_EQ(r.out, "bee\nhello\nTrue\n") << r.err;
   EXPECT_EQ(r.err.find("replaced"), std::string::npos) << r.err;
 }
@@ -145,11 +152,12 @@ TEST_F(SandboxTest, TheViewIsOneFilesystemWhereverTheStorageIs) {
   char tmpl[] = "/dev/shm/sandtrace-test-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) GTEST_SKIP() << "no /dev/shm";
   const std::string storage = std::string(tmpl) + "/st";
-  Ran r = Trace({"--discard", "--storage", storage},
-                "mkdir nd && touch nd/f && stat -c %d . nd nd/f a.txt | sort -u | wc -l && "
-                "find . -xdev -name f && du -x -a nd | wc -l && "
-                "[ \"$(ls -i nd/f | cut -d' ' -f1)\" = \"$(stat -c %i nd/f)\" ] && echo same-ino && "
-                "cd nd && python3 -c 'import os; print(os.path.ismount(\".\"))'");
+  Ran r =
+      Trace({"--discard", "--storage", storage},
+            "mkdir nd && touch nd/f && stat -c %d . nd nd/f a.txt | sort -u | wc -l && "
+            "find . -xdev -name f && du -x -a nd | wc -l && "
+            "[ \"$(ls -i nd/f | cut -d' ' -f1)\" = \"$(stat -c %i nd/f)\" ] && echo same-ino && "
+            "cd nd && python3 -c 'import os; print(os.path.ismount(\".\"))'");
   rmdir(tmpl);
   EXPECT_EQ(r.out, "1\n./nd/f\n2\nsame-ino\nFalse\n") << r.err;
 }
@@ -163,8 +171,9 @@ TEST_F(SandboxTest, GitLocalCloneLinksAndChecksItsObjects) {
                          "git -c user.email=a@b -c user.name=n commit -qm one"},
                         work_, env_);
   if (init.status != 0) GTEST_SKIP() << "git unavailable: " << init.err;
-  Ran r = Trace({"--dry-run"}, "git clone -q repo clone && git -C clone log --oneline | wc -l && "
-                               "cat clone/f");
+  Ran r = Trace({"--dry-run"},
+                "git clone -q repo clone && git -C clone log --oneline | wc -l && "
+                "cat clone/f");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "1\nx\n") << r.err;
 }
@@ -330,9 +339,10 @@ TEST_F(SandboxTest, ShortAndReadOnlyExecPathsOfNewFilesRun) {
   // "./s" is too short to become "/dev/fd/N" in place, and a C string
   // literal is read-only: both are run by restarting the exec with a padded
   // copy of the path. argv[0] stays what the caller gave.
-  const std::string cc = "#include <unistd.h>\n"
-                         "int main(void) { char* a[] = {\"zero\", \"-c\", \"echo \\\"$0\\\" from c\", 0};\n"
-                         "  execv(\"./s\", a); return 99; }\n";
+  const std::string cc =
+      "#include <unistd.h>\n"
+      "int main(void) { char* a[] = {\"zero\", \"-c\", \"echo \\\"$0\\\" from c\", 0};\n"
+      "  execv(\"./s\", a); return 99; }\n";
   WriteFile(work_ + "/x.c", cc);
   Ran r = Trace({"--discard"},
                 "cp /bin/sh s && ./s -c 'echo \"$0\" ran'; echo rc=$?; "

@@ -71,9 +71,10 @@ TEST_F(ReplayLive, ShellEditsFiles) {
 TEST_F(ReplayLive, SymlinksMadeInTheRunThatLeadOutside) {
   // The supervisor reaches those outside objects itself; replay answers the
   // opens with stand-ins of the recorded description (no host access).
-  ExpectIdentical(Record("ln -s /bin/true t && \"$PWD/t\" && ln -s /etc/passwd v && "
-                         "cat v >/dev/null && stat v >/dev/null && ln -s /tmp tl && "
-                         "ls tl >/dev/null && echo ok"));
+  ExpectIdentical(
+      Record("ln -s /bin/true t && \"$PWD/t\" && ln -s /etc/passwd v && "
+             "cat v >/dev/null && stat v >/dev/null && ln -s /tmp tl && "
+             "ls tl >/dev/null && echo ok"));
   EXPECT_EQ(last_exit_, 0);
 }
 

@@ -4,11 +4,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sched.h>
 #include <linux/audit.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -139,11 +139,12 @@ TEST_F(SupervisorTest, ArgumentTestsDecideInTheFilterWhatIsNotified) {
   // kernel truncates the command) or any command of type 0x77; everything
   // else goes to the kernel without a notification.
   HandlerRegistry reg;
-  ASSERT_TRUE(reg.AddByName("t", {"ioctl"},
-                            [](const Notification&, Tracee&) {
-                              return std::optional<Decision>(Decision::Errno(EDOM));
-                            },
-                            NotifyWhen{{1, 0xffffffff, 0x12345678}, {1, 0xff00, 0x7700}})
+  ASSERT_TRUE(reg.AddByName(
+                     "t", {"ioctl"},
+                     [](const Notification&, Tracee&) {
+                       return std::optional<Decision>(Decision::Errno(EDOM));
+                     },
+                     NotifyWhen{{1, 0xffffffff, 0x12345678}, {1, 0xff00, 0x7700}})
                   .ok());
   ASSERT_EQ(reg.NotifyRules().size(), 1u);
   ASSERT_TRUE(reg.NotifyRules()[0].when.has_value());
@@ -152,14 +153,14 @@ TEST_F(SupervisorTest, ArgumentTestsDecideInTheFilterWhatIsNotified) {
   sup.set_observer(&rec);
   RunResult r;
   std::string out = CaptureStdout([&] {
-    r = MustRun(sup, Options({TC_IOCTL, "12345678", "112345678", "12345679", "7701", "40047702",
-                              "5401"}));
+    r = MustRun(
+        sup, Options({TC_IOCTL, "12345678", "112345678", "12345679", "7701", "40047702", "5401"}));
   });
   // stdin is not a terminal: the kernel's own answer is ENOTTY.
   EXPECT_EQ(out, "12345678 " + std::to_string(EDOM) + "\n112345678 " + std::to_string(EDOM) +
                      "\n12345679 " + std::to_string(ENOTTY) + "\n7701 " + std::to_string(EDOM) +
-                     "\n40047702 " + std::to_string(EDOM) + "\n5401 " +
-                     std::to_string(ENOTTY) + "\n");
+                     "\n40047702 " + std::to_string(EDOM) + "\n5401 " + std::to_string(ENOTTY) +
+                     "\n");
   EXPECT_EQ(r.exit_code, 0);
   size_t ioctls = 0;
   for (const auto& n : rec.notes) ioctls += n.nr == __NR_ioctl;
@@ -215,8 +216,9 @@ TEST_F(SupervisorTest, RestartEntersTheSyscallAgainWithTheNewArgument) {
   Recorder rec;
   sup.set_observer(&rec);
   RunResult r;
-  std::string out =
-      CaptureStdout([&] { r = MustRun(sup, Options({TC_OPEN_READ, "/sandtrace-short"})); });
+  std::string out = CaptureStdout([&] {
+    r = MustRun(sup, Options({TC_OPEN_READ, "/sandtrace-short"}));
+  });
   EXPECT_EQ(out, "read 5 [hello] cloexec 0\n");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_TRUE(r.restart_error.empty()) << r.restart_error;
@@ -252,8 +254,9 @@ TEST_F(SupervisorTest, RestartPassesOnASignalThatArrivesMeanwhile) {
       "tracer = [l.split()[1] for l in open('/proc/self/status') if l.startswith('TracerPid')]\n"
       "print('tracer', tracer[0])\n";
   RunResult r;
-  std::string out =
-      CaptureStdout([&] { r = MustRun(sup, Options({"/usr/bin/python3", "-c", script})); });
+  std::string out = CaptureStdout([&] {
+    r = MustRun(sup, Options({"/usr/bin/python3", "-c", script}));
+  });
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(out, "hello 1\ntracer 0\n");
 }
@@ -281,8 +284,9 @@ TEST_F(SupervisorTest, InjectionLeavesEveryCpuMaskAsItWas) {
       "opens()\n"
       "print(os.sched_getaffinity(0) == narrow)\n";
   RunResult r;
-  std::string out =
-      CaptureStdout([&] { r = MustRun(sup, Options({"/usr/bin/python3", "-c", script})); });
+  std::string out = CaptureStdout([&] {
+    r = MustRun(sup, Options({"/usr/bin/python3", "-c", script}));
+  });
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(out, "True " + std::to_string(CPU_COUNT(&own_before)) + "\nTrue\n");
   cpu_set_t own_after;
@@ -392,11 +396,13 @@ TEST_F(SupervisorTest, TargetGoneIsANormalOutcome) {
   // the child) and waits until the notification is gone; the response then
   // fails with ENOENT and the run goes on.
   HandlerRegistry reg;
-  ASSERT_TRUE(reg.AddByName("t", {"getppid"}, [](const Notification& n, Tracee& t) {
-    kill(static_cast<pid_t>(n.tid), SIGKILL);
-    for (int i = 0; i < 2000 && t.IdValid(); ++i) usleep(1000);
-    return std::optional<Decision>(Decision::Return(1));
-  }).ok());
+  ASSERT_TRUE(reg.AddByName("t", {"getppid"},
+                            [](const Notification& n, Tracee& t) {
+                              kill(static_cast<pid_t>(n.tid), SIGKILL);
+                              for (int i = 0; i < 2000 && t.IdValid(); ++i) usleep(1000);
+                              return std::optional<Decision>(Decision::Return(1));
+                            })
+                  .ok());
   Supervisor sup(reg, features_);
   Recorder rec;
   sup.set_observer(&rec);

@@ -40,20 +40,20 @@ enum class FileRoot : uint8_t { kUnknown, kUpper, kLower, kOutside };
 
 struct InjectedFile {
   FileRoot root = FileRoot::kUnknown;
-  std::string path;        // relative to root ("" = the root itself); absolute if kOutside
-  int open_flags = 0;      // flags the supervisor opened the file with
-  uint32_t fd_flags = 0;   // O_CLOEXEC or 0: copied from the child's request, never forced
+  std::string path;       // relative to root ("" = the root itself); absolute if kOutside
+  int open_flags = 0;     // flags the supervisor opened the file with
+  uint32_t fd_flags = 0;  // O_CLOEXEC or 0: copied from the child's request, never forced
 };
 
 struct Decision {
   DecisionKind kind = DecisionKind::kContinue;
-  int64_t value = 0;  // kReturn; kRestart: the argument's new value
-  int error = 0;      // kErrno, positive errno; kRestart: the errno if it cannot restart
-  int arg = 0;        // kRestart: which argument (0-5)
-  int arg2 = -1;      // kRestart: a second argument to set (0-5), or -1
+  int64_t value = 0;    // kReturn; kRestart: the argument's new value
+  int error = 0;        // kErrno, positive errno; kRestart: the errno if it cannot restart
+  int arg = 0;          // kRestart: which argument (0-5)
+  int arg2 = -1;        // kRestart: a second argument to set (0-5), or -1
   uint64_t value2 = 0;  // kRestart: its new value
-  InjectedFile file;  // kInjectFd: what was opened
-  UniqueFd fd;        // kInjectFd: the open file (not recorded; only its description)
+  InjectedFile file;    // kInjectFd: what was opened
+  UniqueFd fd;          // kInjectFd: the open file (not recorded; only its description)
 
   static Decision Continue() { return Decision{}; }
   static Decision Return(int64_t v) {

@@ -105,7 +105,8 @@ void ReportRun(const RunResult& r, const ReportOptions& report, std::FILE* err) 
   const char* who = report.who.c_str();
   if (report.verbose) std::fputs(r.enforced.c_str(), err);
   if (!r.exec_error.empty()) std::fprintf(err, "%s: %s\n", who, r.exec_error.c_str());
-  if (!r.restart_error.empty()) std::fprintf(err, "%s: warning: %s\n", who, r.restart_error.c_str());
+  if (!r.restart_error.empty())
+    std::fprintf(err, "%s: warning: %s\n", who, r.restart_error.c_str());
   if (report.stats) {
     std::fprintf(err,
                  "%s: %" PRIu64 " notifications (%" PRIu64 " target gone, %" PRIu64
