@@ -273,6 +273,8 @@ Status RegisterCowHandlers(std::shared_ptr<SessionState> state, HandlerRegistry&
                            }
                            std::optional<Decision> d = fn(c);
                            if (!d) d = Decision::Continue();
+                           // Its next notification is this syscall again.
+                           if (d->kind == DecisionKind::kRestart) s.restart_tid = n.tid;
                            switch (d->kind) {
                              case DecisionKind::kContinue:
                                ++s.stats.continued;

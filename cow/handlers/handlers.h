@@ -53,8 +53,9 @@ struct SessionState {
   ProcessTable procs;
   CowStats stats;
   std::vector<std::string> warnings;
-  // The thread whose syscall was just restarted with a string copy (an exec
-  // by a short path, a blocking open of an upper FIFO), or 0 (Call::after_restart).
+  // The thread whose syscall was just answered with a restart (an exec by a
+  // short path, a blocking open of an upper FIFO, a connect), or 0; set by
+  // the dispatch, read as Call::after_restart.
   uint32_t restart_tid = 0;
 
   // With a quota: upper files recently injected writable (view paths),

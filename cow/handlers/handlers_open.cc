@@ -73,7 +73,6 @@ static std::optional<Decision> RestartOpenOfFifo(Call& c, int path_arg,
              copy.error().Message() + "): it failed with ENXIO");
     return Errno(ENXIO);
   }
-  c.s.restart_tid = c.n.tid;
   ++c.s.stats.fifo_restarts;
   return Decision::Restart(path_arg, *copy, ENXIO);
 }
@@ -356,7 +355,6 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
     auto copy = WriteRestartCopy(c, PaddedPath(*path, prefix.size() + 11));
     if (!copy.ok())
       return refuse(why + ", and no copy of it could be written (" + copy.error().Message() + ")");
-    c.s.restart_tid = c.n.tid;
     ++c.s.stats.exec_restarts;
     return Decision::Restart(path_arg, *copy, ENOEXEC);
   };

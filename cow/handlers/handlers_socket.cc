@@ -94,7 +94,6 @@ std::optional<Decision> HandleConnect(Call& c) {
       const size_t len = offsetof(sockaddr_un, sun_path) + link->size() + 1;
       auto copy = WriteRestartCopy(c, std::string_view(reinterpret_cast<const char*>(&sa), len));
       if (copy.ok()) {
-        c.s.restart_tid = c.n.tid;
         ++c.s.stats.fifo_restarts;
         return Decision::Restart(1, *copy, 2, len, ECONNREFUSED);
       }
