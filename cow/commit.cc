@@ -310,6 +310,7 @@ Status StagePlace(const Overlay::Impl& im, const PlanPlace& p, size_t index, int
 Result<CommitReport> Overlay::Commit(const CommitOptions& options) {
   Impl& im = *impl_;
   im.CheckLive();
+  im.ForgetDirs();
   CommitReport report;
   int step_no = 0;
   auto step = [&] {

@@ -104,6 +104,7 @@ Status Overlay::Impl::CopyUpDir(const DirNode& parent, DirNode& node) {
   auto up = fs::OpenAt(parent.upper.get(), name, O_PATH | O_DIRECTORY);
   if (!up) return up.error();
   node.upper = std::move(*up);
+  ForgetDirs();  // a cached node of this path has no upper
   dirs_[node.path] = DirMeta{node.lower_path, {}};
   RestoreDirTimes(parent, *before);
   NotifyCopyUp(node.path, FileType::kDirectory, 0);

@@ -240,6 +240,8 @@ Status Overlay::Rmdir(const Base& base, std::string_view path) {
     im.CreditRemovedName(w->found.st);
     im.DropSubtree(w->res.path);
   }
+  // A lower directory whited out here may be cached too.
+  im.ForgetDirs();
   if (im.HasLowerEntry(parent, w->name)) im.AddWhiteout(parent, w->name);
   return OkStatus();
 }
@@ -319,6 +321,7 @@ Status Overlay::Rename(const Base& old_base, std::string_view old_path, const Ba
   if (::renameat2(op.upper.get(), wo->name.c_str(), np.upper.get(), wn->name.c_str(), how) != 0) {
     return ErrnoError("rename " + opath + " -> " + npath);
   }
+  im.ForgetDirs();  // cached directories may have moved, or been replaced
   if (exchange) {
     if (old_dir && new_dir) {
       im.SwapSubtrees(opath, npath);

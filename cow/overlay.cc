@@ -279,6 +279,7 @@ uint64_t Overlay::used_bytes() const { return impl_->used_; }
 Status Overlay::Keep() {
   Impl& im = *impl_;
   im.CheckLive();
+  im.ForgetDirs();
   im.finished_ = true;
   return WriteStateFile(im);
 }
@@ -286,6 +287,7 @@ Status Overlay::Keep() {
 Status Overlay::Abort() {
   Impl& im = *impl_;
   im.CheckLive();
+  im.ForgetDirs();
   im.finished_ = true;
   Status s = RemoveTree(im.storage_abs_);
   if (im.options_.observer) im.options_.observer->OnDiscard(s);

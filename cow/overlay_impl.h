@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cow/overlay.h"
@@ -26,11 +28,35 @@ struct DirMeta {
   std::set<std::string> whiteouts;    // names of `origin` hidden from the view
 };
 
+// An O_PATH directory fd shared by the walks that hold it: a DirNode on a
+// walk's stack, the walk cache (Overlay::Impl::dir_cache_), or neither for
+// the roots (borrowed from the Impl, which outlives every walk). Closed when
+// the last owner lets go, so dropping a cache entry never closes an fd a
+// walk in progress still uses.
+class DirFd {
+ public:
+  DirFd() = default;
+  DirFd(UniqueFd fd)  // NOLINT: a fresh fd becomes shared
+      : fd_(fd.valid() ? std::make_shared<const UniqueFd>(std::move(fd)) : nullptr) {}
+  // Refers to `fd` without owning it (it must outlive this handle).
+  static DirFd Borrow(const UniqueFd& fd) {
+    DirFd d;
+    d.fd_ = std::shared_ptr<const UniqueFd>(std::shared_ptr<const UniqueFd>(), &fd);
+    return d;
+  }
+  int get() const { return fd_ ? fd_->get() : -1; }
+  bool valid() const { return get() >= 0; }
+  explicit operator bool() const { return valid(); }
+
+ private:
+  std::shared_ptr<const UniqueFd> fd_;
+};
+
 // A directory of the view, open (O_PATH) on the layers that hold it.
 struct DirNode {
   std::string path;        // view path
-  UniqueFd upper;          // the upper directory, if there is one
-  UniqueFd lower;          // the lower directory merged here, if any
+  DirFd upper;             // the upper directory, if there is one
+  DirFd lower;             // the lower directory merged here, if any
   std::string lower_path;  // path of `lower` in the lower layer
   // The kernel, walking the real workdir, would do its lookups in the lower
   // directory at this same path and see what the view sees there (through
@@ -107,6 +133,25 @@ class Overlay::Impl {
   uint64_t tmp_counter_ = 0;  // names of work/ temporaries (deterministic)
   std::vector<std::string> recovery_messages_;
   bool finished_ = false;
+
+  // The walk cache: directories of the view by view path, as Descend opened
+  // them (never the root, never a name that was not a directory). A walk
+  // through "a/b/c" then costs no lookup or open for "a" and "a/b" once
+  // they are here. What can change which directories a view path names is
+  // the engine's own doing: a rename, an rmdir, a directory copy-up (the
+  // node gains an upper), a commit or abort; each calls ForgetDirs. An
+  // entry is made right after the Lookup that found the directory, which
+  // told the observer of any lower access; a hit has nothing new to tell.
+  // Other processes changing the real workdir during a run are outside the
+  // contract (DESIGN.md §4); a cached directory then follows its inode, as
+  // an open fd would.
+  // Bounded: at most kDirCacheSize entries (two fds each), cleared when full.
+  static constexpr size_t kDirCacheSize = 32;
+  mutable std::unordered_map<std::string, DirNode> dir_cache_;
+  void ForgetDirs() const { dir_cache_.clear(); }
+  // The cached directory `path`, or nullptr.
+  const DirNode* CachedDir(const std::string& path) const;
+  void CacheDir(const DirNode& node) const;
 
   void CheckLive() const;
 

@@ -29,17 +29,23 @@ std::string JoinAbs(const std::vector<std::string>& comps) {
 
 Result<DirNode> Overlay::Impl::RootNode() const {
   DirNode root;
-  // Duplicates of the roots' O_PATH fds (an O_PATH description has no state
-  // to share): a dup is a fraction of an openat2 of ".", and every walk
-  // starts here.
-  auto up = fs::DupFd(upper_fd_.get());
-  if (!up) return up.error();
-  auto low = fs::DupFd(lower_fd_.get());
-  if (!low) return low.error();
-  root.upper = std::move(*up);
-  root.lower = std::move(*low);
+  // The roots' own O_PATH fds, borrowed: every walk starts here, and a dup
+  // and close of each would cost more than the lookups of a short path.
+  root.upper = DirFd::Borrow(upper_fd_);
+  root.lower = DirFd::Borrow(lower_fd_);
   root.kernel_path = true;
   return root;
+}
+
+const DirNode* Overlay::Impl::CachedDir(const std::string& path) const {
+  auto it = dir_cache_.find(path);
+  return it == dir_cache_.end() ? nullptr : &it->second;
+}
+
+void Overlay::Impl::CacheDir(const DirNode& node) const {
+  if (node.path.empty()) return;
+  if (dir_cache_.size() >= kDirCacheSize) dir_cache_.clear();
+  dir_cache_.insert_or_assign(node.path, node);
 }
 
 Result<Found> Overlay::Impl::Lookup(const DirNode& dir, const std::string& name) const {
@@ -112,7 +118,7 @@ Result<DirNode> Overlay::Impl::Descend(const DirNode& parent, const std::string&
 
 Result<Found> Overlay::Impl::FoundOfNode(const DirNode& node) const {
   Found f;
-  const UniqueFd& fd = node.upper ? node.upper : node.lower;
+  const DirFd& fd = node.upper ? node.upper : node.lower;
   auto st = fs::StatFd(fd.get());
   if (!st) return st.error();
   f.st = *st;
@@ -162,6 +168,10 @@ Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path, cons
     if (!root) return root.error();
     stack.push_back(std::move(*root));
     for (const auto& comp : fs::SplitComponents(base.view)) {
+      if (const DirNode* hit = CachedDir(fs::Join(stack.back().path, comp))) {
+        stack.push_back(*hit);
+        continue;
+      }
       auto f = Lookup(stack.back(), comp);
       if (!f) return f.error();
       if (f->type != FileType::kDirectory) {
@@ -169,6 +179,7 @@ Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path, cons
       }
       auto next = Descend(stack.back(), comp, *f);
       if (!next) return next.error();
+      CacheDir(*next);
       stack.push_back(std::move(*next));
     }
     base_depth = stack.size() - 1;
@@ -251,8 +262,16 @@ Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path, cons
       continue;
     }
     DirNode& dir = stack.back();
-    if (options_.creds) {
+    // Root may search every directory (CheckPermission): no stat needed.
+    if (options_.creds && options_.creds->uid != 0) {
       if (auto s = CheckPermission(DirStat(dir), X_OK); !s) return s.error();
+    }
+    if (!final) {
+      if (const DirNode* hit = CachedDir(fs::Join(dir.path, comp))) {
+        eq = eq && hit->kernel_path;
+        stack.push_back(*hit);
+        continue;
+      }
     }
     auto found = Lookup(dir, comp);
     if (!found) return found.error();
@@ -268,7 +287,7 @@ Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path, cons
     if (found->type == FileType::kSymlink && (!final || o.follow_final || must_dir)) {
       if (o.no_symlinks) return Err(ELOOP, "symlink with no_symlinks");
       if (++symlinks > kMaxSymlinks) return Err(ELOOP, "too many symlinks");
-      const UniqueFd& layer_dir = found->layer == Layer::kUpper ? dir.upper : dir.lower;
+      const DirFd& layer_dir = found->layer == Layer::kUpper ? dir.upper : dir.lower;
       auto target = fs::ReadlinkAt(layer_dir.get(), comp);
       if (!target) return target.error();
       if (target->empty()) return Err(ENOENT, "empty symlink");
@@ -290,6 +309,7 @@ Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path, cons
     auto next = Descend(dir, comp, *found);
     if (!next) return next.error();
     eq = eq && next->kernel_path;
+    CacheDir(*next);
     stack.push_back(std::move(*next));
   }
 

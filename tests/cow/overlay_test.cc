@@ -388,6 +388,65 @@ TEST_F(OverlayTest, RenameExchange) {
   ExpectLowerUntouched();
 }
 
+// The engine keeps the directories of recent walks open (the walk cache).
+// Every change of what a view path names must reach the next walk: each
+// step below fails if the matching invalidation is missing.
+TEST_F(OverlayTest, WalksSeeEveryChangeOfTheDirectoriesTheyPassed) {
+  ASSERT_EQ(::mkdir((lower_ + "/dir/empty").c_str(), 0755), 0);
+  before_ = testing::SnapshotReal(lower_);
+  auto ov = Make();
+  // A lower directory, walked through, then copied up by a create in it.
+  ASSERT_TRUE(ov->Resolve(root, "dir/sub/c.txt").ok());
+  ASSERT_TRUE(ov->Open(root, "dir/sub/new", O_CREAT | O_WRONLY, 0644).ok());
+  EXPECT_TRUE(ov->Stat(root, "dir/sub/new").ok());
+  EXPECT_TRUE(ov->Stat(root, "dir/sub/c.txt").ok());
+
+  // A lower directory removed (its parent already has an upper): a whiteout.
+  ASSERT_TRUE(ov->Resolve(root, "dir/empty/x").ok());
+  ASSERT_TRUE(ov->Rmdir(root, "dir/empty").ok());
+  EXPECT_EQ(ov->Resolve(root, "dir/empty/.").code(), ENOENT);
+  EXPECT_EQ(ov->Open(root, "dir/empty/f", O_CREAT | O_WRONLY, 0644).code(), ENOENT);
+
+  // An upper directory removed, then made again: the new one is empty.
+  ASSERT_TRUE(ov->Mkdir(root, "u", 0755).ok());
+  ASSERT_TRUE(ov->Open(root, "u/f", O_CREAT | O_WRONLY, 0644).ok());
+  ASSERT_TRUE(ov->Unlink(root, "u/f").ok());
+  ASSERT_TRUE(ov->Rmdir(root, "u").ok());
+  EXPECT_EQ(ov->Resolve(root, "u/.").code(), ENOENT);
+  ASSERT_TRUE(ov->Mkdir(root, "u", 0700).ok());
+  EXPECT_EQ(ov->Stat(root, "u/.")->st_mode & 07777, 0700u);
+
+  // A directory renamed away: its old path is gone, its new one works.
+  ASSERT_TRUE(ov->Resolve(root, "dir/sub/c.txt").ok());
+  ASSERT_TRUE(ov->Rename(root, "dir", root, "moved").ok());
+  EXPECT_EQ(ov->Resolve(root, "dir/sub/c.txt").code(), ENOENT);
+  EXPECT_TRUE(ov->Stat(root, "moved/sub/c.txt").ok());
+
+  // Two directories exchanged.
+  ASSERT_TRUE(ov->Mkdir(root, "x", 0755).ok());
+  ASSERT_TRUE(ov->Mkdir(root, "y", 0755).ok());
+  ASSERT_TRUE(ov->Open(root, "x/in_x", O_CREAT | O_WRONLY, 0644).ok());
+  ASSERT_TRUE(ov->Open(root, "y/in_y", O_CREAT | O_WRONLY, 0644).ok());
+  ASSERT_TRUE(ov->Rename(root, "x", root, "y", RENAME_EXCHANGE).ok());
+  EXPECT_TRUE(ov->Stat(root, "x/in_y").ok());
+  EXPECT_EQ(ov->Stat(root, "x/in_x").code(), ENOENT);
+  EXPECT_TRUE(ov->Stat(root, "y/in_x").ok());
+
+  // A directory renamed onto an empty one it replaces.
+  ASSERT_TRUE(ov->Mkdir(root, "target", 0755).ok());
+  ASSERT_TRUE(ov->Resolve(root, "target/nothing").ok());
+  ASSERT_TRUE(ov->Rename(root, "x", root, "target").ok());
+  EXPECT_TRUE(ov->Stat(root, "target/in_y").ok());
+
+  // Walks from a base inside the view (a cwd or dirfd) see the same.
+  auto base = ov->BaseOf(ov->lower_root() + "/moved/sub");
+  ASSERT_TRUE(ov->Stat(base, "c.txt").ok());
+  ASSERT_TRUE(ov->Rename(root, "moved", root, "again").ok());
+  EXPECT_EQ(ov->Stat(base, "c.txt").code(), ENOENT);
+  EXPECT_TRUE(ov->Stat(ov->BaseOf(ov->lower_root() + "/again/sub"), "c.txt").ok());
+  ExpectLowerUntouched();
+}
+
 TEST_F(OverlayTest, HardLinksShareAnInodeInTheUpper) {
   auto ov = Make();
   ASSERT_TRUE(ov->Link(root, "a.txt", root, "dir/hard").ok());
