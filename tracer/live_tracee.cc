@@ -1,6 +1,7 @@
 #include "tracer/live_tracee.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstddef>
@@ -65,12 +67,14 @@ Result<size_t> LiveTracee::RawRead(uint64_t addr, std::span<std::byte> out) {
 }
 
 Result<size_t> LiveTracee::ReadMemory(uint64_t addr, std::span<std::byte> out) {
+  Touch();
   auto n = RawRead(addr, out);
-  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
   return n;
 }
 
 Result<std::string> LiveTracee::ReadString(uint64_t addr, size_t max_len) {
+  Touch();
   constexpr uint64_t kPage = 4096;
   std::string s;
   char buf[kPage];
@@ -80,23 +84,98 @@ Result<std::string> LiveTracee::ReadString(uint64_t addr, size_t max_len) {
     size_t chunk = std::min<uint64_t>(kPage - (addr % kPage), max_len - s.size());
     auto n = RawRead(addr, std::as_writable_bytes(std::span(buf, chunk)));
     if (!n.ok()) {
-      if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+      if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
       return n.error();
     }
     const char* nul = static_cast<const char*>(std::memchr(buf, 0, *n));
     if (nul != nullptr) {
       s.append(buf, nul - buf);
-      if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+      if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
       return s;
     }
     s.append(buf, *n);
     addr += *n;
   }
-  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
   return Err(ENAMETOOLONG, "string in child memory");
 }
 
+const std::string* CwdCache::Get(pid_t tid) {
+  if (!SettleExited()) return nullptr;
+  auto it = entries_.find(tid);
+  if (it == entries_.end() || it->second.epoch != epoch_ || !Alive(it->second.pidfd)) {
+    return nullptr;
+  }
+  return &it->second.target;
+}
+
+void CwdCache::Put(pid_t tid, const std::string& target) {
+  if (!unsettled_.empty()) return;
+  auto it = entries_.find(tid);
+  if (it != entries_.end() && !Alive(it->second.pidfd)) {
+    entries_.erase(it);
+    it = entries_.end();
+  }
+  if (it == entries_.end()) {
+    UniqueFd pidfd = OpenPidfd(tid);
+    if (!pidfd) return;  // a thread on a kernel before 6.9: not cached
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    it = entries_.emplace(tid, Entry{std::move(pidfd), {}, 0}).first;
+  }
+  it->second.target = target;
+  it->second.epoch = epoch_;
+}
+
+UniqueFd CwdCache::OpenPidfd(pid_t tid) {
+  long pidfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+  if (pidfd < 0 && errno == EINVAL) pidfd = syscall(SYS_pidfd_open, tid, 0);  // before 6.9
+  return UniqueFd(pidfd < 0 ? -1 : static_cast<int>(pidfd));
+}
+
+bool CwdCache::Alive(const UniqueFd& pidfd) {
+  // A pidfd is readable once its task has exited.
+  pollfd p{pidfd.get(), POLLIN, 0};
+  return poll(&p, 1, 0) == 0;
+}
+
+bool CwdCache::SettleExited() {
+  for (size_t i = 0; i < unsettled_.size();) {
+    if (unsettled_[i].second && !Alive(unsettled_[i].second)) {
+      unsettled_.erase(unsettled_.begin() + static_cast<ptrdiff_t>(i));
+      ++epoch_;
+    } else {
+      ++i;
+    }
+  }
+  return unsettled_.empty();
+}
+
+void CwdCache::Settle(pid_t tid) {
+  if (unsettled_.empty()) return;
+  auto it = std::find_if(unsettled_.begin(), unsettled_.end(),
+                         [tid](const auto& u) { return u.first == tid; });
+  if (it == unsettled_.end()) return;
+  unsettled_.erase(it);
+  ++epoch_;
+}
+
+void CwdCache::Unsettle(pid_t tid) {
+  ++epoch_;
+  for (const auto& u : unsettled_) {
+    if (u.first == tid) return;
+  }
+  unsettled_.emplace_back(tid, OpenPidfd(tid));
+}
+
 Result<std::string> LiveTracee::ReadProcLink(ProcLink which, int fd) {
+  Touch();
+  if (which == ProcLink::kCwd && cwd_ != nullptr) {
+    if (const std::string* hit = cwd_->Get(tid_)) {
+      std::string target = *hit;
+      if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
+      return target;
+    }
+  }
   std::string path;
   switch (which) {
     case ProcLink::kCwd:
@@ -115,20 +194,30 @@ Result<std::string> LiveTracee::ReadProcLink(ProcLink which, int fd) {
   char buf[PATH_MAX];
   ssize_t n = readlink(path.c_str(), buf, sizeof buf);
   int err = errno;
-  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
   if (n < 0) return Err(err, "readlink " + path);
   if (static_cast<size_t>(n) == sizeof buf) return Err(ENAMETOOLONG, "readlink " + path);
-  return std::string(buf, static_cast<size_t>(n));
+  std::string target(buf, static_cast<size_t>(n));
+  if (which == ProcLink::kCwd && cwd_ != nullptr) {
+    cwd_->Put(tid_, target);
+    // The pidfd must be the notifying task's: check that it still waits.
+    if (!CheckNow()) {
+      cwd_->Forget(tid_);
+      return Err(ESRCH, "notification no longer valid");
+    }
+  }
+  return target;
 }
 
 Result<mode_t> LiveTracee::ReadUmask() {
+  Touch();
   std::string path = ProcPath(tid_, "status");
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("open " + path);
   UniqueFd owner(fd);
   char buf[4096];
   ssize_t n = read(fd, buf, sizeof buf - 1);
-  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
   if (n <= 0) return Err(EIO, "read " + path);
   buf[n] = 0;
   const char* p = std::strstr(buf, "\nUmask:");
@@ -136,9 +225,18 @@ Result<mode_t> LiveTracee::ReadUmask() {
   return static_cast<mode_t>(std::strtoul(p + 7, nullptr, 8));
 }
 
-bool LiveTracee::IdValid() { return listener_.IdValid(id_); }
+bool LiveTracee::CheckNow() {
+  checked_ = listener_.IdValid(id_);
+  return checked_;
+}
+
+bool LiveTracee::IdValid() {
+  if (std::exchange(checked_, false)) return true;
+  return listener_.IdValid(id_);
+}
 
 Result<size_t> LiveTracee::WriteMemory(uint64_t addr, std::span<const std::byte> data) {
+  Touch();
   if (data.empty()) return size_t{0};
   iovec local{const_cast<std::byte*>(data.data()), data.size()};
   iovec remote{reinterpret_cast<void*>(addr), data.size()};
@@ -175,9 +273,10 @@ long long StatusField(const std::string& text, const char* key) {
 }  // namespace
 
 Result<ProcIds> LiveTracee::ReadProcIds() {
+  Touch();
   auto status = ReadProcFile(ProcPath(tid_, "status"));
   if (!status.ok()) {
-    if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+    if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
     return status.error();
   }
   ProcIds ids;
@@ -199,7 +298,7 @@ Result<ProcIds> LiveTracee::ReadProcIds() {
       ids.start_time = std::strtoull(p, nullptr, 10);
     }
   }
-  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
   return ids;
 }
 
@@ -207,20 +306,21 @@ Result<UniqueFd> LiveTracee::ChildFd(int fd) {
   long pidfd = syscall(SYS_pidfd_open, tid_, PIDFD_THREAD);
   if (pidfd < 0 && errno == EINVAL) pidfd = syscall(SYS_pidfd_open, tid_, 0);  // before 6.9
   if (pidfd < 0) {
-    if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+    if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
     return ErrnoError("pidfd_open");
   }
   UniqueFd owner(static_cast<int>(pidfd));
   long dup = syscall(SYS_pidfd_getfd, owner.get(), fd, 0);
   if (dup < 0) {
     int err = errno;
-    if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+    if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
     return Err(err, "pidfd_getfd");
   }
   return UniqueFd(static_cast<int>(dup));
 }
 
 Result<int64_t> LiveTracee::SeekFd(int fd, int64_t offset, int whence) {
+  Touch();
   auto child_fd = ChildFd(fd);
   if (!child_fd.ok()) return child_fd.error();
   off_t r = lseek(child_fd->get(), static_cast<off_t>(offset), whence);
@@ -229,6 +329,7 @@ Result<int64_t> LiveTracee::SeekFd(int fd, int64_t offset, int whence) {
 }
 
 Result<int> LiveTracee::InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile&) {
+  Touch();
   seccomp_notif_addfd addfd{};
   addfd.id = id_;
   addfd.flags = 0;  // no SEND: the syscall stays pending
@@ -260,6 +361,7 @@ Result<std::pair<sockaddr_un, socklen_t>> SocketAddress(int dirfd, const std::st
 }  // namespace
 
 Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) {
+  Touch();
   auto sock = ChildFd(fd);
   if (!sock.ok()) return sock.error();
   auto sa = SocketAddress(dirfd, name);
@@ -272,6 +374,7 @@ Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t
 }
 
 Status LiveTracee::ConnectSocket(int fd, int dirfd, const std::string& name) {
+  Touch();
   auto sock = ChildFd(fd);
   if (!sock.ok()) return sock.error();
   auto sa = SocketAddress(dirfd, name);
@@ -283,9 +386,10 @@ Status LiveTracee::ConnectSocket(int fd, int dirfd, const std::string& name) {
 }
 
 Result<uint64_t> LiveTracee::ReadStackPointer() {
+  Touch();
   // "nr arg0 ... arg5 sp pc" while the thread is blocked in a syscall.
   auto text = ReadProcFile(ProcPath(tid_, "syscall"));
-  if (!IdValid()) return Err(ESRCH, "notification no longer valid");
+  if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
   if (!text.ok()) return text.error();
   const char* p = text->c_str();
   for (int field = 0; field < 7; ++field) {

@@ -21,7 +21,9 @@
 
 #include <sys/types.h>
 
+#include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "tracer/base/unique_fd.h"
 #include "tracer/core/tracee.h"
@@ -43,10 +45,54 @@ class MemFdCache {
   std::unordered_map<pid_t, UniqueFd> fds_;
 };
 
+// CwdCache: the last /proc/<tid>/cwd target read for each tid, so that the
+// handlers' many relative paths do not each cost a readlink (~2.5 us, most
+// of a stat's handler time). An entry answers only while nothing can have
+// changed the target:
+//   - the task is the same: a pidfd taken with the first read still shows
+//     it alive (one poll, ~0.3 us), so a reused tid misses;
+//   - no cwd or directory path changed since: Supervisor calls Unsettle for
+//     every notification that can change a cwd (chdir, fchdir) or the real
+//     path of a directory (rename*, rmdir, unlinkat with AT_REMOVEDIR),
+//     which drops every entry; and as the kernel may complete such a call
+//     after the answer (CONTINUE), nothing is cached or answered until
+//     that task's next notification (Settle) or its exit (seen on a pidfd
+//     taken at Unsettle) shows it returned. A task that never comes back
+//     only leaves the cache off.
+// Misses fall back to readlink; ID_VALID still follows every answer.
+class CwdCache {
+ public:
+  // The cached target for `tid`, or nullptr.
+  const std::string* Get(pid_t tid);
+  void Put(pid_t tid, const std::string& target);
+  // A notification from `tid`: its previous syscall has returned.
+  void Settle(pid_t tid);
+  // `tid` is in a syscall that may change a cwd or a directory's path.
+  void Unsettle(pid_t tid);
+  void Forget(pid_t tid) { entries_.erase(tid); }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  static constexpr size_t kMaxEntries = 4096;
+  struct Entry {
+    UniqueFd pidfd;
+    std::string target;
+    uint64_t epoch = 0;
+  };
+  static bool Alive(const UniqueFd& pidfd);
+  static UniqueFd OpenPidfd(pid_t tid);
+  // Settles the unsettled tasks that have exited; true if none is left.
+  bool SettleExited();
+  std::unordered_map<pid_t, Entry> entries_;
+  std::vector<std::pair<pid_t, UniqueFd>> unsettled_;
+  uint64_t epoch_ = 1;
+};
+
 class LiveTracee final : public Tracee {
  public:
-  LiveTracee(const Listener& listener, MemFdCache& cache, uint64_t id, pid_t tid)
-      : listener_(listener), cache_(cache), id_(id), tid_(tid) {}
+  LiveTracee(const Listener& listener, MemFdCache& cache, uint64_t id, pid_t tid,
+             CwdCache* cwd = nullptr)
+      : listener_(listener), cache_(cache), cwd_(cwd), id_(id), tid_(tid) {}
 
   Result<size_t> ReadMemory(uint64_t addr, std::span<std::byte> out) override;
   Result<std::string> ReadString(uint64_t addr, size_t max_len) override;
@@ -69,10 +115,22 @@ class LiveTracee final : public Tracee {
   // pread on the cached mem fd, reopening once on a stale (0-byte) read.
   Result<size_t> RawRead(uint64_t addr, std::span<std::byte> out);
 
+  // Starts every Tracee operation but IdValid: a check made before it no
+  // longer answers for what comes after.
+  void Touch() { checked_ = false; }
+  // The kernel's answer to ID_VALID (one ioctl).
+  bool CheckNow();
+
   const Listener& listener_;
   MemFdCache& cache_;
+  CwdCache* cwd_;  // may be null: no caching
   uint64_t id_;
   pid_t tid_;
+  // The last operation ended with a successful ID_VALID of its own (reads
+  // check after reading): the caller's IdValid() right after it is answered
+  // from that, once, instead of by a second ioctl back to back
+  // (ReadPathChecked and the xattr-name reads ask exactly then).
+  bool checked_ = false;
 };
 
 }  // namespace sandtrace

@@ -259,6 +259,20 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   RunResult result;
   result.enforced = prep.enforced;
   MemFdCache mem;
+  CwdCache cwd;
+  // The syscalls after which no cached cwd is trusted (see CwdCache).
+  std::vector<bool> moves_dirs(static_cast<size_t>(NativeSyscalls().nr_limit()), false);
+  for (const char* name : {"chdir", "fchdir", "rename", "renameat", "renameat2", "rmdir"}) {
+    if (const SyscallDef* d = NativeSyscalls().FindByName(name)) moves_dirs[d->nr] = true;
+  }
+  const SyscallDef* unlinkat_def = NativeSyscalls().FindByName("unlinkat");
+  auto may_move_dirs = [&](const Notification& n) {
+    if (n.arch != NativeSyscalls().audit_arch()) return false;
+    if (n.nr >= 0 && static_cast<size_t>(n.nr) < moves_dirs.size() && moves_dirs[n.nr]) {
+      return true;
+    }
+    return unlinkat_def != nullptr && n.nr == unlinkat_def->nr && (n.args[2] & AT_REMOVEDIR);
+  };
   uint64_t seq = 0;
   bool root_done = false;
   int root_status = 0;
@@ -266,6 +280,8 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   // One reaped process: remember the command's status, tell the observer.
   auto on_exit = [&](pid_t p, int st) {
     mem.Forget(p);
+    cwd.Forget(p);
+    cwd.Settle(p);
     if (p == child.watchdog) {
       child.watchdog = -1;
       return;
@@ -319,7 +335,10 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     }
     n.seq = seq++;
     ++result.notifications;
-    LiveTracee live(listener, mem, n.id, static_cast<pid_t>(n.tid));
+    const auto tid = static_cast<pid_t>(n.tid);
+    cwd.Settle(tid);
+    if (may_move_dirs(n)) cwd.Unsettle(tid);
+    LiveTracee live(listener, mem, n.id, tid, &cwd);
     Tracee& tracee = observer_ != nullptr ? observer_->WrapTracee(n, live) : live;
     times.handler_start = NowNs();
     DispatchResult dr;

@@ -107,8 +107,10 @@ std::optional<Decision> HandleRename(Call& c, int olddirfd, int old_arg, int new
     c.s.index.MarkChanged(*v);
     c.s.index.Forget(*v);
   }
-  return FromStatus(c.s.overlay->Rename((*from)->p.base, (*from)->p.path, (*to)->p.base,
-                                        (*to)->p.path, static_cast<unsigned>(flags)));
+  Status s = c.s.overlay->Rename((*from)->p.base, (*from)->p.path, (*to)->p.base, (*to)->p.path,
+                                 static_cast<unsigned>(flags));
+  if (s.ok() && vf != vt) c.s.procs.MoveVirtualCwds(vf, vt, flags & RENAME_EXCHANGE);
+  return FromStatus(s);
 }
 
 std::optional<Decision> HandleLink(Call& c, int olddirfd, int old_arg, int newdirfd, int new_arg,

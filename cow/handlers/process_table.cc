@@ -72,6 +72,31 @@ void ProcessTable::SetUmask(pid_t tgid, mode_t mask) {
   if (it != procs_.end()) it->second.umask = mask & 0777;
 }
 
+void ProcessTable::MoveVirtualCwds(const std::string& from, const std::string& to,
+                                   bool exchange) {
+  if (virtual_count_ == 0) return;
+  // `path` is `dir` or lies under it (view paths: "" is the root).
+  auto within = [](const std::string& path, const std::string& dir) {
+    if (dir.empty()) return true;
+    return path.compare(0, dir.size(), dir) == 0 &&
+           (path.size() == dir.size() || path[dir.size()] == '/');
+  };
+  auto rebase = [](const std::string& path, const std::string& old_dir,
+                   const std::string& new_dir) {
+    std::string rest = path.substr(old_dir.size());
+    if (new_dir.empty() && !rest.empty()) rest.erase(0, 1);  // "/x" under the root is "x"
+    return new_dir + rest;
+  };
+  for (auto& [tgid, p] : procs_) {
+    if (!p.vcwd) continue;
+    if (within(*p.vcwd, from)) {
+      p.vcwd = rebase(*p.vcwd, from, to);
+    } else if (exchange && within(*p.vcwd, to)) {
+      p.vcwd = rebase(*p.vcwd, to, from);
+    }
+  }
+}
+
 void ProcessTable::ClearVirtualCwd(pid_t tgid) {
   auto it = procs_.find(tgid);
   if (it == procs_.end() || !it->second.vcwd) return;

@@ -54,6 +54,10 @@ class ProcessTable {
   void SetVirtualCwd(pid_t tgid, std::string view_path);
   void ClearVirtualCwd(pid_t tgid);
   bool any_virtual_cwd() const { return virtual_count_ > 0; }
+  // A directory of the view moved from `from` to `to` (and, with exchange,
+  // `to` to `from`): virtual cwds in it follow it, as a real cwd follows
+  // its directory.
+  void MoveVirtualCwds(const std::string& from, const std::string& to, bool exchange);
 
   // The file-mode creation mask of process `tgid` as last learned (read
   // from /proc, or seen passing through umask(2), which is notified).

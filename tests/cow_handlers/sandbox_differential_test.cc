@@ -303,6 +303,38 @@ TEST_F(SandboxDifferential, CwdInDirectoriesCreatedDuringTheRun) {
   )");
 }
 
+TEST_F(SandboxDifferential, RelativePathsAfterTheCwdChangesUnderTheProcess) {
+  // The supervisor keeps each task's cwd between its syscalls (CwdCache).
+  // Each step changes a cwd or its path behind a task that already used
+  // it, then uses a relative path again: a stale cwd would put the file
+  // elsewhere or fail, and the output or the tree would differ.
+  Differential(R"py(
+    set -e
+    mkdir -p d/e && cd d/e && echo 1 > f
+    mv ../../d ../../m && echo 2 > g && ls && pwd -P | sed "s|.*/\(m/e\)$|\1|"
+    cd ../.. && ls m/e
+    mkdir r && cd r && echo 3 > h && rm h && rmdir ../r
+    (echo 4 > i) 2>/dev/null || echo "cwd removed: no i"
+    cd ..
+    $PYTHON -c '
+import os, threading
+open("before", "w").write("the main thread used its cwd first")
+def move():
+    os.chdir("src")
+    os.stat(".")
+t = threading.Thread(target=move)
+t.start(); t.join()
+open("x", "w").write("after a thread moved the shared cwd")
+os.mkdir("../newdir")
+os.fchdir(os.open("../newdir", os.O_RDONLY | os.O_DIRECTORY))
+open("z1", "w").write("in the new directory")
+os.rename("../newdir", "../moved")
+open("z2", "w").write("after it was renamed")
+print(sorted(os.listdir("../moved")), sorted(os.listdir("../src")))
+'
+  )py");
+}
+
 TEST_F(SandboxDifferential, FdBasedChangesAndProcSelfFdReopen) {
   Differential("$COW_FDOPS a.txt && cat a.txt && stat -c '%a %s' a.txt");
 }
