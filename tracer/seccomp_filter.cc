@@ -143,7 +143,12 @@ Result<std::vector<sock_filter>> FilterBuilder::Build() const {
           return Err(EINVAL, "notify rule for " + table_->NameOf(nr) +
                                  " tests the argument of its cookie exemption");
         }
-        cmps.push_back({static_cast<unsigned>(m->arg), SCMP_CMP_MASKED_EQ, m->mask, m->value});
+        if (m->differs) {
+          if (m->mask != ~uint64_t{0}) return Err(EINVAL, "negated argument test with a mask");
+          cmps.push_back({static_cast<unsigned>(m->arg), SCMP_CMP_NE, m->value, 0});
+        } else {
+          cmps.push_back({static_cast<unsigned>(m->arg), SCMP_CMP_MASKED_EQ, m->mask, m->value});
+        }
       }
       int rc = seccomp_rule_add_array(c, SCMP_ACT_NOTIFY, nr, static_cast<unsigned>(cmps.size()),
                                       cmps.empty() ? nullptr : cmps.data());

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -287,13 +288,22 @@ std::optional<Decision> HandleFileGetattr(Call& c);
 
 // handlers_mutate.cc
 std::optional<Decision> HandleMkdir(Call& c, int dirfd, int path_arg, uint64_t mode);
-// `s` and a NUL written far below the child's stack pointer (clear of a
-// signal frame pushed before the syscall is entered again), for a
-// Decision::Restart to point an argument at; its address.
+// `s` and a NUL written in the red zone under the child's stack pointer
+// (clear of a signal frame pushed before the syscall is entered again; see
+// handlers_open.cc), for a Decision::Restart to point an argument at; its
+// address.
 Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s);
+// The same for `size` bytes that depend on where they go: `build(at)`
+// returns them for address `at`.
+Result<uint64_t> WriteRestartBlock(Call& c, size_t size,
+                                   const std::function<std::string(uint64_t at)>& build);
 
 // handlers_socket.cc: AF_UNIX socket files in the workdir.
 std::optional<Decision> HandleBind(Call& c);
+std::optional<Decision> HandleSendto(Call& c);
+std::optional<Decision> HandleSendmsg(Call& c);
+// sendto is notified only with a destination address (args[4] != 0).
+NotifyWhen SendtoNotifyWhen();
 std::optional<Decision> HandleConnect(Call& c);
 std::optional<Decision> HandleMknod(Call& c, int dirfd, int path_arg, uint64_t mode, uint64_t dev);
 std::optional<Decision> HandleUnlink(Call& c, int dirfd, int path_arg, uint64_t flags);

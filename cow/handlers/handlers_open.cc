@@ -48,17 +48,23 @@ FileRoot RootOf(Layer layer) {
 // exec path) goes right under it, where a signal frame could cover it.
 static constexpr uint64_t kRedZone = 128;
 
-Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s) {
+Result<uint64_t> WriteRestartBlock(Call& c, size_t size,
+                                   const std::function<std::string(uint64_t at)>& build) {
   auto sp = c.t.ReadStackPointer();
   if (!sp.ok()) return sp.error();
   if (*sp < 4096) return Err(EFAULT, "stack pointer too low");
-  std::string bytes(s);
-  bytes.push_back('\0');
-  const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
   uint64_t at = (*sp - kRedZone + 15) & ~uint64_t{15};
-  if (at + bytes.size() > *sp) at = (*sp - kRedZone - bytes.size()) & ~uint64_t{15};
+  if (at + size > *sp) at = (*sp - kRedZone - size) & ~uint64_t{15};
+  const std::string bytes = build(at);
+  const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
   if (Status w = c.Write(at, span); !w.ok()) return w.error();
   return at;
+}
+
+Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s) {
+  std::string bytes(s);
+  bytes.push_back('\0');
+  return WriteRestartBlock(c, bytes.size(), [&](uint64_t) { return bytes; });
 }
 
 // The child opens an upper FIFO itself (so it blocks for the other end as

@@ -1,15 +1,23 @@
-// bind and connect of AF_UNIX sockets by a path into the workdir.
+// bind, connect, sendto and sendmsg of AF_UNIX sockets by a path into the
+// workdir.
 //
 // bind(2) makes a socket file at its path: in the workdir that is a new
 // entry, so it is made in the upper layer, by the supervisor binding its own
 // copy of the child's socket there (Tracee::BindSocket, through the upper
-// directory's fd), with the child's umask. connect(2) to a socket file of
-// the view that the kernel cannot reach by the child's path (one bound in
-// this run lives in the upper layer) is made the same way
-// (Tracee::ConnectSocket). Everything else -- other families, abstract and
-// unnamed addresses, paths outside the workdir, and paths the kernel
-// resolves exactly as the view does -- is the kernel's. sendto/sendmsg to a
-// datagram socket by a path are not handled (the kernel answers them).
+// directory's fd), with the child's umask. connect(2), sendto(2) and
+// sendmsg(2) to a socket file of the view that the kernel cannot reach by
+// the child's path (one bound in this run lives in the upper layer) are
+// entered again (Decision::Restart) with an address the kernel can reach:
+// the socket's link beneath the storage area (Overlay::SocketLink), or for
+// a lower socket under a renamed directory its real path. The child then
+// waits, is interrupted and is refused exactly as natively. For sendmsg
+// the restarted call gets a copy of its msghdr naming the new address,
+// both in the red zone under the stack pointer (see WriteRestartBlock).
+// Everything else -- other families, abstract and unnamed addresses,
+// sendto without an address (the filter does not even notify it), paths
+// outside the workdir, and paths the kernel resolves exactly as the view
+// does -- is the kernel's. Not handled: sendmmsg (each message names its
+// own address; the kernel answers by the child's path).
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -21,24 +29,65 @@
 namespace sandtrace::cow {
 namespace {
 
-// The path of a named AF_UNIX sockaddr at args[addr_arg] (length
-// args[len_arg]), or nullopt for anything the kernel decides alone.
-Result<std::optional<std::string>> UnixPath(Call& c, int addr_arg, int len_arg) {
-  const uint64_t len = c.arg(len_arg);
+// The path of a named AF_UNIX sockaddr at `addr` (`len` bytes), or nullopt
+// for anything the kernel decides alone.
+Result<std::optional<std::string>> UnixPathAt(Call& c, uint64_t addr, uint64_t len) {
   constexpr size_t kPathAt = offsetof(sockaddr_un, sun_path);
-  if (c.arg(addr_arg) == 0 || len <= kPathAt || len > sizeof(sockaddr_un)) {
+  if (addr == 0 || len <= kPathAt || len > sizeof(sockaddr_un)) {
     return std::optional<std::string>();
   }
   std::byte raw[sizeof(sockaddr_un)] = {};
-  if (Status s = ReadExactChecked(c.t, c.arg(addr_arg), std::span(raw, len)); !s.ok()) {
-    return s.error();
-  }
+  if (Status s = ReadExactChecked(c.t, addr, std::span(raw, len)); !s.ok()) return s.error();
   sa_family_t family;
   std::memcpy(&family, raw, sizeof family);
   const char* path = reinterpret_cast<const char*>(raw) + kPathAt;
   const size_t max = len - kPathAt;
   if (family != AF_UNIX || path[0] == '\0') return std::optional<std::string>();  // abstract
   return std::optional<std::string>(std::string(path, strnlen(path, max)));
+}
+
+Result<std::optional<std::string>> UnixPath(Call& c, int addr_arg, int len_arg) {
+  return UnixPathAt(c, c.arg(addr_arg), c.arg(len_arg));
+}
+
+// A sockaddr_un naming `path`, and its length (nullopt if too long).
+std::optional<std::string> SockaddrOf(const std::string& path) {
+  sockaddr_un sa{};
+  if (path.size() >= sizeof sa.sun_path) return std::nullopt;
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path, path.data(), path.size());
+  const size_t len = offsetof(sockaddr_un, sun_path) + path.size() + 1;
+  return std::string(reinterpret_cast<const char*>(&sa), len);
+}
+
+// Where the kernel can reach the socket file the child names by `path`
+// (relative to its cwd) when it cannot by that path: nullopt when the
+// kernel should answer the call as it is, an errno decision when the view
+// answers it, else a path to put in a restarted call's address.
+struct SocketTarget {
+  std::optional<Decision> answer;  // set: decided (kernel or errno)
+  std::string reachable;           // otherwise: the address to restart with
+};
+
+SocketTarget LocateSocket(Call& c, const std::string& path) {
+  SocketTarget t;
+  auto p = c.Locate(AT_FDCWD, path);
+  if (!p.ok()) return {FromError(p.error()), {}};
+  if (p->kind != ChildPath::Kind::kView || c.after_restart) return {c.Kernel(), {}};
+  if (p->kernel_equivalent) return {c.FastContinue(), {}};
+  auto r = c.s.overlay->Resolve(p->base, p->path);
+  if (!r.ok()) return {FromError(r.error()), {}};
+  if (r->outside || r->kernel_equivalent) return {c.Kernel(), {}};
+  if (!r->exists) return {Errno(ENOENT), {}};
+  if (r->type != FileType::kSocket) return {Errno(ECONNREFUSED), {}};
+  if (r->layer == Layer::kUpper) {
+    auto link = c.s.overlay->SocketLink(p->base, p->path);
+    if (!link.ok()) return {FromError(link.error()), {}};
+    t.reachable = std::move(*link);
+  } else {
+    t.reachable = r->real_path;  // a lower socket under a renamed directory
+  }
+  return t;
 }
 
 }  // namespace
@@ -73,37 +122,77 @@ std::optional<Decision> HandleConnect(Call& c) {
   auto path = UnixPath(c, 1, 2);
   if (!path.ok()) return FromError(path.error());
   if (!path->has_value()) return c.Kernel();
+  SocketTarget t = LocateSocket(c, **path);
+  if (t.answer) return std::move(t.answer);
+  // The child connects by itself (blocking, interrupted, refused exactly as
+  // natively): its connect is entered again with the reachable address.
+  auto sa = SockaddrOf(t.reachable);
+  auto copy = sa ? WriteRestartCopy(c, *sa) : Result<uint64_t>(Err(ENAMETOOLONG, t.reachable));
+  if (copy.ok()) {
+    ++c.s.stats.fifo_restarts;
+    return Decision::Restart(1, *copy, 2, sa->size(), ECONNREFUSED);
+  }
+  // No restart (no ptrace, or an address too long): connected by the
+  // supervisor, which then waits for a full backlog with the child.
   auto p = c.Locate(AT_FDCWD, **path);
   if (!p.ok()) return FromError(p.error());
-  if (p->kind != ChildPath::Kind::kView) return c.Kernel();
-  if (p->kernel_equivalent) return c.FastContinue();
-  auto r = c.s.overlay->Resolve(p->base, p->path);
-  if (!r.ok()) return FromError(r.error());
-  if (r->outside || r->kernel_equivalent) return c.Kernel();
-  if (!r->exists) return Errno(ENOENT);
-  if (r->type != FileType::kSocket) return Errno(ECONNREFUSED);
-  if (r->layer == Layer::kUpper && !c.after_restart) {
-    // The child connects by itself (blocking, interrupted, refused exactly
-    // as natively) to a link to the socket beneath the storage area: its
-    // connect is entered again with a sockaddr_un of that path.
-    auto link = c.s.overlay->SocketLink(p->base, p->path);
-    if (link.ok() && link->size() < sizeof(sockaddr_un::sun_path)) {
-      sockaddr_un sa{};
-      sa.sun_family = AF_UNIX;
-      std::memcpy(sa.sun_path, link->data(), link->size());
-      const size_t len = offsetof(sockaddr_un, sun_path) + link->size() + 1;
-      auto copy = WriteRestartCopy(c, std::string_view(reinterpret_cast<const char*>(&sa), len));
-      if (copy.ok()) {
-        ++c.s.stats.fifo_restarts;
-        return Decision::Restart(1, *copy, 2, len, ECONNREFUSED);
-      }
-    }
-  }
-  // A socket of the lower layer the kernel cannot reach by the child's path
-  // (under a renamed directory), or no restart: connected by the supervisor.
   auto where = c.s.overlay->ParentOf(p->base, p->path);
   if (!where.ok()) return FromError(where.error());
   return FromStatus(c.t.ConnectSocket(c.dirfd_arg(0), where->first.get(), where->second));
+}
+
+NotifyWhen SendtoNotifyWhen() { return {ArgMatch{4, ~uint64_t{0}, 0, /*differs=*/true}}; }
+
+std::optional<Decision> HandleSendto(Call& c) {
+  if (c.Pristine()) return c.PristineContinue();
+  auto path = UnixPath(c, 4, 5);
+  if (!path.ok()) return FromError(path.error());
+  if (!path->has_value()) return c.Kernel();
+  SocketTarget t = LocateSocket(c, **path);
+  if (t.answer) return std::move(t.answer);
+  auto sa = SockaddrOf(t.reachable);
+  auto copy = sa ? WriteRestartCopy(c, *sa) : Result<uint64_t>(Err(ENAMETOOLONG, t.reachable));
+  if (!copy.ok()) {
+    c.s.Warn("a send to a socket made in the sandbox could not be handed to the child (" +
+             copy.error().Message() + "): it failed with ECONNREFUSED");
+    return Errno(ECONNREFUSED);
+  }
+  ++c.s.stats.fifo_restarts;
+  // WriteRestartCopy's NUL is not part of the address.
+  return Decision::Restart(4, *copy, 5, sa->size(), ECONNREFUSED);
+}
+
+std::optional<Decision> HandleSendmsg(Call& c) {
+  if (c.Pristine()) return c.PristineContinue();
+  msghdr m{};
+  if (c.arg(1) == 0) return c.Kernel();
+  if (Status s = ReadExactChecked(c.t, c.arg(1), std::as_writable_bytes(std::span(&m, 1)));
+      !s.ok()) {
+    return c.Kernel();  // EFAULT and the like: the kernel's answer
+  }
+  auto path = UnixPathAt(c, reinterpret_cast<uint64_t>(m.msg_name), m.msg_namelen);
+  if (!path.ok()) return c.Kernel();
+  if (!path->has_value()) return c.Kernel();
+  SocketTarget t = LocateSocket(c, **path);
+  if (t.answer) return std::move(t.answer);
+  auto sa = SockaddrOf(t.reachable);
+  // The msghdr copy first (8-aligned), the address after it.
+  const size_t size = sizeof(msghdr) + (sa ? sa->size() : 0);
+  auto copy = !sa ? Result<uint64_t>(Err(ENAMETOOLONG, t.reachable))
+                  : WriteRestartBlock(c, size, [&](uint64_t at) {
+                      msghdr moved = m;
+                      moved.msg_name = reinterpret_cast<void*>(at + sizeof(msghdr));
+                      moved.msg_namelen = static_cast<socklen_t>(sa->size());
+                      std::string bytes(reinterpret_cast<const char*>(&moved), sizeof moved);
+                      return bytes + *sa;
+                    });
+  if (!copy.ok()) {
+    c.s.Warn("a send to a socket made in the sandbox could not be handed to the child (" +
+             copy.error().Message() + "): it failed with ECONNREFUSED");
+    return Errno(ECONNREFUSED);
+  }
+  ++c.s.stats.fifo_restarts;
+  return Decision::Restart(1, *copy, ECONNREFUSED);
 }
 
 }  // namespace sandtrace::cow

@@ -259,6 +259,38 @@ PY
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
 }
 
+TEST_F(SandboxDifferential, DatagramsSentByPathToSocketsBoundInTheRun) {
+  // sendto and sendmsg name a datagram socket bound in this run (relative,
+  // from a new directory, absolute); a missing name, a regular file and a
+  // send after connect fail or arrive as natively; send() without an
+  // address is not even notified.
+  Differential(R"sh(
+    $PYTHON - <<'PY'
+import os, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind('dg')
+c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+c.sendto(b'by sendto', 'dg'); print(s.recv(64).decode())
+c.sendmsg([b'by ', b'sendmsg'], [], 0, 'dg'); print(s.recv(64).decode())
+c.sendto(b'absolute', os.path.abspath('dg')); print(s.recv(64).decode())
+os.mkdir('sub'); os.chdir('sub')
+c.sendto(b'from a new directory', '../dg'); print(s.recv(64).decode())
+for name in ('nothing', '../src/lines.txt'):
+    for send in (lambda: c.sendto(b'x', name), lambda: c.sendmsg([b'x'], [], 0, name)):
+        try:
+            send()
+        except OSError as e:
+            print(name, e.errno)
+c.connect('../dg'); c.send(b'after connect'); print(s.recv(64).decode())
+PY
+  )sh");
+  EXPECT_NE(native_out_.find("by sendto\nby sendmsg\nabsolute\nfrom a new directory\n"
+                             "nothing 2\nnothing 2\n../src/lines.txt 111\n../src/lines.txt 111\n"
+                             "after connect\n"),
+            std::string::npos)
+      << native_out_;
+  for (const auto& line : trace_lines_) ADD_FAILURE() << line;
+}
+
 TEST_F(SandboxDifferential, ConnectWaitingForAFullBacklogLeavesTheRestRunning) {
   // The client's connect waits in the kernel while the server's backlog is
   // full; the server meanwhile makes notified syscalls, which must still be

@@ -29,6 +29,9 @@ Status HandlerRegistry::Add(std::string_view set, std::span<const int> nrs, Hand
       return Err(EINVAL, "argument test of set " + std::string(set) + " names argument " +
                              std::to_string(m.arg));
     }
+    if (m.differs && m.mask != ~uint64_t{0}) {
+      return Err(EINVAL, "negated argument test of set " + std::string(set) + " has a mask");
+    }
   }
   return AddEntries(set, nrs, std::move(handler),
                     std::make_shared<const NotifyWhen>(std::move(when)));

@@ -44,12 +44,15 @@ namespace sandtrace {
 
 using Handler = std::function<std::optional<Decision>(const Notification&, Tracee&)>;
 
-// (args[arg] & mask) == value. Compares the full 64-bit argument: use a
-// mask of 0xffffffff for an argument the kernel truncates to 32 bits.
+// (args[arg] & mask) == value, or with `differs`, args[arg] != value (the
+// whole argument: a negated test takes no mask). Compares the full 64-bit
+// argument: use a mask of 0xffffffff for an argument the kernel truncates
+// to 32 bits.
 struct ArgMatch {
   int arg = 0;
   uint64_t mask = ~uint64_t{0};
   uint64_t value = 0;
+  bool differs = false;
   friend bool operator==(const ArgMatch&, const ArgMatch&) = default;
 };
 // Notify only the calls matching any of these (non-empty).
