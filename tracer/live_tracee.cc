@@ -170,11 +170,9 @@ void CwdCache::Unsettle(pid_t tid) {
 Result<std::string> LiveTracee::ReadProcLink(ProcLink which, int fd) {
   Touch();
   if (which == ProcLink::kCwd && cwd_ != nullptr) {
-    if (const std::string* hit = cwd_->Get(tid_)) {
-      std::string target = *hit;
-      if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
-      return target;
-    }
+    // Nothing of the child was read: the pidfd Get polled has shown the
+    // task is the one that cached it, so no ID_VALID is owed here.
+    if (const std::string* hit = cwd_->Get(tid_)) return *hit;
   }
   std::string path;
   switch (which) {

@@ -59,7 +59,8 @@ class MemFdCache {
 //     that task's next notification (Settle) or its exit (seen on a pidfd
 //     taken at Unsettle) shows it returned. A task that never comes back
 //     only leaves the cache off.
-// Misses fall back to readlink; ID_VALID still follows every answer.
+// Misses fall back to readlink (then ID_VALID, as after every read); a hit
+// reads nothing of the child and needs no ID_VALID.
 class CwdCache {
  public:
   // The cached target for `tid`, or nullptr.

@@ -7,7 +7,7 @@
 namespace sandtrace::record {
 
 AsyncTraceWriter::AsyncTraceWriter(trace::TraceWriter& writer)
-    : writer_(writer), slots_(kSlots), slot_bytes_(kSlots, 0), spare_calls_(kSlots) {
+    : writer_(writer), slots_(kSlots), slot_bytes_(kSlots, 0) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -16,32 +16,12 @@ AsyncTraceWriter::~AsyncTraceWriter() { (void)Drain(); }
 Status AsyncTraceWriter::Write(trace::EventRecord& event) {
   return Push(
       [&](trace::Record& slot) {
-        const size_t index = &slot - slots_.data();
         auto* to = std::get_if<trace::EventRecord>(&slot);
         if (to == nullptr) to = &slot.emplace<trace::EventRecord>();
-        // Everything but the calls by plain assignment (the strings reuse
-        // their capacity), the calls element by element into TraceeCall
-        // objects the slot keeps.
-        std::vector<trace::TraceeCall> from_calls, to_calls;
-        from_calls.swap(event.calls);
-        to_calls.swap(to->calls);
-        *to = event;
-        to->calls.swap(to_calls);
-        std::vector<trace::TraceeCall>& spare = spare_calls_[index];
-        while (to->calls.size() > from_calls.size()) {
-          spare.push_back(std::move(to->calls.back()));
-          to->calls.pop_back();
-        }
-        while (to->calls.size() < from_calls.size()) {
-          if (spare.empty()) {
-            to->calls.emplace_back();
-          } else {
-            to->calls.push_back(std::move(spare.back()));
-            spare.pop_back();
-          }
-        }
-        for (size_t i = 0; i < from_calls.size(); ++i) to->calls[i] = from_calls[i];
-        event.calls.swap(from_calls);
+        // A swap, not a copy: the slot takes the record's buffers and hands
+        // back those of a record already written, capacity and all.
+        using std::swap;
+        swap(*to, event);
       },
       PayloadBytes(event));
 }

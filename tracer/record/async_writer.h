@@ -10,7 +10,8 @@
 // RecorderOptions::writer_thread chooses (see bench/record).
 //
 // Ring: kSlots preallocated Record slots, reused (a slot's strings and
-// vectors keep their capacity, so the steady state does not allocate;
+// vectors keep their capacity, and events are swapped in, not copied, so
+// the steady state does not allocate;
 // buffers beyond RecordingTracee::kMaxKeptBytes are released after use).
 // Memory is bounded by kSlots records and kMaxBytesInFlight bytes of
 // payload: past either, Write waits for the thread. Records reach the
@@ -52,8 +53,10 @@ class AsyncTraceWriter {
   AsyncTraceWriter(const AsyncTraceWriter&) = delete;
   AsyncTraceWriter& operator=(const AsyncTraceWriter&) = delete;
 
-  // Queues a copy of `event` (borrowed for the call; left as it was).
-  // Copies into the slot's buffers, so the steady state does not allocate.
+  // Queues `event` by swapping it with a ring slot: `event` comes back
+  // holding a record already written (stale contents, reusable buffers),
+  // which the caller overwrites field by field (Recorder::OnNotification)
+  // so the steady state neither copies nor allocates.
   Status Write(trace::EventRecord& event);
   // Queues a copy of `record`. Returns the thread's latched error, if any.
   template <class R>
@@ -89,8 +92,6 @@ class AsyncTraceWriter {
   trace::TraceWriter& writer_;
   std::vector<trace::Record> slots_;
   std::vector<size_t> slot_bytes_;
-  // Per slot: TraceeCall objects kept between uses (see Write(EventRecord&)).
-  std::vector<std::vector<trace::TraceeCall>> spare_calls_;
   std::atomic<uint64_t> head_{0};  // next slot the producer fills
   std::atomic<uint64_t> tail_{0};  // next slot the thread writes
   std::atomic<size_t> bytes_in_flight_{0};
