@@ -12,7 +12,11 @@
 # the same file syscalls notified and CONTINUEd (--passthrough), with the
 # tree in a -w directory. Extra flags for both: FLAGS="..."; for `trace
 # record` only: RECORD_FLAGS="..." (e.g. "--writer inline" to measure the
-# recorder without its writer thread).
+# recorder without its writer thread). PIN="taskset -c 0" runs both on one
+# CPU: on a VM whose idle CPUs halt (no guest halt-polling), every
+# cross-CPU wake-up costs tens of microseconds, and a little more work per
+# notification can change how often the child and the supervisor meet on
+# one CPU; pinned, the ratio shows the recorder's own cost.
 set -eu
 BUILD=${1:-build}
 REPS=${REPS:-7}
@@ -59,10 +63,10 @@ run_pair() {
       rm -rf "$SHM/st"
       s=$(now_ns)
       if [ "$which" = run ]; then
-        "$TRACE" run $BASE -- sh -c "$cmd" >/dev/null 2>"$SHM/run.err" || true
+        ${PIN:-} "$TRACE" run $BASE -- sh -c "$cmd" >/dev/null 2>"$SHM/run.err" || true
         run_ns=$(($(now_ns) - s))
       else
-        "$TRACE" record $BASE ${RECORD_FLAGS:-} --stats -o "$SHM/out/t.capnp" -- sh -c "$cmd" \
+        ${PIN:-} "$TRACE" record $BASE ${RECORD_FLAGS:-} --stats -o "$SHM/out/t.capnp" -- sh -c "$cmd" \
           >/dev/null 2>"$SHM/rec.err" || true
         rec_ns=$(($(now_ns) - s))
       fi
@@ -87,7 +91,7 @@ run_pair() {
 
 echo "handlers: $MODE"
 echo "flags:    $BASE (record: ${RECORD_FLAGS:-default})"
-echo "reps:     $REPS (medians; overhead = median of paired record/run ratios)"
+echo "reps:     $REPS (medians; overhead = median of paired record/run ratios)${PIN:+; pinned: $PIN}"
 printf '%-34s %9s %9s %8s %9s %8s %10s\n' workload run_ms record_ms overhead events B/event events/s
 run_pair "tar cf - -C TREE . | wc -c" "tar cf - -C $TREE . | wc -c"
 run_pair "du -s TREE" "du -s $TREE"

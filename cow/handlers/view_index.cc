@@ -26,12 +26,12 @@ std::string JoinView(std::string_view dir, std::string_view name) {
 
 void ViewIndex::MarkSubtree(std::string_view path) {
   pristine_ = false;
-  subtree_.emplace(path);
+  if (!subtree_.contains(path)) subtree_.emplace(path);
 }
 
 void ViewIndex::MarkObject(std::string_view path) {
   pristine_ = false;
-  object_.emplace(path);
+  if (!object_.contains(path)) object_.emplace(path);
 }
 
 void ViewIndex::MarkAncestors(std::string_view path) {
@@ -39,46 +39,46 @@ void ViewIndex::MarkAncestors(std::string_view path) {
   while (!path.empty()) {
     path = ParentOf(path);
     // Stop early: an ancestor already marked has its own ancestors marked.
-    if (!object_.emplace(path).second) break;
+    if (object_.contains(path)) break;
+    object_.emplace(path);
   }
 }
 
 bool ViewIndex::SubtreeDirty(std::string_view path) const {
   if (subtree_.empty()) return false;
-  std::string prefix;
-  prefix.reserve(path.size());
   size_t pos = 0;
   while (pos <= path.size() && !path.empty()) {
     size_t slash = path.find('/', pos);
     size_t end = slash == std::string_view::npos ? path.size() : slash;
-    prefix.assign(path.substr(0, end));
-    if (subtree_.count(prefix)) return true;
+    if (subtree_.contains(path.substr(0, end))) return true;
     if (slash == std::string_view::npos) break;
     pos = slash + 1;
   }
-  return subtree_.count(std::string()) != 0;
+  return subtree_.contains(std::string_view());
 }
 
 bool ViewIndex::ObjectDirty(std::string_view path) const {
-  return !object_.empty() && object_.count(std::string(path)) != 0;
+  return !object_.empty() && object_.contains(path);
 }
 
 ViewIndex::Entry ViewIndex::Lookup(std::string_view dir, std::string_view name) const {
-  auto it = listings_.find(std::string(dir));
+  auto it = listings_.find(dir);
   if (it == listings_.end()) return Entry::kUnknown;
-  return it->second.count(std::string(name)) ? Entry::kSymlink : Entry::kOther;
+  return it->second.contains(name) ? Entry::kSymlink : Entry::kOther;
 }
 
 void ViewIndex::SetListing(std::string_view dir, std::vector<std::string> symlinks) {
   if (listings_.size() >= kMaxListings) listings_.clear();
-  auto& set = listings_[std::string(dir)];
+  auto it = listings_.find(dir);
+  if (it == listings_.end()) it = listings_.emplace(std::string(dir), PathSet()).first;
+  auto& set = it->second;
   set.clear();
   set.insert(std::make_move_iterator(symlinks.begin()), std::make_move_iterator(symlinks.end()));
 }
 
 void ViewIndex::AddEntry(std::string_view dir, std::string_view name, bool is_symlink) {
   if (!is_symlink) return;
-  auto it = listings_.find(std::string(dir));
+  auto it = listings_.find(dir);
   if (it != listings_.end()) it->second.emplace(name);
 }
 
@@ -89,7 +89,9 @@ void ViewIndex::Forget(std::string_view path) {
   for (auto it = opaque_.begin(); it != opaque_.end();) {
     it = fs::PathWithin(*it, path) ? opaque_.erase(it) : std::next(it);
   }
-  if (!path.empty()) listings_.erase(std::string(ParentOf(path)));
+  if (!path.empty()) {
+    if (auto it = listings_.find(ParentOf(path)); it != listings_.end()) listings_.erase(it);
+  }
 }
 
 }  // namespace sandtrace::cow

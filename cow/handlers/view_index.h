@@ -72,14 +72,14 @@ class ViewIndex {
 
   // ---- Opaque directories -------------------------------------------------------
   void MarkOpaque(std::string_view path) { opaque_.emplace(path); }
-  bool IsOpaque(std::string_view path) const { return opaque_.count(std::string(path)) != 0; }
+  bool IsOpaque(std::string_view path) const { return opaque_.contains(path); }
 
   // ---- Symlink knowledge ----------------------------------------------------------
   enum class Entry : uint8_t { kUnknown, kSymlink, kOther };
   // What `name` in view directory `dir` is, as far as the cached listing of
   // `dir` says (kOther also for a name the listing does not have).
   Entry Lookup(std::string_view dir, std::string_view name) const;
-  bool Listed(std::string_view dir) const { return listings_.count(std::string(dir)) != 0; }
+  bool Listed(std::string_view dir) const { return listings_.contains(dir); }
   // Records the listing of `dir`: the names in it that are symlinks.
   void SetListing(std::string_view dir, std::vector<std::string> symlinks);
   // `dir` was just created empty.
@@ -95,12 +95,18 @@ class ViewIndex {
   size_t listings() const { return listings_.size(); }
 
  private:
+  // Lookups by string_view, without building a std::string for each.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using PathSet = std::unordered_set<std::string, Hash, std::equal_to<>>;
   bool pristine_ = true;
-  std::unordered_set<std::string> subtree_;
-  std::unordered_set<std::string> object_;
-  std::unordered_set<std::string> opaque_;
+  PathSet subtree_;
+  PathSet object_;
+  PathSet opaque_;
   // dir -> its symlink names (usually empty).
-  std::unordered_map<std::string, std::unordered_set<std::string>> listings_;
+  std::unordered_map<std::string, PathSet, Hash, std::equal_to<>> listings_;
 };
 
 // Path helpers on normalised view paths.
