@@ -104,6 +104,7 @@ void BM_HandlerCallsRecorded(benchmark::State& state) {
   RecorderOptions ro;
   ro.process_monitor = false;
   ro.writer_thread = state.range(0) == 1;
+  ro.writer_thread_after = 0;
   Recorder rec(**writer, ro);
   (void)rec.Begin(trace::HeaderRecord{});
   PathTracee live;

@@ -65,6 +65,7 @@ TEST_P(RecordAlloc, NoAllocationPerNotificationInSteadyState) {
   RecorderOptions ro;
   ro.process_monitor = false;
   ro.writer_thread = GetParam();
+  ro.writer_thread_after = 0;
   Recorder rec(**writer, ro);
   ASSERT_TRUE(rec.Begin(trace::HeaderRecord{}).ok());
   QuietTracee live;

@@ -125,6 +125,7 @@ class RecordLive : public ::testing::Test {
     // default with two CPUs), the others inline.
     RecorderOptions ro;
     ro.writer_thread = with_cow;
+    ro.writer_thread_after = 0;
     Recorder rec(**writer, ro);
     std::unique_ptr<cow::CowSession> session;
     if (with_cow) {

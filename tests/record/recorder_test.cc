@@ -460,16 +460,18 @@ TEST(RecordRecorder, RecordedLogServesTheSameHandlerDecisions) {
 }
 
 // The writer thread hands the TraceWriter the same records, in the same
-// order, as inline writing does.
+// order, as inline writing does: started at once, or mid-run (after 1,000
+// events written inline).
 TEST(RecordRecorder, TheWriterThreadWritesWhatInlineWritingWrites) {
   TempDir dir;
-  std::vector<trace::Record> traces[2];
-  for (int threaded = 0; threaded < 2; ++threaded) {
+  std::vector<trace::Record> traces[3];
+  for (int threaded = 0; threaded < 3; ++threaded) {
     const std::string path = dir.path() + "/t" + std::to_string(threaded) + ".capnp";
     auto writer = OpenWriter(path);
     RecorderOptions ro;
     ro.process_monitor = false;
-    ro.writer_thread = threaded == 1;
+    ro.writer_thread = threaded >= 1;
+    ro.writer_thread_after = threaded == 2 ? 1000 : 0;
     Recorder rec(*writer, ro);
     ASSERT_TRUE(rec.Begin(SomeHeader()).ok());
     FakeTracee live;
@@ -489,18 +491,21 @@ TEST(RecordRecorder, TheWriterThreadWritesWhatInlineWritingWrites) {
     ASSERT_EQ(c.read_error, "");
     traces[threaded] = std::move(c.records);
   }
-  ASSERT_EQ(traces[0].size(), traces[1].size());
-  for (size_t i = 0; i < traces[0].size(); ++i) {
-    if (std::holds_alternative<trace::FooterRecord>(traces[0][i])) continue;  // end_ns differs
-    if (auto* c0 = std::get_if<trace::CowRecord>(&traces[0][i])) {
-      auto* c1 = std::get_if<trace::CowRecord>(&traces[1][i]);
-      ASSERT_NE(c1, nullptr) << i;
-      EXPECT_EQ(c0->path, c1->path);
-      EXPECT_EQ(c0->event_seq, c1->event_seq);
-      continue;  // timestamps differ
+  for (int other = 1; other < 3; ++other) {
+    SCOPED_TRACE(other == 1 ? "thread from the start" : "thread from event 1000");
+    ASSERT_EQ(traces[0].size(), traces[other].size());
+    for (size_t i = 0; i < traces[0].size(); ++i) {
+      if (std::holds_alternative<trace::FooterRecord>(traces[0][i])) continue;  // end_ns differs
+      if (auto* c0 = std::get_if<trace::CowRecord>(&traces[0][i])) {
+        auto* c1 = std::get_if<trace::CowRecord>(&traces[other][i]);
+        ASSERT_NE(c1, nullptr) << i;
+        EXPECT_EQ(c0->path, c1->path);
+        EXPECT_EQ(c0->event_seq, c1->event_seq);
+        continue;  // timestamps differ
+      }
+      if (std::holds_alternative<trace::HeaderRecord>(traces[0][i])) continue;
+      EXPECT_EQ(traces[0][i], traces[other][i]) << "record " << i;
     }
-    if (std::holds_alternative<trace::HeaderRecord>(traces[0][i])) continue;
-    EXPECT_EQ(traces[0][i], traces[1][i]) << "record " << i;
   }
 }
 

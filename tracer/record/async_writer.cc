@@ -74,7 +74,7 @@ void AsyncTraceWriter::Loop() {
     }
     const uint64_t head = head_.load(std::memory_order_acquire);
     for (uint64_t t = tail_.load(std::memory_order_relaxed); t < head; ++t) {
-      trace::Record& slot = slots_[t % kSlots];
+      trace::Record& slot = *slots_[t % kSlots];
       if (!failed_.load(std::memory_order_relaxed)) {
         Status s = writer_.Write(slot);
         if (!s.ok()) {

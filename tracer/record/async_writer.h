@@ -9,7 +9,7 @@
 // says a writer thread pays off only where it has a CPU of its own:
 // RecorderOptions::writer_thread chooses (see bench/record).
 //
-// Ring: kSlots preallocated Record slots, reused (a slot's strings and
+// Ring: kSlots Record slots, made on first use and reused (a slot's strings and
 // vectors keep their capacity, and events are swapped in, not copied, so
 // the steady state does not allocate;
 // buffers beyond RecordingTracee::kMaxKeptBytes are released after use).
@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -90,7 +91,9 @@ class AsyncTraceWriter {
   Status Latched();
 
   trace::TraceWriter& writer_;
-  std::vector<trace::Record> slots_;
+  // Made on first use (a short run touches only the slots it fills; a
+  // Record is ~400 bytes, the ring ~400 KiB).
+  std::vector<std::unique_ptr<trace::Record>> slots_;
   std::vector<size_t> slot_bytes_;
   std::atomic<uint64_t> head_{0};  // next slot the producer fills
   std::atomic<uint64_t> tail_{0};  // next slot the thread writes
@@ -119,7 +122,9 @@ Status AsyncTraceWriter::Push(Fill fill, size_t bytes) {
     });
     if (failed_.load()) return *error_;
   }
-  fill(slots_[head % kSlots]);
+  std::unique_ptr<trace::Record>& slot = slots_[head % kSlots];
+  if (!slot) slot = std::make_unique<trace::Record>();
+  fill(*slot);
   slot_bytes_[head % kSlots] = bytes;
   bytes_in_flight_.fetch_add(bytes, std::memory_order_relaxed);
   head_.store(head + 1, std::memory_order_release);

@@ -134,7 +134,6 @@ Status Recorder::WriteHeader(trace::HeaderRecord header) {
   // The header gets a frame of its own at once, so that a trace cut short
   // at any later point (SIGKILL, a full disk) still opens.
   if (Status s = Check(writer_->Flush()); !s.ok()) return s;
-  if (options_.writer_thread) async_ = std::make_unique<AsyncTraceWriter>(*writer_);
   return OkStatus();
 }
 
@@ -213,6 +212,10 @@ void Recorder::OnNotification(const Notification& n, const DispatchResult& resul
     interrupted_[interrupted_count_++] = Interrupted{n.tid, n.nr, n.args, n.seq};
   }
 
+  if (!async_ && options_.writer_thread && stats_.events >= options_.writer_thread_after) {
+    // Everything so far was written inline: the order holds.
+    async_ = std::make_unique<AsyncTraceWriter>(*writer_);
+  }
   Status s = Check(async_ ? async_->Write(e) : writer_->Write(e));
   tracee_.End();
   tracee_.Recycle(e.calls);
