@@ -188,6 +188,7 @@ void EncodeCall(const TraceeCall& c, s::TraceeCall::Builder out) {
       g.setName(AsData(c.bytes));
       g.setMode(static_cast<uint32_t>(c.result));
       g.setErrno(c.error);
+      if (!c.address.empty()) g.setAddress(AsData(c.address));
       break;
     }
     case TraceeCallKind::kConnectSocket: {
@@ -420,6 +421,7 @@ void DecodeCall(s::TraceeCall::Reader in, TraceeCall& c) {
       Assign(c.bytes, g.getName());
       c.result = g.getMode();
       c.error = g.getErrno();
+      Assign(c.address, g.getAddress());
       break;
     }
     case s::TraceeCall::CONNECT_SOCKET: {

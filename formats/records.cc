@@ -38,6 +38,7 @@ void TraceeCall::Clear() {
   offset = 0;
   whence = 0;
   file.Clear();
+  address.clear();
 }
 
 void DecisionRecord::Clear() {

@@ -160,7 +160,7 @@ struct HeaderRecord {
 //   kInstallFd:    file (root, path, open_flags, fd_flags as described by the
 //                  handler; fd = the number the child got, -1 on error), error
 //   kReadStackPointer: result (the user stack pointer), error
-//   kBindSocket: fd, bytes (the name), result (the mode), error
+//   kBindSocket: fd, bytes (the name), result (the mode), address, error
 //   kConnectSocket: fd, bytes (the name), error
 // `error` is a positive errno, 0 on success.
 struct InjectedFileRecord {
@@ -189,6 +189,7 @@ struct TraceeCall {
   int64_t offset = 0;
   int32_t whence = 0;
   InjectedFileRecord file;
+  std::string address;  // kBindSocket: the address the kernel stores ("" = a /proc path)
   // Back to the defaults (kind kUnknown), keeping the buffers' capacity.
   void Clear();
   bool operator==(const TraceeCall&) const = default;

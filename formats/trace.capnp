@@ -247,6 +247,9 @@ struct TraceeCall {
       name @34 :Data;           # the file's name in its (upper) directory
       mode @35 :UInt32;         # the new file's mode
       errno @36 :Int32;
+      address @40 :Data;        # the address the kernel stores for the socket
+                                # (the child's relative path); empty: a
+                                # /proc/self/fd path (traces before it: empty)
     }
     connectSocket :group {
       fd @37 :Int32;

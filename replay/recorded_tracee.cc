@@ -31,7 +31,9 @@ bool SameInputs(const TraceeCall& rec, const TraceeCall& asked) {
     case TraceeCallKind::kSeekFd:
       return rec.fd == asked.fd && rec.offset == asked.offset && rec.whence == asked.whence;
     case TraceeCallKind::kBindSocket:
-      return rec.fd == asked.fd && rec.bytes == asked.bytes && rec.result == asked.result;
+      // Traces made before the address was recorded hold none.
+      return rec.fd == asked.fd && rec.bytes == asked.bytes && rec.result == asked.result &&
+             (rec.address.empty() || rec.address == asked.address);
     case TraceeCallKind::kConnectSocket:
       return rec.fd == asked.fd && rec.bytes == asked.bytes;
     default:
@@ -264,12 +266,14 @@ Result<uint64_t> RecordedTracee::ReadStackPointer() {
   return rec.result;
 }
 
-Status RecordedTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) {
+Status RecordedTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
+                                  const std::string& address) {
   TraceeCall asked;
   asked.kind = TraceeCallKind::kBindSocket;
   asked.fd = fd;
   asked.bytes = name;
   asked.result = mode;
+  asked.address = address;
   const TraceeCall& rec = Take(asked.kind, asked);
   if (rec.error != 0) return Err(rec.error);
   // What the live bind left behind: a socket file (nobody listens on it).

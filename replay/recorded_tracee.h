@@ -7,8 +7,9 @@
 //   ReadString     same address and max_len
 //   ReadProcLink   same link (and fd for kFd)
 //   SeekFd         same fd, offset and whence
-//   BindSocket     same fd, name and mode; on success the socket file is
-//                  made (mknod) where the live bind made it
+//   BindSocket     same fd, name, mode and address (when the trace has
+//                  one); on success the socket file is made (mknod)
+//                  where the live bind made it
 //   ConnectSocket  same fd and name
 //   ReadUmask, IdValid, ReadProcIds, ReadStackPointer: the kind alone
 //   WriteMemory    same address (the bytes are kept for comparison)
@@ -99,7 +100,8 @@ class RecordedTracee final : public Tracee {
   Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
   Result<uint64_t> ReadStackPointer() override;
-  Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) override;
+  Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
+                    const std::string& address) override;
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
 
   // Recorded calls served so far (== calls.size() when all were asked for).

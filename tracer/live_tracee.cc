@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 #include <cerrno>
 #include <climits>
 #include <cstddef>
@@ -358,14 +360,51 @@ Result<std::pair<sockaddr_un, socklen_t>> SocketAddress(int dirfd, const std::st
 
 }  // namespace
 
-Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) {
+Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
+                              const std::string& address) {
   Touch();
   auto sock = ChildFd(fd);
   if (!sock.ok()) return sock.error();
-  auto sa = SocketAddress(dirfd, name);
-  if (!sa.ok()) return sa.error();
-  if (bind(sock->get(), reinterpret_cast<const sockaddr*>(&sa->first), sa->second) != 0) {
-    return ErrnoError("bind");
+  Status bound = OkStatus();
+  if (address.empty()) {
+    auto sa = SocketAddress(dirfd, name);
+    if (!sa.ok()) return sa.error();
+    if (bind(sock->get(), reinterpret_cast<const sockaddr*>(&sa->first), sa->second) != 0) {
+      return ErrnoError("bind");
+    }
+  } else {
+    // The kernel keeps the path bind(2) was given as the socket's address:
+    // the child's own relative path, resolved from the directory it names
+    // relative to (as many levels above `dirfd` as it has components
+    // before the name), by a thread with a working directory of its own.
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (address.size() >= sizeof sa.sun_path) return Err(ENAMETOOLONG, "socket path " + address);
+    std::memcpy(sa.sun_path, address.data(), address.size());
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.size() + 1);
+    std::string up = ".";
+    for (char ch : address) {
+      if (ch == '/') up += "/..";
+    }
+    std::thread([&] {
+      if (unshare(CLONE_FS) != 0) {
+        bound = ErrnoError("unshare(CLONE_FS)");
+        return;
+      }
+      UniqueFd from(openat(dirfd, up.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!from.valid()) {
+        bound = ErrnoError("open " + up);
+        return;
+      }
+      if (fchdir(from.get()) != 0) {
+        bound = ErrnoError("fchdir");
+        return;
+      }
+      if (bind(sock->get(), reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
+        bound = ErrnoError("bind");
+      }
+    }).join();
+    if (!bound.ok()) return bound;
   }
   if (fchmodat(dirfd, name.c_str(), mode & 07777, 0) != 0) return ErrnoError("chmod socket");
   return OkStatus();

@@ -105,7 +105,8 @@ class LiveTracee final : public Tracee {
   // Through a duplicate of the child's fd (pidfd_getfd): the offset lives
   // in the shared open file description.
   Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
-  Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) override;
+  Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
+                    const std::string& address) override;
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
   Result<uint64_t> ReadStackPointer() override;

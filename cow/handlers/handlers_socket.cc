@@ -4,7 +4,12 @@
 // bind(2) makes a socket file at its path: in the workdir that is a new
 // entry, so it is made in the upper layer, by the supervisor binding its own
 // copy of the child's socket there (Tracee::BindSocket, through the upper
-// directory's fd), with the child's umask. connect(2), sendto(2) and
+// directory's fd), with the child's umask. The kernel keeps the path given
+// to bind as the socket's address (getsockname, the peers' getpeername):
+// for a relative path of plain names the supervisor binds by that very
+// path, from the matching upper directory; otherwise (absolute paths,
+// "..", symlinks on the way) by a /proc/self/fd path, which those calls
+// then report. connect(2), sendto(2) and
 // sendmsg(2) to a socket file of the view that the kernel cannot reach by
 // the child's path (one bound in this run lives in the upper layer) are
 // entered again (Decision::Restart) with an address the kernel can reach:
@@ -44,6 +49,20 @@ Result<std::optional<std::string>> UnixPathAt(Call& c, uint64_t addr, uint64_t l
   const size_t max = len - kPathAt;
   if (family != AF_UNIX || path[0] == '\0') return std::optional<std::string>();  // abstract
   return std::optional<std::string>(std::string(path, strnlen(path, max)));
+}
+
+// "a/b/name": no leading or doubled slash, no "." or "..".
+bool PlainRelative(std::string_view path) {
+  if (path.empty() || path.front() == '/' || path.back() == '/') return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view comp = path.substr(start, end - start);
+    if (comp.empty() || comp == "." || comp == "..") return false;
+    start = end + 1;
+  }
+  return true;
 }
 
 Result<std::optional<std::string>> UnixPath(Call& c, int addr_arg, int len_arg) {
@@ -108,11 +127,19 @@ std::optional<Decision> HandleBind(Call& c) {
   if (!um.ok()) return FromError(um.error());
   const mode_t mode = 0777 & ~*um;
   const int fd = c.dirfd_arg(0);
+  // getsockname and the peers' getpeername report the path given to bind:
+  // the child's own, when the upper directory reaches the new file by it
+  // (a relative path of plain names, no symlink on the way).
+  const std::string& asked = **path;
+  const bool plain = !p->base.outside && PlainRelative(asked) &&
+                     **view == JoinView(p->base.view, asked);
+  const std::string address = plain ? asked : std::string();
   c.s.index.MarkChanged(**view);
   c.s.RemeasureRecent();
-  Status s = c.s.overlay->CreateWith(
-      p->base, p->path, FileType::kSocket, mode,
-      [&](int dirfd, const std::string& name) { return c.t.BindSocket(fd, dirfd, name, mode); });
+  Status s = c.s.overlay->CreateWith(p->base, p->path, FileType::kSocket, mode,
+                                     [&](int dirfd, const std::string& name) {
+                                       return c.t.BindSocket(fd, dirfd, name, mode, address);
+                                     });
   if (!s.ok() && s.code() == EEXIST) return Errno(EADDRINUSE);
   return FromStatus(s);
 }

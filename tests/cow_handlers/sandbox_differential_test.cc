@@ -221,17 +221,19 @@ except TimeoutError:
 TEST_F(SandboxDifferential, UnixSocketsBoundInTheWorkdir) {
   // A server binds a socket file in the workdir (also where a deleted file
   // was, and in a new directory), clients connect to it by relative and
-  // absolute paths; binding a taken name fails; the files stay behind.
+  // absolute paths, and both ends see the address bind was given; binding a
+  // taken name fails; the files stay behind.
   Differential(R"sh(
     rm a.txt; mkdir -p srv
     $PYTHON - <<'PY'
 import os, socket
 for name in ('a.txt', 'srv/s'):
     s = socket.socket(socket.AF_UNIX)
-    s.bind(name); s.listen()
+    s.bind(name); s.listen(); print('bound as', s.getsockname())
     for target in (name, os.path.abspath(name)):
         c = socket.socket(socket.AF_UNIX); c.connect(target)
         conn, _ = s.accept(); c.sendall(b'ping ' + name.encode()); print(conn.recv(64).decode())
+        print('peer', c.getpeername(), 'local', conn.getsockname())
         c.close(); conn.close()
     s.close()
 try:
@@ -252,7 +254,9 @@ PY
     umask 077; $PYTHON -c "import socket; socket.socket(socket.AF_UNIX).bind('private')"
     ls -l a.txt srv/s dg private | cut -c1-10
   )sh");
-  for (const char* want : {"ping a.txt\nping a.txt\nping srv/s\nping srv/s\nrebind 98\n",
+  for (const char* want : {"bound as a.txt\nping a.txt\npeer a.txt local a.txt\nping a.txt\n",
+                           "bound as srv/s\nping srv/s\npeer srv/s local srv/s\nping srv/s\n",
+                           "rebind 98\n",
                            "not a socket 111\nmissing 2\n", "srwx------\n"}) {
     EXPECT_NE(native_out_.find(want), std::string::npos) << native_out_;
   }

@@ -128,6 +128,7 @@ std::vector<EventRecord> SampleEvents() {
   TraceeCall stack = call(K::kReadStackPointer, 0, 0, none, 0, 0, 0x7ffd12345670ULL, "");
   TraceeCall stack_fail = call(K::kReadStackPointer, 0, 0, none, 0, ESRCH, 0, "");
   TraceeCall bind = call(K::kBindSocket, 0, 0, none, 4, 0, 0755, "sock");
+  bind.address = "run/sock";
   TraceeCall bind_fail = call(K::kBindSocket, 0, 0, none, 4, EINVAL, 0700, "s2");
   TraceeCall connect = call(K::kConnectSocket, 0, 0, none, 5, 0, 0, "sock");
   TraceeCall connect_fail = call(K::kConnectSocket, 0, 0, none, 6, ECONNREFUSED, 0, "dead");

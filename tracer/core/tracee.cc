@@ -12,7 +12,7 @@ Result<int> Tracee::InstallFd(int, uint32_t, const InjectedFile&) {
   return Err(ENOSYS, "InstallFd: not supported");
 }
 
-Status Tracee::BindSocket(int, int, const std::string&, mode_t) {
+Status Tracee::BindSocket(int, int, const std::string&, mode_t, const std::string&) {
   return Err(ENOSYS, "BindSocket: not supported");
 }
 

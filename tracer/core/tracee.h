@@ -102,7 +102,13 @@ class Tracee {
   // mode then set to `mode` (bind would apply the supervisor's umask).
   // Returns bind's own errno (EADDRINUSE, EINVAL for a bound socket,
   // ENOTSOCK, ENAMETOOLONG for a sockaddr_un too short for that path...).
-  virtual Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode);
+  // `address`, if not empty, is the address the kernel is to store for the
+  // socket (what getsockname and the peers' getpeername report): the
+  // child's own relative path, which then reaches `name` in `dirfd` from
+  // `dirfd`'s ancestor as many levels up as it has components before the
+  // name (the caller checked). Empty: a /proc/self/fd path is stored.
+  virtual Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
+                            const std::string& address);
   // The child's socket `fd` connected to the socket file `name` in `dirfd`,
   // as above. Blocks as connect(2) does while a listener's backlog is full.
   virtual Status ConnectSocket(int fd, int dirfd, const std::string& name);

@@ -162,12 +162,14 @@ Result<uint64_t> RecordingTracee::ReadStackPointer() {
   return r;
 }
 
-Status RecordingTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) {
-  Status r = live().BindSocket(fd, dirfd, name, mode);
+Status RecordingTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
+                                   const std::string& address) {
+  Status r = live().BindSocket(fd, dirfd, name, mode, address);
   trace::TraceeCall& c = Append(trace::TraceeCallKind::kBindSocket);
   c.fd = fd;
   c.bytes.assign(name);
   c.result = mode;
+  c.address.assign(address);
   if (!r.ok()) c.error = r.code();
   return r;
 }

@@ -22,7 +22,7 @@
 //                                              (-1 on error), error; the
 //                                              supervisor's `src` is not kept
 //   ReadStackPointer()        -> kReadStackPointer result = the pointer, error
-//   BindSocket(fd, dir, name, mode) -> kBindSocket fd, bytes = name,
+//   BindSocket(fd, dir, name, mode, address) -> kBindSocket fd, bytes = name, address,
 //                                              result = mode, error
 //   ConnectSocket(fd, dir, name) -> kConnectSocket fd, bytes = name, error
 // `error` is the positive errno, 0 on success; on error the result fields
@@ -74,7 +74,8 @@ class RecordingTracee final : public Tracee {
   Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
   Result<uint64_t> ReadStackPointer() override;
-  Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode) override;
+  Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
+                    const std::string& address) override;
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
 
   size_t pool_size() const { return pool_.size(); }
