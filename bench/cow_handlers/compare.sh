@@ -15,6 +15,9 @@
 # Also printed: the notifications each workload sends, how many of them a
 # filter with argument checks could decide without the supervisor, and what
 # deciding ioctl in the filter (its only argument-tested syscall) saves.
+# PIN="taskset -c 0" runs everything on one CPU: on a VM whose idle CPUs
+# halt, every cross-CPU wake-up costs tens of microseconds (an fd injection
+# takes two), which pinning takes out of the comparison.
 set -eu
 BUILD=${1:-build}
 REPS=${REPS:-5}
@@ -46,7 +49,7 @@ median_us() {
     run=$((run + 1))
     rm -rf "$SHM/st"
     s=$(now_us)
-    "$@" >/dev/null 2>&1 || true
+    ${PIN:-} "$@" >/dev/null 2>&1 || true
     e=$(now_us)
     echo $((e - s)) >> "$SHM/times"
     i=$((i + 1))
@@ -58,7 +61,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%
 COW="$TRACE run --discard --storage $SHM/st"
 PASS="$TRACE run --handlers passthrough"
 
-echo "== wall time (median of $REPS; workdir on tmpfs holds the tree: 100 dirs x 100 files x 100 B)"
+echo "== wall time (median of $REPS; workdir on tmpfs holds the tree: 100 dirs x 100 files x 100 B)${PIN:+; pinned: $PIN}"
 printf '%-34s %9s %7s %7s %7s %8s %9s %9s\n' workload native_ms cow pass strace cow/pass strace/cow notifs
 for w in "tar cf - tree | wc -c" "du -s tree" "find tree -type f | wc -l" \
          "cp -r tree tree2 && rm -rf tree2"; do
