@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <system_error>
 #include <thread>
 #include <cerrno>
 #include <climits>
@@ -386,7 +387,7 @@ Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t
     for (char ch : address) {
       if (ch == '/') up += "/..";
     }
-    std::thread([&] {
+    auto bind_here = [&] {
       if (unshare(CLONE_FS) != 0) {
         bound = ErrnoError("unshare(CLONE_FS)");
         return;
@@ -403,7 +404,12 @@ Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t
       if (bind(sock->get(), reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
         bound = ErrnoError("bind");
       }
-    }).join();
+    };
+    try {
+      std::thread(bind_here).join();
+    } catch (const std::system_error& e) {
+      return Err(e.code().value() != 0 ? e.code().value() : EAGAIN, "bind thread");
+    }
     if (!bound.ok()) return bound;
   }
   if (fchmodat(dirfd, name.c_str(), mode & 07777, 0) != 0) return ErrnoError("chmod socket");
