@@ -1,9 +1,9 @@
 #include "tracer/live_tracee.h"
 
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
-#include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,13 +13,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <system_error>
-#include <thread>
 #include <cerrno>
 #include <climits>
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <system_error>
+#include <thread>
 
 #include "tracer/core/kernel_abi.h"
 

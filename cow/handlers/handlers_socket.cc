@@ -28,6 +28,7 @@
 #include <sys/un.h>
 
 #include <cstring>
+#include <functional>
 
 #include "cow/handlers/handlers.h"
 
@@ -131,8 +132,8 @@ std::optional<Decision> HandleBind(Call& c) {
   // the child's own, when the upper directory reaches the new file by it
   // (a relative path of plain names, no symlink on the way).
   const std::string& asked = **path;
-  const bool plain = !p->base.outside && PlainRelative(asked) &&
-                     **view == JoinView(p->base.view, asked);
+  const bool plain =
+      !p->base.outside && PlainRelative(asked) && **view == JoinView(p->base.view, asked);
   const std::string address = plain ? asked : std::string();
   c.s.index.MarkChanged(**view);
   c.s.RemeasureRecent();
@@ -144,49 +145,53 @@ std::optional<Decision> HandleBind(Call& c) {
   return FromStatus(s);
 }
 
-std::optional<Decision> HandleConnect(Call& c) {
+// connect and sendto name their address in two arguments: when it is a
+// socket of the view the kernel cannot reach by the child's path, the call
+// is entered again with a reachable address; `no_restart` answers when
+// that copy cannot be written (it gets the child's path and why).
+std::optional<Decision> RestartWithReachableAddress(
+    Call& c, int addr_arg, int len_arg,
+    const std::function<std::optional<Decision>(const std::string&, const Error&)>& no_restart) {
   if (c.Pristine()) return c.PristineContinue();
-  auto path = UnixPath(c, 1, 2);
+  auto path = UnixPath(c, addr_arg, len_arg);
   if (!path.ok()) return FromError(path.error());
   if (!path->has_value()) return c.Kernel();
   SocketTarget t = LocateSocket(c, **path);
   if (t.answer) return std::move(t.answer);
-  // The child connects by itself (blocking, interrupted, refused exactly as
-  // natively): its connect is entered again with the reachable address.
   auto sa = SockaddrOf(t.reachable);
+  // (WriteRestartCopy's NUL is not part of the address.)
   auto copy = sa ? WriteRestartCopy(c, *sa) : Result<uint64_t>(Err(ENAMETOOLONG, t.reachable));
-  if (copy.ok()) {
-    ++c.s.stats.fifo_restarts;
-    return Decision::Restart(1, *copy, 2, sa->size(), ECONNREFUSED);
-  }
-  // No restart (no ptrace, or an address too long): connected by the
-  // supervisor, which then waits for a full backlog with the child.
-  auto p = c.Locate(AT_FDCWD, **path);
-  if (!p.ok()) return FromError(p.error());
-  auto where = c.s.overlay->ParentOf(p->base, p->path);
-  if (!where.ok()) return FromError(where.error());
-  return FromStatus(c.t.ConnectSocket(c.dirfd_arg(0), where->first.get(), where->second));
+  if (!copy.ok()) return no_restart(**path, copy.error());
+  ++c.s.stats.fifo_restarts;
+  return Decision::Restart(addr_arg, *copy, len_arg, sa->size(), ECONNREFUSED);
+}
+
+// A send whose address could not be handed to the child.
+std::optional<Decision> RefuseSend(Call& c, const Error& why) {
+  c.s.Warn("a send to a socket made in the sandbox could not be handed to the child (" +
+           why.Message() + "): it failed with ECONNREFUSED");
+  return Errno(ECONNREFUSED);
+}
+
+std::optional<Decision> HandleConnect(Call& c) {
+  // The child connects by itself (blocking, interrupted, refused exactly as
+  // natively). Without a restart (no ptrace, or an address too long) the
+  // supervisor connects, and then waits for a full backlog with the child.
+  return RestartWithReachableAddress(
+      c, 1, 2, [&](const std::string& path, const Error&) -> std::optional<Decision> {
+        auto p = c.Locate(AT_FDCWD, path);
+        if (!p.ok()) return FromError(p.error());
+        auto where = c.s.overlay->ParentOf(p->base, p->path);
+        if (!where.ok()) return FromError(where.error());
+        return FromStatus(c.t.ConnectSocket(c.dirfd_arg(0), where->first.get(), where->second));
+      });
 }
 
 NotifyWhen SendtoNotifyWhen() { return {ArgMatch{4, ~uint64_t{0}, 0, /*differs=*/true}}; }
 
 std::optional<Decision> HandleSendto(Call& c) {
-  if (c.Pristine()) return c.PristineContinue();
-  auto path = UnixPath(c, 4, 5);
-  if (!path.ok()) return FromError(path.error());
-  if (!path->has_value()) return c.Kernel();
-  SocketTarget t = LocateSocket(c, **path);
-  if (t.answer) return std::move(t.answer);
-  auto sa = SockaddrOf(t.reachable);
-  auto copy = sa ? WriteRestartCopy(c, *sa) : Result<uint64_t>(Err(ENAMETOOLONG, t.reachable));
-  if (!copy.ok()) {
-    c.s.Warn("a send to a socket made in the sandbox could not be handed to the child (" +
-             copy.error().Message() + "): it failed with ECONNREFUSED");
-    return Errno(ECONNREFUSED);
-  }
-  ++c.s.stats.fifo_restarts;
-  // WriteRestartCopy's NUL is not part of the address.
-  return Decision::Restart(4, *copy, 5, sa->size(), ECONNREFUSED);
+  return RestartWithReachableAddress(
+      c, 4, 5, [&](const std::string&, const Error& why) { return RefuseSend(c, why); });
 }
 
 std::optional<Decision> HandleSendmsg(Call& c) {
@@ -213,11 +218,7 @@ std::optional<Decision> HandleSendmsg(Call& c) {
                       std::string bytes(reinterpret_cast<const char*>(&moved), sizeof moved);
                       return bytes + *sa;
                     });
-  if (!copy.ok()) {
-    c.s.Warn("a send to a socket made in the sandbox could not be handed to the child (" +
-             copy.error().Message() + "): it failed with ECONNREFUSED");
-    return Errno(ECONNREFUSED);
-  }
+  if (!copy.ok()) return RefuseSend(c, copy.error());
   ++c.s.stats.fifo_restarts;
   return Decision::Restart(1, *copy, ECONNREFUSED);
 }

@@ -72,8 +72,7 @@ void ProcessTable::SetUmask(pid_t tgid, mode_t mask) {
   if (it != procs_.end()) it->second.umask = mask & 0777;
 }
 
-void ProcessTable::MoveVirtualCwds(const std::string& from, const std::string& to,
-                                   bool exchange) {
+void ProcessTable::MoveVirtualCwds(const std::string& from, const std::string& to, bool exchange) {
   if (virtual_count_ == 0) return;
   // `path` is `dir` or lies under it (view paths: "" is the root).
   auto within = [](const std::string& path, const std::string& dir) {

@@ -256,8 +256,7 @@ PY
   )sh");
   for (const char* want : {"bound as a.txt\nping a.txt\npeer a.txt local a.txt\nping a.txt\n",
                            "bound as srv/s\nping srv/s\npeer srv/s local srv/s\nping srv/s\n",
-                           "rebind 98\n",
-                           "not a socket 111\nmissing 2\n", "srwx------\n"}) {
+                           "rebind 98\n", "not a socket 111\nmissing 2\n", "srwx------\n"}) {
     EXPECT_NE(native_out_.find(want), std::string::npos) << native_out_;
   }
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;

@@ -180,17 +180,19 @@ TEST_F(SupervisorTest, NegatedArgumentTestsNotifyEverythingElse) {
                      NotifyWhen{ArgMatch{1, ~uint64_t{0}, 0x5401, /*differs=*/true}})
                   .ok());
   // A negated test compares the whole argument: a mask is refused.
-  EXPECT_EQ(reg.AddByName("u", {"ioctl"},
-                          [](const Notification&, Tracee&) { return std::optional<Decision>(); },
-                          NotifyWhen{ArgMatch{1, 0xffff, 0x5401, true}})
-                .code(),
-            EINVAL);
+  EXPECT_EQ(
+      reg.AddByName(
+             "u", {"ioctl"}, [](const Notification&, Tracee&) { return std::optional<Decision>(); },
+             NotifyWhen{ArgMatch{1, 0xffff, 0x5401, true}})
+          .code(),
+      EINVAL);
   Supervisor sup(reg, features_);
   Recorder rec;
   sup.set_observer(&rec);
   RunResult r;
-  std::string out =
-      CaptureStdout([&] { r = MustRun(sup, Options({TC_IOCTL, "5401", "5402", "12345678"})); });
+  std::string out = CaptureStdout([&] {
+    r = MustRun(sup, Options({TC_IOCTL, "5401", "5402", "12345678"}));
+  });
   EXPECT_EQ(out, "5401 " + std::to_string(ENOTTY) + "\n5402 " + std::to_string(EDOM) +
                      "\n12345678 " + std::to_string(EDOM) + "\n");
   size_t ioctls = 0;

@@ -37,8 +37,8 @@ Status HandlerRegistry::Add(std::string_view set, std::span<const int> nrs, Hand
                     std::make_shared<const NotifyWhen>(std::move(when)));
 }
 
-Status HandlerRegistry::AddEntries(std::string_view set, std::span<const int> nrs,
-                                   Handler handler, std::shared_ptr<const NotifyWhen> when) {
+Status HandlerRegistry::AddEntries(std::string_view set, std::span<const int> nrs, Handler handler,
+                                   std::shared_ptr<const NotifyWhen> when) {
   if (nrs.empty()) return Err(EINVAL, "no syscall given for handler set " + std::string(set));
   if (!handler) return Err(EINVAL, "empty handler for set " + std::string(set));
   for (int nr : nrs) {
