@@ -1,13 +1,19 @@
 // Integration tests of `trace run` with the COW handlers: escapes, failing
 // closed, quota, the command line and the disposition of the changes.
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "tests/cow_handlers/sandbox_util.h"
+#include "tracer/base/unique_fd.h"
 
 namespace sandtrace::cow::testing {
 namespace {
@@ -354,6 +360,50 @@ TEST_F(SandboxTest, ShortAndReadOnlyExecPathsOfNewFilesRun) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "./s ran\nrc=0\nscript\nzero from c\nfrom make\n") << r.err;
   EXPECT_EQ(r.err.find("ENOEXEC"), std::string::npos) << r.err;
+}
+
+TEST_F(SandboxTest, ASocketTheWorkdirHadIsReachedUnderARenamedDirectory) {
+  // A server outside the sandbox listens on d/srv, a socket file of the
+  // real workdir. In the run, d is renamed to e: the kernel cannot reach
+  // e/srv by the child's path (the lower still has d/srv), so the connect
+  // and a datagram sendto are entered again with the socket's real path.
+  const std::string stream = work_ + "/d/srv", dgram = work_ + "/d/dg";
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int g = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(s, 0);
+  ASSERT_GE(g, 0);
+  UniqueFd server(s), datagrams(g);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path, stream.c_str(), stream.size() + 1);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(listen(s, 4), 0);
+  std::memcpy(sa.sun_path, dgram.c_str(), dgram.size() + 1);
+  ASSERT_EQ(bind(g, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  std::string got;
+  std::thread serve([&] {
+    pollfd p{s, POLLIN, 0};
+    if (poll(&p, 1, 20000) != 1) return;
+    UniqueFd conn(accept4(s, nullptr, nullptr, SOCK_CLOEXEC));
+    char buf[64];
+    ssize_t n = read(conn.get(), buf, sizeof buf);
+    if (n > 0) got.assign(buf, static_cast<size_t>(n));
+    (void)!write(conn.get(), "pong", 4);
+  });
+  Ran r = Trace({"--discard"},
+                "mv d e && python3 -c '\n"
+                "import socket\n"
+                "c = socket.socket(socket.AF_UNIX); c.connect(\"e/srv\"); c.sendall(b\"ping\")\n"
+                "print(c.recv(16).decode())\n"
+                "socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b\"datagram\", \"e/dg\")\n"
+                "'");
+  serve.join();
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "pong\n") << r.err;
+  EXPECT_EQ(got, "ping");
+  char buf[64];
+  ssize_t n = recv(g, buf, sizeof buf, MSG_DONTWAIT);
+  EXPECT_EQ(n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string(), "datagram");
 }
 
 }  // namespace
