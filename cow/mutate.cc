@@ -42,10 +42,13 @@ static Status PrepareCreate(Overlay::Impl& im, Walk& w, bool allow_trailing_slas
 }
 
 // New entries carry the caller's identity when it differs from ours.
-static void OwnNew(Overlay::Impl& im, const DirNode& parent, const std::string& name) {
+// `known`: the entry's stat, when the caller has one (mode aside, which
+// FixMode may have changed since: only the owner is read here).
+static void OwnNew(Overlay::Impl& im, const DirNode& parent, const std::string& name,
+                   const Result<struct stat>* known = nullptr) {
   if (!im.options_.creds) return;
   const Credentials& c = *im.options_.creds;
-  auto st = fs::StatAt(parent.upper.get(), name);
+  auto st = known != nullptr && known->ok() ? *known : fs::StatAt(parent.upper.get(), name);
   if (!st) return;
   struct stat pst = im.DirStat(parent);
   gid_t gid = (pst.st_mode & S_ISGID) ? pst.st_gid : c.gid;
@@ -54,16 +57,17 @@ static void OwnNew(Overlay::Impl& im, const DirNode& parent, const std::string& 
   }
 }
 
-// The process umask must not change what the child asked for.
-static Status FixMode(int dir_fd, const std::string& name, mode_t mode) {
+// The process umask must not change what the child asked for. Returns the
+// new entry's stat from before any chmod (its owner is what OwnNew needs).
+static Result<struct stat> FixMode(int dir_fd, const std::string& name, mode_t mode) {
   auto st = fs::StatAt(dir_fd, name);
   if (!st) return st.error();
-  if ((st->st_mode & 0777) == (mode & 0777)) return OkStatus();
+  if ((st->st_mode & 0777) == (mode & 0777)) return st;
   auto fd = fs::OpenAt(dir_fd, name, O_PATH);
   if (!fd) return fd.error();
   mode_t want = (st->st_mode & 07000) | (mode & 0777);
   if (::chmod(fs::ProcFdPath(fd->get()).c_str(), want) != 0) return ErrnoError("chmod");
-  return OkStatus();
+  return st;
 }
 
 Status Overlay::Mkdir(const Base& base, std::string_view path, mode_t mode) {
@@ -80,8 +84,8 @@ Status Overlay::Mkdir(const Base& base, std::string_view path, mode_t mode) {
   }
   // A new directory never shows what a deleted one held: it is opaque.
   im.dirs_[w->res.path] = DirMeta{std::nullopt, {}};
-  (void)FixMode(parent.upper.get(), w->name, mode);
-  OwnNew(im, parent, w->name);
+  const auto fixed = FixMode(parent.upper.get(), w->name, mode);
+  OwnNew(im, parent, w->name, &fixed);
   im.ClearWhiteout(parent, w->name);
   im.NotifyCreate(w->res.path, FileType::kDirectory);
   return OkStatus();
@@ -108,8 +112,8 @@ Status Overlay::Mknod(const Base& base, std::string_view path, mode_t mode, dev_
     return ErrnoError("mknod " + w->res.path);
   }
   (void)dev;
-  (void)FixMode(parent.upper.get(), w->name, mode);
-  OwnNew(im, parent, w->name);
+  const auto fixed = FixMode(parent.upper.get(), w->name, mode);
+  OwnNew(im, parent, w->name, &fixed);
   im.ClearWhiteout(parent, w->name);
   im.NotifyCreate(w->res.path, FileTypeFromMode(type));
   return OkStatus();
@@ -128,8 +132,8 @@ Status Overlay::CreateWith(const Base& base, std::string_view path, FileType typ
     im.Credit(kEntryCost);
     return s;
   }
-  (void)FixMode(parent.upper.get(), w->name, mode);
-  OwnNew(im, parent, w->name);
+  const auto fixed = FixMode(parent.upper.get(), w->name, mode);
+  OwnNew(im, parent, w->name, &fixed);
   im.ClearWhiteout(parent, w->name);
   im.NotifyCreate(w->res.path, type);
   return OkStatus();

@@ -70,6 +70,9 @@ struct Found {
   Layer layer = Layer::kNone;
   std::string layer_path;
   struct stat st {};
+  // kNone because a whiteout hides the name (the lower was not consulted);
+  // otherwise a kNone from Lookup means the lower has no such entry either.
+  bool hidden = false;
 };
 
 // How a path ended: a name, ".", "..", or the root ("/", or "" components).

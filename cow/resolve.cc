@@ -62,7 +62,10 @@ Result<Found> Overlay::Impl::Lookup(const DirNode& dir, const std::string& name)
     }
     if (st.code() != ENOENT) return st.error();
     auto meta = dirs_.find(dir.path);
-    if (meta != dirs_.end() && meta->second.whiteouts.count(name)) return f;
+    if (meta != dirs_.end() && meta->second.whiteouts.count(name)) {
+      f.hidden = true;
+      return f;
+    }
   }
   if (dir.lower) {
     auto st = fs::StatAt(dir.lower.get(), name);
@@ -281,7 +284,8 @@ Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path, cons
       if (!final) return Err(ENOENT, fs::Join(dir.path, comp));
       w.name = comp;
       w.found = *found;
-      eq = eq && dir.kernel_path && !HasLowerEntry(dir, comp);
+      // Lookup consulted the lower unless a whiteout hid the name.
+      eq = eq && dir.kernel_path && !(found->hidden && HasLowerEntry(dir, comp));
       break;
     }
     if (found->type == FileType::kSymlink && (!final || o.follow_final || must_dir)) {

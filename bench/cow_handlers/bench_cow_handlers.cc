@@ -20,6 +20,7 @@
 #include <string>
 
 #include "cow/handlers/cow_session.h"
+#include "cow/handlers/view_index.h"
 #include "tracer/core/handler_registry.h"
 #include "tracer/core/tracee.h"
 
@@ -141,6 +142,28 @@ void BM_CreateAndInject(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CreateAndInject)->Iterations(2000);
+
+// What a mkdir costs the handlers' index once the run has made
+// state.range(0) directories (each one opaque, with a listing): it must not
+// grow with that number (Forget takes a range of a sorted index).
+void BM_IndexMkdirAfterManyDirectories(benchmark::State& state) {
+  ViewIndex ix;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    const std::string d = "out/d" + std::to_string(i);
+    ix.MarkChanged(d);
+    ix.SetEmptyListing(d);
+    ix.MarkOpaque(d);
+  }
+  int64_t i = 0;
+  for (auto _ : state) {
+    const std::string d = "new/d" + std::to_string(i++);
+    ix.MarkChanged(d);
+    ix.Forget(d);
+    ix.SetEmptyListing(d);
+    ix.MarkOpaque(d);
+  }
+}
+BENCHMARK(BM_IndexMkdirAfterManyDirectories)->Arg(1000)->Arg(20000);
 
 void BM_Passthrough(benchmark::State& state) {
   HandlerRegistry r;

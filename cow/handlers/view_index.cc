@@ -67,10 +67,22 @@ ViewIndex::Entry ViewIndex::Lookup(std::string_view dir, std::string_view name) 
   return it->second.contains(name) ? Entry::kSymlink : Entry::kOther;
 }
 
+void ViewIndex::MarkOpaque(std::string_view path) {
+  if (opaque_.contains(path)) return;
+  opaque_.emplace(path);
+  opaque_sorted_.emplace(path);
+}
+
 void ViewIndex::SetListing(std::string_view dir, std::vector<std::string> symlinks) {
-  if (listings_.size() >= kMaxListings) listings_.clear();
+  if (listings_.size() >= kMaxListings) {
+    listings_.clear();
+    listing_keys_.clear();
+  }
   auto it = listings_.find(dir);
-  if (it == listings_.end()) it = listings_.emplace(std::string(dir), PathSet()).first;
+  if (it == listings_.end()) {
+    it = listings_.emplace(std::string(dir), PathSet()).first;
+    listing_keys_.emplace(dir);
+  }
   auto& set = it->second;
   set.clear();
   set.insert(std::make_move_iterator(symlinks.begin()), std::make_move_iterator(symlinks.end()));
@@ -82,15 +94,36 @@ void ViewIndex::AddEntry(std::string_view dir, std::string_view name, bool is_sy
   if (it != listings_.end()) it->second.emplace(name);
 }
 
+template <class Drop>
+void ViewIndex::EraseSubtree(SortedPaths& sorted, std::string_view path, Drop drop) {
+  if (path.empty()) {  // the root: everything
+    for (const std::string& k : sorted) drop(k);
+    sorted.clear();
+    return;
+  }
+  if (auto it = sorted.find(path); it != sorted.end()) {
+    drop(*it);
+    sorted.erase(it);
+  }
+  // Beneath "a/b": the keys from "a/b/" up to "a/b0" ('0' follows '/').
+  std::string from(path), to(path);
+  from += '/';
+  to += static_cast<char>('/' + 1);
+  auto first = sorted.lower_bound(from);
+  auto last = sorted.lower_bound(to);
+  for (auto it = first; it != last; ++it) drop(*it);
+  sorted.erase(first, last);
+}
+
 void ViewIndex::Forget(std::string_view path) {
-  for (auto it = listings_.begin(); it != listings_.end();) {
-    it = fs::PathWithin(it->first, path) ? listings_.erase(it) : std::next(it);
-  }
-  for (auto it = opaque_.begin(); it != opaque_.end();) {
-    it = fs::PathWithin(*it, path) ? opaque_.erase(it) : std::next(it);
-  }
+  EraseSubtree(listing_keys_, path, [this](const std::string& k) { listings_.erase(k); });
+  EraseSubtree(opaque_sorted_, path, [this](const std::string& k) { opaque_.erase(k); });
   if (!path.empty()) {
-    if (auto it = listings_.find(ParentOf(path)); it != listings_.end()) listings_.erase(it);
+    const std::string_view parent = ParentOf(path);
+    if (auto it = listings_.find(parent); it != listings_.end()) {
+      listings_.erase(it);
+      if (auto k = listing_keys_.find(parent); k != listing_keys_.end()) listing_keys_.erase(k);
+    }
   }
 }
 

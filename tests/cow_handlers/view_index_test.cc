@@ -48,6 +48,38 @@ TEST(CowHandlerIndex, SymlinkListings) {
   EXPECT_FALSE(ix.IsOpaque("d/sub"));
 }
 
+TEST(CowHandlerIndex, ForgetDropsExactlyTheSubtree) {
+  // Names that sort between "a/b" and "a/b/..." ("a/b-x", "a/b.x") and
+  // just after them ("a/b0", "a/bc") are not beneath "a/b".
+  ViewIndex ix;
+  const char* const paths[] = {"a",     "a/b",     "a/b/c",  "a/b/c/d", "a/b-x",
+                               "a/b.x", "a/b0",    "a/bc",   "b",       "a/b/c0"};
+  for (const char* p : paths) {
+    ix.SetListing(p, {});
+    ix.MarkOpaque(p);
+  }
+  ix.Forget("a/b");
+  for (const char* gone : {"a/b", "a/b/c", "a/b/c/d", "a/b/c0"}) {
+    EXPECT_FALSE(ix.Listed(gone)) << gone;
+    EXPECT_FALSE(ix.IsOpaque(gone)) << gone;
+  }
+  EXPECT_FALSE(ix.Listed("a"));  // the parent's listing changed
+  EXPECT_TRUE(ix.IsOpaque("a"));
+  for (const char* kept : {"a/b-x", "a/b.x", "a/b0", "a/bc", "b"}) {
+    EXPECT_TRUE(ix.Listed(kept)) << kept;
+    EXPECT_TRUE(ix.IsOpaque(kept)) << kept;
+  }
+  // Again after the forgotten ones are back, and for the root: everything.
+  ix.SetListing("a/b", {});
+  ix.MarkOpaque("a/b/c");
+  ix.Forget("");
+  for (const char* p : paths) {
+    EXPECT_FALSE(ix.Listed(p)) << p;
+    EXPECT_FALSE(ix.IsOpaque(p)) << p;
+  }
+  EXPECT_EQ(ix.listings(), 0u);
+}
+
 TEST(CowHandlerIndex, PathHelpers) {
   EXPECT_EQ(ParentOf("a/b/c"), "a/b");
   EXPECT_EQ(ParentOf("a"), "");
