@@ -52,8 +52,8 @@ TEST(CowHandlerIndex, ForgetDropsExactlyTheSubtree) {
   // Names that sort between "a/b" and "a/b/..." ("a/b-x", "a/b.x") and
   // just after them ("a/b0", "a/bc") are not beneath "a/b".
   ViewIndex ix;
-  const char* const paths[] = {"a",     "a/b",     "a/b/c",  "a/b/c/d", "a/b-x",
-                               "a/b.x", "a/b0",    "a/bc",   "b",       "a/b/c0"};
+  const char* const paths[] = {"a",     "a/b",  "a/b/c", "a/b/c/d", "a/b-x",
+                               "a/b.x", "a/b0", "a/bc",  "b",       "a/b/c0"};
   for (const char* p : paths) {
     ix.SetListing(p, {});
     ix.MarkOpaque(p);
