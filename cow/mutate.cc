@@ -355,6 +355,14 @@ Status Overlay::Chmod(const Base& base, std::string_view path, mode_t mode, bool
   if (w->found.type == FileType::kSymlink) return Err(EOPNOTSUPP, "chmod of a symlink");
   if (auto s = im.CheckOwner(w->found.st); !s) return s;
   if (auto s = im.CopyUpObject(*w, true); !s) return s;
+  if (w->last == Last::kName) {
+    // By name in its upper directory: the object is not a symlink (checked
+    // above), and nothing but this thread changes the upper layer.
+    if (::fchmodat(w->stack.back().upper.get(), w->name.c_str(), mode & 07777, 0) != 0) {
+      return ErrnoError("chmod " + w->res.path);
+    }
+    return OkStatus();
+  }
   auto fd = im.PathFdOf(*w);
   if (!fd) return fd.error();
   if (::chmod(fs::ProcFdPath(fd->get()).c_str(), mode & 07777) != 0) {
@@ -378,18 +386,30 @@ Status Overlay::Chown(const Base& base, std::string_view path, uid_t uid, gid_t 
     if (new_gid != cur.st_gid && !im.InGroup(new_gid)) return Err(EPERM, "not in that group");
   }
   if (auto s = im.CopyUpObject(*w, true); !s) return s;
-  auto fd = im.PathFdOf(*w);
-  if (!fd) return fd.error();
-  auto ust = fs::StatFd(fd->get());
+  // The upper object by name in its directory, or (".", the root) by an
+  // O_PATH fd of its own.
+  UniqueFd own;
+  int dir = -1;
+  std::string name;
+  if (w->last == Last::kName) {
+    dir = w->stack.back().upper.get();
+    name = w->name;
+  } else {
+    auto fd = im.PathFdOf(*w);
+    if (!fd) return fd.error();
+    own = std::move(*fd);
+    dir = own.get();
+  }
+  auto ust = fs::StatAt(dir, name);
   if (!ust) return ust.error();
-  if (auto s = im.SetOwner(fd->get(), "", *ust, new_uid, new_gid); !s) return s;
+  if (auto s = im.SetOwner(dir, name, *ust, new_uid, new_gid); !s) return s;
   // The kernel drops set-user-ID (and group-executable set-group-ID) bits of
   // a non-directory on chown; a virtual chown must too.
   if (!S_ISDIR(ust->st_mode) && !S_ISLNK(ust->st_mode) && im.virtual_owner_.count(ust->st_ino)) {
     mode_t m = ust->st_mode & 07777;
     mode_t keep = m & ~S_ISUID;
     if (m & S_IXGRP) keep &= ~S_ISGID;
-    if (keep != m) (void)::chmod(fs::ProcFdPath(fd->get()).c_str(), keep);
+    if (keep != m) (void)::fchmodat(dir, name.empty() ? "." : name.c_str(), keep, 0);
   }
   return OkStatus();
 }
@@ -441,6 +461,14 @@ Status Overlay::Utimens(const Base& base, std::string_view path, const struct ti
     if (auto s = im.CheckPermission(w->found.st, W_OK); !s) return s;
   }
   if (auto s = im.CopyUpObject(*w, true); !s) return s;
+  if (w->last == Last::kName) {
+    // The object itself (a symlink's own times when it was not followed).
+    if (::utimensat(w->stack.back().upper.get(), w->name.c_str(), times, AT_SYMLINK_NOFOLLOW) !=
+        0) {
+      return ErrnoError("utimens " + w->res.path);
+    }
+    return OkStatus();
+  }
   auto fd = im.PathFdOf(*w);
   if (!fd) return fd.error();
   if (::utimensat(fd->get(), "", times, AT_EMPTY_PATH) != 0) {
