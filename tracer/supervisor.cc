@@ -266,6 +266,21 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     if (const SyscallDef* d = NativeSyscalls().FindByName(name)) moves_dirs[d->nr] = true;
   }
   const SyscallDef* unlinkat_def = NativeSyscalls().FindByName("unlinkat");
+  // The cache is safe only if every such call reaches the supervisor: the
+  // handler sets must notify each of them, every time (the COW set does).
+  bool cwd_cacheable = unlinkat_def != nullptr;
+  {
+    std::vector<bool> notified_always(moves_dirs.size(), false);
+    for (const NotifyRule& rule : registry_.NotifyRules()) {
+      if (!rule.when && rule.nr >= 0 && static_cast<size_t>(rule.nr) < notified_always.size()) {
+        notified_always[rule.nr] = true;
+      }
+    }
+    for (size_t nr = 0; nr < moves_dirs.size(); ++nr) {
+      if (moves_dirs[nr] && !notified_always[nr]) cwd_cacheable = false;
+    }
+    if (unlinkat_def != nullptr && !notified_always[unlinkat_def->nr]) cwd_cacheable = false;
+  }
   auto may_move_dirs = [&](const Notification& n) {
     if (n.arch != NativeSyscalls().audit_arch()) return false;
     if (n.nr >= 0 && static_cast<size_t>(n.nr) < moves_dirs.size() && moves_dirs[n.nr]) {
@@ -338,7 +353,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     const auto tid = static_cast<pid_t>(n.tid);
     cwd.Settle(tid);
     if (may_move_dirs(n)) cwd.Unsettle(tid);
-    LiveTracee live(listener, mem, n.id, tid, &cwd);
+    LiveTracee live(listener, mem, n.id, tid, cwd_cacheable ? &cwd : nullptr);
     Tracee& tracee = observer_ != nullptr ? observer_->WrapTracee(n, live) : live;
     times.handler_start = NowNs();
     DispatchResult dr;

@@ -200,6 +200,40 @@ TEST_F(SupervisorTest, NegatedArgumentTestsNotifyEverythingElse) {
   EXPECT_EQ(ioctls, 2u);
 }
 
+TEST_F(SupervisorTest, AReadCwdFollowsEveryChdirWhetherOrNotChdirIsNotified) {
+  // The supervisor keeps each task's cwd between its syscalls only when the
+  // handler sets notify every call that can change one (chdir, fchdir,
+  // renames, rmdir): with openat alone notified, a chdir goes unseen and
+  // nothing may be kept; with them notified, the chdir drops what was kept.
+  for (bool notify_chdir : {false, true}) {
+    SCOPED_TRACE(notify_chdir ? "chdir notified" : "chdir not notified");
+    HandlerRegistry reg;
+    std::vector<std::string> cwds;
+    ASSERT_TRUE(reg.AddByName("t", {"openat"},
+                              [&](const Notification& n, Tracee& t) -> std::optional<Decision> {
+                                auto path = ReadPathChecked(t, n.args[1]);
+                                if (!path.ok() || *path != "/dev/null") return std::nullopt;
+                                auto cwd = t.ReadProcLink(ProcLink::kCwd, 0);
+                                cwds.push_back(cwd.ok() ? *cwd : "error");
+                                return std::nullopt;
+                              })
+                    .ok());
+    if (notify_chdir) {
+      ASSERT_TRUE(
+          reg.AddByName("t",
+                        {"chdir", "fchdir", "rename", "renameat", "renameat2", "rmdir", "unlinkat"},
+                        [](const Notification&, Tracee&) { return std::optional<Decision>(); })
+              .ok());
+    }
+    Supervisor sup(reg, features_);
+    RunResult r = MustRun(sup, Options({"/bin/sh", "-c",
+                                        "cd / && : </dev/null && cd /tmp && : </dev/null && "
+                                        "cd /proc && : </dev/null"}));
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(cwds, (std::vector<std::string>{"/", "/tmp", "/proc"}));
+  }
+}
+
 TEST_F(SupervisorTest, InjectedFdCopiesCloexecFromTheChild) {
   HandlerRegistry reg;
   ASSERT_TRUE(reg.AddByName("t", {"openat"}, MagicFile("hello")).ok());
