@@ -60,7 +60,10 @@ class MemFdCache {
 //     taken at Unsettle) shows it returned. A task that never comes back
 //     only leaves the cache off.
 // Misses fall back to readlink (then ID_VALID, as after every read); a hit
-// reads nothing of the child and needs no ID_VALID.
+// reads nothing of the child and needs no ID_VALID. The supervisor passes
+// the cache to LiveTracee only when its handler sets notify every one of
+// those syscalls, every time (the COW set does); otherwise a chdir could
+// go unseen.
 class CwdCache {
  public:
   // The cached target for `tid`, or nullptr.
