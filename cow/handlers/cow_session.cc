@@ -246,7 +246,7 @@ std::string FormatStats(const CowStats& s, const ArchTable& table) {
   std::snprintf(line, sizeof line,
                 "cow: %" PRIu64 " stat calls with AT_EMPTY_PATH and a dirfd (fstat), %" PRIu64
                 " exec rewrites (%" PRIu64 " by a restart), %" PRIu64
-                " FIFO opens and socket connects handed to the child, %" PRIu64
+                " FIFO opens and socket connects or sends handed to the child, %" PRIu64
                 " virtual chdirs, %" PRIu64 " getdents served, %" PRIu64
                 " metadata changes outside the workdir, %" PRIu64
                 " outside objects reached through the view\n",

@@ -200,8 +200,9 @@ struct CowStats {
   uint64_t empty_path = 0;
   uint64_t exec_rewrites = 0;
   uint64_t exec_restarts = 0;  // execs entered again with a padded path copy
-  uint64_t fifo_restarts = 0;  // blocking opens of upper FIFOs and connects to
-                               // upper sockets handed to the child
+  uint64_t fifo_restarts = 0;  // blocking opens of upper FIFOs, and connects
+                               // and sends to sockets the kernel cannot reach
+                               // by the child's path, handed to the child
   uint64_t virtual_chdirs = 0;
   uint64_t getdents_served = 0;
   uint64_t outside_metadata = 0;  // chmod & co. applied by the supervisor outside
