@@ -60,7 +60,8 @@ void AddRecordCommand(CLI::App& app, Action* action) {
                 "Do not use the kernel's process-events connector (fork/exec/exit records)");
   cmd->add_option("--writer", flags->writer,
                   "Where the trace is encoded and written: thread (a thread of its own), inline "
-                  "(on the supervisor's loop) or auto (thread with two CPUs or more)")
+                  "(on the supervisor's loop) or auto (with two CPUs or more, inline for the "
+                  "first 2,048 events, then a thread)")
       ->check(CLI::IsMember({"auto", "thread", "inline"}));
   AddRunOptions(cmd, &flags->run);
   cmd->footer(

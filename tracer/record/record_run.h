@@ -42,7 +42,8 @@ struct RecordOptions {
   bool record_env = false;
   bool process_monitor = true;
   // RecorderOptions::writer_thread; unset: when at least two CPUs are online
-  // (the thread needs a CPU of its own to pay off).
+  // (the thread needs a CPU of its own to pay off), from event 2,048 on
+  // (RecorderOptions::writer_thread_after); set: as said, from the start.
   std::optional<bool> writer_thread;
   trace::WriterOptions writer;
 };
