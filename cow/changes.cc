@@ -43,18 +43,17 @@ class Differ {
       : im_(im), out_(out), plan_(plan) {}
 
   Status Run() {
-    auto root = im_.RootNode();
-    if (!root) return root.error();
-    auto rf = im_.FoundOfNode(*root);
+    const DirNode root = im_.RootNode();
+    auto rf = im_.FoundOfNode(root);
     if (!rf) return rf.error();
     struct stat lst {};
-    if (::fstat(root->lower.get(), &lst) != 0) return ErrnoError("stat workdir");
+    if (::fstat(root.lower.get(), &lst) != 0) return ErrnoError("stat workdir");
     uint32_t what = MetaDiff(rf->st, lst);
     if (what) {
       Report(ChangeKind::kModified, ".", FileType::kDirectory, FileType::kDirectory, what);
       AddMeta("", rf->st);
     }
-    if (auto s = DiffDir(*root, root->lower.get(), ""); !s) return s;
+    if (auto s = DiffDir(root, root.lower.get(), ""); !s) return s;
     Finish();
     return OkStatus();
   }

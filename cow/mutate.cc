@@ -59,15 +59,25 @@ static void OwnNew(Overlay::Impl& im, const DirNode& parent, const std::string& 
 
 // The process umask must not change what the child asked for. Returns the
 // new entry's stat from before any chmod (its owner is what OwnNew needs).
+// The entry was just made by this thread and is no symlink: chmod by name.
 static Result<struct stat> FixMode(int dir_fd, const std::string& name, mode_t mode) {
   auto st = fs::StatAt(dir_fd, name);
   if (!st) return st.error();
   if ((st->st_mode & 0777) == (mode & 0777)) return st;
-  auto fd = fs::OpenAt(dir_fd, name, O_PATH);
-  if (!fd) return fd.error();
   mode_t want = (st->st_mode & 07000) | (mode & 0777);
-  if (::chmod(fs::ProcFdPath(fd->get()).c_str(), want) != 0) return ErrnoError("chmod");
+  if (::fchmodat(dir_fd, name.c_str(), want, 0) != 0) return ErrnoError("chmod");
   return st;
+}
+
+// What every create does once the new entry `w.name` exists in the upper
+// parent: the mode asked for, the caller's ownership, no whiteout left
+// over, the observer told.
+static void FinishCreate(Overlay::Impl& im, Walk& w, mode_t mode, FileType type) {
+  DirNode& parent = w.stack.back();
+  const auto fixed = FixMode(parent.upper.get(), w.name, mode);
+  OwnNew(im, parent, w.name, &fixed);
+  im.ClearWhiteout(parent, w.name);
+  im.NotifyCreate(w.res.path, type);
 }
 
 Status Overlay::Mkdir(const Base& base, std::string_view path, mode_t mode) {
@@ -84,10 +94,7 @@ Status Overlay::Mkdir(const Base& base, std::string_view path, mode_t mode) {
   }
   // A new directory never shows what a deleted one held: it is opaque.
   im.dirs_[w->res.path] = DirMeta{std::nullopt, {}};
-  const auto fixed = FixMode(parent.upper.get(), w->name, mode);
-  OwnNew(im, parent, w->name, &fixed);
-  im.ClearWhiteout(parent, w->name);
-  im.NotifyCreate(w->res.path, FileType::kDirectory);
+  FinishCreate(im, *w, mode, FileType::kDirectory);
   return OkStatus();
 }
 
@@ -112,10 +119,7 @@ Status Overlay::Mknod(const Base& base, std::string_view path, mode_t mode, dev_
     return ErrnoError("mknod " + w->res.path);
   }
   (void)dev;
-  const auto fixed = FixMode(parent.upper.get(), w->name, mode);
-  OwnNew(im, parent, w->name, &fixed);
-  im.ClearWhiteout(parent, w->name);
-  im.NotifyCreate(w->res.path, FileTypeFromMode(type));
+  FinishCreate(im, *w, mode, FileTypeFromMode(type));
   return OkStatus();
 }
 
@@ -132,10 +136,7 @@ Status Overlay::CreateWith(const Base& base, std::string_view path, FileType typ
     im.Credit(kEntryCost);
     return s;
   }
-  const auto fixed = FixMode(parent.upper.get(), w->name, mode);
-  OwnNew(im, parent, w->name, &fixed);
-  im.ClearWhiteout(parent, w->name);
-  im.NotifyCreate(w->res.path, type);
+  FinishCreate(im, *w, mode, type);
   return OkStatus();
 }
 
@@ -409,7 +410,7 @@ Status Overlay::Chown(const Base& base, std::string_view path, uid_t uid, gid_t 
     mode_t m = ust->st_mode & 07777;
     mode_t keep = m & ~S_ISUID;
     if (m & S_IXGRP) keep &= ~S_ISGID;
-    if (keep != m) (void)::fchmodat(dir, name.empty() ? "." : name.c_str(), keep, 0);
+    if (keep != m) (void)::fchmodat(dir, name.c_str(), keep, 0);  // a non-directory: named
   }
   return OkStatus();
 }

@@ -159,7 +159,7 @@ class Overlay::Impl {
   void CheckLive() const;
 
   // ---- resolve.cc --------------------------------------------------------------
-  Result<DirNode> RootNode() const;
+  DirNode RootNode() const;
   Result<Found> Lookup(const DirNode& dir, const std::string& name) const;
   Result<DirNode> Descend(const DirNode& parent, const std::string& name, const Found& found) const;
   Result<Found> FoundOfNode(const DirNode& node) const;

@@ -27,7 +27,7 @@ std::string JoinAbs(const std::vector<std::string>& comps) {
 
 }  // namespace
 
-Result<DirNode> Overlay::Impl::RootNode() const {
+DirNode Overlay::Impl::RootNode() const {
   DirNode root;
   // The roots' own O_PATH fds, borrowed: every walk starts here, and a dup
   // and close of each would cost more than the lookups of a short path.
@@ -167,9 +167,7 @@ Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path, cons
       eq = true;
       return OkStatus();
     }
-    auto root = RootNode();
-    if (!root) return root.error();
-    stack.push_back(std::move(*root));
+    stack.push_back(RootNode());
     for (const auto& comp : fs::SplitComponents(base.view)) {
       if (const DirNode* hit = CachedDir(fs::Join(stack.back().path, comp))) {
         stack.push_back(*hit);
@@ -192,9 +190,7 @@ Result<Walk> Overlay::Impl::DoWalk(const Base& base, std::string_view path, cons
   auto go_view_root = [&](bool equivalent) -> Status {
     stack.clear();
     outside = false;
-    auto root = RootNode();
-    if (!root) return root.error();
-    stack.push_back(std::move(*root));
+    stack.push_back(RootNode());
     eq = eq && equivalent;
     return OkStatus();
   };

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +20,7 @@
 #include <system_error>
 #include <thread>
 
+#include "tracer/base/unix_address.h"
 #include "tracer/core/kernel_abi.h"
 
 namespace sandtrace {
@@ -103,6 +103,23 @@ Result<std::string> LiveTracee::ReadString(uint64_t addr, size_t max_len) {
   return Err(ENAMETOOLONG, "string in child memory");
 }
 
+namespace {
+
+// A pidfd of thread `tid` (of its process before 6.9, where only a thread
+// group leader has one); invalid with errno set when it cannot be had.
+UniqueFd OpenThreadPidfd(pid_t tid) {
+  long pidfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+  if (pidfd < 0 && errno == EINVAL) pidfd = syscall(SYS_pidfd_open, tid, 0);
+  return UniqueFd(pidfd < 0 ? -1 : static_cast<int>(pidfd));
+}
+
+// `name` in the supervisor's directory fd `dirfd`, as a path.
+std::string ProcFdName(int dirfd, const std::string& name) {
+  return "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
+}
+
+}  // namespace
+
 const std::string* CwdCache::Get(pid_t tid) {
   if (!SettleExited()) return nullptr;
   auto it = entries_.find(tid);
@@ -120,19 +137,13 @@ void CwdCache::Put(pid_t tid, const std::string& target) {
     it = entries_.end();
   }
   if (it == entries_.end()) {
-    UniqueFd pidfd = OpenPidfd(tid);
+    UniqueFd pidfd = OpenThreadPidfd(tid);
     if (!pidfd) return;  // a thread on a kernel before 6.9: not cached
     if (entries_.size() >= kMaxEntries) entries_.clear();
     it = entries_.emplace(tid, Entry{std::move(pidfd), {}, 0}).first;
   }
   it->second.target = target;
   it->second.epoch = epoch_;
-}
-
-UniqueFd CwdCache::OpenPidfd(pid_t tid) {
-  long pidfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
-  if (pidfd < 0 && errno == EINVAL) pidfd = syscall(SYS_pidfd_open, tid, 0);  // before 6.9
-  return UniqueFd(pidfd < 0 ? -1 : static_cast<int>(pidfd));
 }
 
 bool CwdCache::Alive(const UniqueFd& pidfd) {
@@ -167,7 +178,7 @@ void CwdCache::Unsettle(pid_t tid) {
   for (const auto& u : unsettled_) {
     if (u.first == tid) return;
   }
-  unsettled_.emplace_back(tid, OpenPidfd(tid));
+  unsettled_.emplace_back(tid, OpenThreadPidfd(tid));
 }
 
 Result<std::string> LiveTracee::ReadProcLink(ProcLink which, int fd) {
@@ -195,19 +206,18 @@ Result<std::string> LiveTracee::ReadProcLink(ProcLink which, int fd) {
   char buf[PATH_MAX];
   ssize_t n = readlink(path.c_str(), buf, sizeof buf);
   int err = errno;
-  if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
+  const bool cache =
+      which == ProcLink::kCwd && cwd_ != nullptr && n > 0 && static_cast<size_t>(n) < sizeof buf;
+  // Cached before the check below, which then also shows that the pidfd
+  // Put took is the notifying task's (it still waits in its syscall).
+  if (cache) cwd_->Put(tid_, std::string(buf, static_cast<size_t>(n)));
+  if (!CheckNow()) {
+    if (cache) cwd_->Forget(tid_);
+    return Err(ESRCH, "notification no longer valid");
+  }
   if (n < 0) return Err(err, "readlink " + path);
   if (static_cast<size_t>(n) == sizeof buf) return Err(ENAMETOOLONG, "readlink " + path);
-  std::string target(buf, static_cast<size_t>(n));
-  if (which == ProcLink::kCwd && cwd_ != nullptr) {
-    cwd_->Put(tid_, target);
-    // The pidfd must be the notifying task's: check that it still waits.
-    if (!CheckNow()) {
-      cwd_->Forget(tid_);
-      return Err(ESRCH, "notification no longer valid");
-    }
-  }
-  return target;
+  return std::string(buf, static_cast<size_t>(n));
 }
 
 Result<mode_t> LiveTracee::ReadUmask() {
@@ -304,13 +314,12 @@ Result<ProcIds> LiveTracee::ReadProcIds() {
 }
 
 Result<UniqueFd> LiveTracee::ChildFd(int fd) {
-  long pidfd = syscall(SYS_pidfd_open, tid_, PIDFD_THREAD);
-  if (pidfd < 0 && errno == EINVAL) pidfd = syscall(SYS_pidfd_open, tid_, 0);  // before 6.9
-  if (pidfd < 0) {
+  UniqueFd owner = OpenThreadPidfd(tid_);
+  if (!owner.valid()) {
+    const int err = errno;
     if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
-    return ErrnoError("pidfd_open");
+    return Err(err, "pidfd_open");
   }
-  UniqueFd owner(static_cast<int>(pidfd));
   long dup = syscall(SYS_pidfd_getfd, owner.get(), fd, 0);
   if (dup < 0) {
     int err = errno;
@@ -346,43 +355,23 @@ Result<int> LiveTracee::InstallFd(int srcfd, uint32_t fd_flags, const InjectedFi
   }
 }
 
-namespace {
-
-// "/proc/self/fd/<dirfd>/<name>" as a sockaddr_un (ENAMETOOLONG if it does
-// not fit).
-Result<std::pair<sockaddr_un, socklen_t>> SocketAddress(int dirfd, const std::string& name) {
-  const std::string path = "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  if (path.size() >= sizeof sa.sun_path) return Err(ENAMETOOLONG, "socket path " + path);
-  std::memcpy(sa.sun_path, path.data(), path.size());
-  return std::pair{sa, static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1)};
-}
-
-}  // namespace
-
 Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                               const std::string& address) {
   Touch();
   auto sock = ChildFd(fd);
   if (!sock.ok()) return sock.error();
   Status bound = OkStatus();
+  // Empty `address`: bound through the supervisor's fd of the directory.
+  const std::string path = address.empty() ? ProcFdName(dirfd, name) : address;
+  auto sa = MakeUnixAddress(path);
+  if (!sa) return Err(ENAMETOOLONG, "socket path " + path);
   if (address.empty()) {
-    auto sa = SocketAddress(dirfd, name);
-    if (!sa.ok()) return sa.error();
-    if (bind(sock->get(), reinterpret_cast<const sockaddr*>(&sa->first), sa->second) != 0) {
-      return ErrnoError("bind");
-    }
+    if (bind(sock->get(), sa->get(), sa->len) != 0) return ErrnoError("bind");
   } else {
     // The kernel keeps the path bind(2) was given as the socket's address:
     // the child's own relative path, resolved from the directory it names
     // relative to (as many levels above `dirfd` as it has components
     // before the name), by a thread with a working directory of its own.
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (address.size() >= sizeof sa.sun_path) return Err(ENAMETOOLONG, "socket path " + address);
-    std::memcpy(sa.sun_path, address.data(), address.size());
-    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.size() + 1);
     std::string up = ".";
     for (char ch : address) {
       if (ch == '/') up += "/..";
@@ -401,9 +390,7 @@ Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t
         bound = ErrnoError("fchdir");
         return;
       }
-      if (bind(sock->get(), reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
-        bound = ErrnoError("bind");
-      }
+      if (bind(sock->get(), sa->get(), sa->len) != 0) bound = ErrnoError("bind");
     };
     try {
       std::thread(bind_here).join();
@@ -420,9 +407,10 @@ Status LiveTracee::ConnectSocket(int fd, int dirfd, const std::string& name) {
   Touch();
   auto sock = ChildFd(fd);
   if (!sock.ok()) return sock.error();
-  auto sa = SocketAddress(dirfd, name);
-  if (!sa.ok()) return sa.error();
-  while (connect(sock->get(), reinterpret_cast<const sockaddr*>(&sa->first), sa->second) != 0) {
+  const std::string path = ProcFdName(dirfd, name);
+  auto sa = MakeUnixAddress(path);
+  if (!sa) return Err(ENAMETOOLONG, "socket path " + path);
+  while (connect(sock->get(), sa->get(), sa->len) != 0) {
     if (errno != EINTR) return ErrnoError("connect");
   }
   return OkStatus();

@@ -84,7 +84,6 @@ class CwdCache {
     uint64_t epoch = 0;
   };
   static bool Alive(const UniqueFd& pidfd);
-  static UniqueFd OpenPidfd(pid_t tid);
   // Settles the unsettled tasks that have exited; true if none is left.
   bool SettleExited();
   std::unordered_map<pid_t, Entry> entries_;

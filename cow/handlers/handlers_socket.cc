@@ -31,6 +31,7 @@
 #include <functional>
 
 #include "cow/handlers/handlers.h"
+#include "tracer/base/unix_address.h"
 
 namespace sandtrace::cow {
 namespace {
@@ -70,14 +71,12 @@ Result<std::optional<std::string>> UnixPath(Call& c, int addr_arg, int len_arg) 
   return UnixPathAt(c, c.arg(addr_arg), c.arg(len_arg));
 }
 
-// A sockaddr_un naming `path`, and its length (nullopt if too long).
+// The bytes of a sockaddr_un naming `path` (nullopt if too long), to copy
+// into the child.
 std::optional<std::string> SockaddrOf(const std::string& path) {
-  sockaddr_un sa{};
-  if (path.size() >= sizeof sa.sun_path) return std::nullopt;
-  sa.sun_family = AF_UNIX;
-  std::memcpy(sa.sun_path, path.data(), path.size());
-  const size_t len = offsetof(sockaddr_un, sun_path) + path.size() + 1;
-  return std::string(reinterpret_cast<const char*>(&sa), len);
+  auto a = MakeUnixAddress(path);
+  if (!a) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(&a->sa), a->len);
 }
 
 // Where the kernel can reach the socket file the child names by `path`
