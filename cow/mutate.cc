@@ -6,6 +6,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <functional>
+
 #include "cow/fs_util.h"
 #include "cow/overlay_impl.h"
 
@@ -80,27 +82,46 @@ static void FinishCreate(Overlay::Impl& im, Walk& w, mode_t mode, FileType type)
   im.NotifyCreate(w.res.path, type);
 }
 
-Status Overlay::Mkdir(const Base& base, std::string_view path, mode_t mode) {
-  Impl& im = *impl_;
+// A whole create: the walk, the checks, the quota charge, `make` (the new
+// entry `w.name` in the upper parent; the charge is given back if it
+// fails), then FinishCreate. `trailing_slash` allows "name/" (mkdir);
+// `refuse`, if set, may still turn the create down once the name is known
+// to be free (as the kernel checks a device mknod after EEXIST).
+static Status CreateEntry(Overlay::Impl& im, const Base& base, std::string_view path,
+                          bool trailing_slash, const char* what, FileType type, mode_t mode,
+                          const std::function<Status(Walk&)>& make,
+                          const std::function<Status()>& refuse = nullptr) {
   im.CheckLive();
   auto w = im.WalkInside(base, path, NoFollow(), true);
   if (!w) return w.error();
-  if (auto s = PrepareCreate(im, *w, true); !s) return s;
-  if (auto s = im.Charge(kEntryCost, "mkdir"); !s) return s;
-  DirNode& parent = w->stack.back();
-  if (::mkdirat(parent.upper.get(), w->name.c_str(), mode & 07777) != 0) {
-    im.Credit(kEntryCost);
-    return ErrnoError("mkdir " + w->res.path);
+  if (auto s = PrepareCreate(im, *w, trailing_slash); !s) return s;
+  if (refuse) {
+    if (Status s = refuse(); !s.ok()) return s;
   }
-  // A new directory never shows what a deleted one held: it is opaque.
-  im.dirs_[w->res.path] = DirMeta{std::nullopt, {}};
-  FinishCreate(im, *w, mode, FileType::kDirectory);
+  if (auto s = im.Charge(kEntryCost, what); !s) return s;
+  if (Status s = make(*w); !s.ok()) {
+    im.Credit(kEntryCost);
+    return s;
+  }
+  FinishCreate(im, *w, mode, type);
   return OkStatus();
 }
 
-Status Overlay::Mknod(const Base& base, std::string_view path, mode_t mode, dev_t dev) {
+Status Overlay::Mkdir(const Base& base, std::string_view path, mode_t mode) {
   Impl& im = *impl_;
-  im.CheckLive();
+  return CreateEntry(
+      im, base, path, true, "mkdir", FileType::kDirectory, mode, [&](Walk& w) -> Status {
+        if (::mkdirat(w.stack.back().upper.get(), w.name.c_str(), mode & 07777) != 0) {
+          return ErrnoError("mkdir " + w.res.path);
+        }
+        // A new directory never shows what a deleted one held: it is opaque.
+        im.dirs_[w.res.path] = DirMeta{std::nullopt, {}};
+        return OkStatus();
+      });
+}
+
+Status Overlay::Mknod(const Base& base, std::string_view path, mode_t mode, dev_t dev) {
+  impl_->CheckLive();
   mode_t type = mode & S_IFMT;
   if (type == 0) type = S_IFREG;
   if (type == S_IFDIR) return Err(EPERM, "mknod of a directory");
@@ -108,36 +129,27 @@ Status Overlay::Mknod(const Base& base, std::string_view path, mode_t mode, dev_
       type != S_IFBLK) {
     return Err(EINVAL, "mknod type");
   }
-  auto w = im.WalkInside(base, path, NoFollow(), true);
-  if (!w) return w.error();
-  if (auto s = PrepareCreate(im, *w, false); !s) return s;
-  if (type == S_IFCHR || type == S_IFBLK) return Err(EPERM, "devices are not created in the upper");
-  if (auto s = im.Charge(kEntryCost, "mknod"); !s) return s;
-  DirNode& parent = w->stack.back();
-  if (::mknodat(parent.upper.get(), w->name.c_str(), type | (mode & 07777), 0) != 0) {
-    im.Credit(kEntryCost);
-    return ErrnoError("mknod " + w->res.path);
-  }
   (void)dev;
-  FinishCreate(im, *w, mode, FileTypeFromMode(type));
-  return OkStatus();
+  return CreateEntry(
+      *impl_, base, path, false, "mknod", FileTypeFromMode(type), mode,
+      [&](Walk& w) -> Status {
+        if (::mknodat(w.stack.back().upper.get(), w.name.c_str(), type | (mode & 07777), 0) != 0) {
+          return ErrnoError("mknod " + w.res.path);
+        }
+        return OkStatus();
+      },
+      [&]() -> Status {
+        if (type == S_IFCHR || type == S_IFBLK) {
+          return Err(EPERM, "devices are not created in the upper");
+        }
+        return OkStatus();
+      });
 }
 
 Status Overlay::CreateWith(const Base& base, std::string_view path, FileType type, mode_t mode,
                            const std::function<Status(int, const std::string&)>& make) {
-  Impl& im = *impl_;
-  im.CheckLive();
-  auto w = im.WalkInside(base, path, NoFollow(), true);
-  if (!w) return w.error();
-  if (auto s = PrepareCreate(im, *w, false); !s) return s;
-  if (auto s = im.Charge(kEntryCost, "create"); !s) return s;
-  DirNode& parent = w->stack.back();
-  if (Status s = make(parent.upper.get(), w->name); !s.ok()) {
-    im.Credit(kEntryCost);
-    return s;
-  }
-  FinishCreate(im, *w, mode, type);
-  return OkStatus();
+  return CreateEntry(*impl_, base, path, false, "create", type, mode,
+                     [&](Walk& w) { return make(w.stack.back().upper.get(), w.name); });
 }
 
 Status Overlay::Symlink(std::string_view target, const Base& base, std::string_view path) {
