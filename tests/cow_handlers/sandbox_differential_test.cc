@@ -321,6 +321,24 @@ PY
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
 }
 
+TEST_F(SandboxDifferential, NewEntriesGetTheModeTheChildAsksUnderItsOwnUmask) {
+  // The supervisor creates entries under its own umask (022, set here) and
+  // then sets the mode the child asked for: a child umask that is laxer
+  // (000, 002) must not lose group and other write bits.
+  const mode_t saved = umask(022);
+  Differential(R"sh(
+    umask 000
+    mkdir d && mkfifo p && mknod q p && $PYTHON -c "import socket; socket.socket(socket.AF_UNIX).bind('s')"
+    umask 002
+    mkdir e && mkfifo f
+    stat -c '%a %n' d p q s e f
+  )sh");
+  umask(saved);
+  EXPECT_NE(native_out_.find("777 d\n666 p\n666 q\n777 s\n775 e\n664 f\n"), std::string::npos)
+      << native_out_;
+  for (const auto& line : trace_lines_) ADD_FAILURE() << line;
+}
+
 TEST_F(SandboxDifferential, DirectoryReading) {
   Differential(
       "touch bigdir/new1 bigdir/new2 && rm bigdir/f103 && mkdir bigdir/d && "
