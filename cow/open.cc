@@ -149,6 +149,18 @@ Result<OpenedFile> Overlay::Open(const Base& base, std::string_view path, int fl
         f.fifo_path = std::move(*link);
         return f;
       }
+      if (!(flags & O_NONBLOCK) && acc != O_RDWR) {
+        // A FIFO the workdir had, opened to wait for its other end (for
+        // writing, or for reading when the kernel cannot reach it by the
+        // child's path): an O_PATH fd, for a supervisor thread that may
+        // block to open it.
+        auto path_fd = fs::OpenAt(dir, w.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (!path_fd) return path_fd.error();
+        OpenedFile f{std::move(*path_fd), w.found.layer, w.found.layer_path,
+                     acc | (flags & kPassFlags) | O_CLOEXEC};
+        f.waits = true;
+        return f;
+      }
       // O_NONBLOCK keeps the supervisor from waiting for the other end.
       int open_flags = acc | (flags & kPassFlags) | O_NONBLOCK | O_CLOEXEC;
       auto fd = fs::OpenAt(dir, w.name, open_flags);

@@ -195,6 +195,10 @@ struct OpenedFile {
   // Overlay::fifo_dir() of a hard link to an upper FIFO, for the child to
   // open itself, blocking as it would natively.
   std::string fifo_path;
+  // Instead of an open file: fd is an O_PATH fd of a FIFO that open_flags
+  // (no O_NONBLOCK, not O_RDWR) would make wait for its other end. Whoever
+  // may block opens it (/proc/self/fd/N) and hands the result to the child.
+  bool waits = false;
 };
 
 // The caller's identity for DAC checks (see the design note).
@@ -391,9 +395,11 @@ class Overlay {
   // its other end, in the child and not in the supervisor: it is not opened;
   // fifo_path names a hard link to it beneath fifo_dir() (made once per FIFO,
   // its link count hidden from Statx) for the child to open by a restarted
-  // syscall. Any other FIFO is opened with O_NONBLOCK (the supervisor never
-  // blocks), cleared afterwards unless the child asked for it: a lower FIFO
-  // opened for writing with no reader gives ENXIO.
+  // syscall. Any other open of a FIFO that would wait (a lower FIFO opened
+  // for writing, or for reading through the engine) is not made either:
+  // `waits` is set and fd is an O_PATH fd of the FIFO (the supervisor opens
+  // it on a thread of its own that may block). Opens that never wait
+  // (O_NONBLOCK, O_RDWR) are made here.
   // Devices: EPERM for any open through the engine.
   Result<OpenedFile> Open(const Base& base, std::string_view path, int flags, mode_t mode,
                           const ResolveOptions& options = {});

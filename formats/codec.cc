@@ -14,7 +14,7 @@ constexpr bool SameValue(A a, B b) {
 }
 static_assert(SameValue(ProcLink::kExe, s::ProcLink::EXE));
 static_assert(SameValue(FileRoot::kOutside, s::FileRoot::OUTSIDE));
-static_assert(SameValue(ResponseOutcome::kFailed, s::ResponseOutcome::FAILED));
+static_assert(SameValue(ResponseOutcome::kWaiting, s::ResponseOutcome::WAITING));
 static_assert(SameValue(ProcessEventKind::kExit, s::ProcessEventKind::EXIT));
 static_assert(SameValue(CowEventKind::kQuota, s::CowEventKind::QUOTA));
 static_assert(SameValue(Disposition::kDryRun, s::Disposition::DRY_RUN));
@@ -485,6 +485,7 @@ void DecodeEvent(s::Event::Reader in, EventRecord& e, EventDeltas* deltas) {
       d.file.open_flags = f.getOpenFlags();
       d.file.fd_flags = f.getFdFlags();
       d.file.fd = f.getFd();
+      d.file.waits = f.getWaits();
       break;
     }
     case s::Event::Decision::RESTART_WITH: {
@@ -501,7 +502,7 @@ void DecodeEvent(s::Event::Reader in, EventRecord& e, EventDeltas* deltas) {
       d.kind = DecisionKind::kUnknown;
       break;
   }
-  e.outcome = Local(in.getOutcome(), ResponseOutcome::kFailed);
+  e.outcome = Local(in.getOutcome(), ResponseOutcome::kWaiting);
   auto restart = in.getRestart();
   if (restart.isOfSeq()) {
     e.restart_of_seq = restart.getOfSeq();
@@ -635,6 +636,7 @@ void EncodeEventBody(const EventRecord& e, s::Event::Builder out, EventDeltas* d
       f.setOpenFlags(file.open_flags);
       f.setFdFlags(file.fd_flags);
       f.setFd(file.fd);
+      if (file.waits) f.setWaits(true);
       break;
     }
     case DecisionKind::kRestart: {

@@ -21,6 +21,7 @@ void InjectedFileRecord::Clear() {
   open_flags = 0;
   fd_flags = 0;
   fd = -1;
+  waits = false;
 }
 
 void TraceeCall::Clear() {
@@ -66,7 +67,7 @@ std::string_view Name(ProcLink v) {
 }
 std::string_view Name(ResponseOutcome v) {
   static constexpr std::string_view kNames[] = {"unknown", "sent", "target_gone", "interrupted",
-                                                "failed"};
+                                                "failed",  "waiting"};
   return Lookup(v, kNames);
 }
 std::string_view Name(TraceeCallKind v) {

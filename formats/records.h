@@ -43,7 +43,14 @@ enum class DecisionKind : uint8_t { kUnknown, kContinue, kReturn, kErrno, kInjec
 inline constexpr size_t kDecisionKinds = 6;
 enum class FileRoot : uint8_t { kUnknown, kUpper, kLower, kOutside };
 enum class ProcLink : uint8_t { kUnknown, kCwd, kFd, kRoot, kExe };
-enum class ResponseOutcome : uint8_t { kUnknown, kSent, kTargetGone, kInterrupted, kFailed };
+enum class ResponseOutcome : uint8_t {
+  kUnknown,
+  kSent,
+  kTargetGone,
+  kInterrupted,
+  kFailed,
+  kWaiting,
+};
 enum class TraceeCallKind : uint8_t {
   kUnknown,
   kReadMemory,
@@ -169,6 +176,7 @@ struct InjectedFileRecord {
   int32_t open_flags = 0;
   uint32_t fd_flags = 0;
   int32_t fd = -1;  // the number the child got
+  bool waits = false;  // decisions: opened by a waiter thread (see InjectedFd.waits)
   // Back to the defaults, keeping the path's capacity (records are reused).
   void Clear();
   bool operator==(const InjectedFileRecord&) const = default;

@@ -274,6 +274,10 @@ struct InjectedFd {
   openFlags @2 :Int32;  # flags the supervisor opened it with
   fdFlags @3 :UInt32;   # O_CLOEXEC or 0, as the child asked
   fd @4 :Int32;         # the fd number the child got (-1 if ADDFD failed)
+  waits @5 :Bool;       # decisions only: the file is a FIFO that waits for its
+                        # other end; the supervisor opened it on a thread of
+                        # its own and answered when that open returned (the
+                        # event's outcome is then `waiting`, fd -1)
 }
 
 enum FileRoot {
@@ -289,6 +293,7 @@ enum ResponseOutcome {
   targetGone @2;   # the child died or the notification was no longer valid (ENOENT)
   interrupted @3;  # a signal interrupted the syscall; it may come back (see Event.restart)
   failed @4;       # the send failed otherwise
+  waiting @5;      # handed to a waiter thread (injectFd.waits): answered later
 }
 
 # ---------------------------------------------------------------- process

@@ -273,6 +273,7 @@ trace::DecisionRecord ToRecord(const Decision& d, const PathMap& map) {
       if (d.file.root == FileRoot::kOutside) map.ToRecorded(r.file.path);
       r.file.open_flags = d.file.open_flags;
       r.file.fd_flags = d.file.fd_flags;
+      r.file.waits = d.file.waits;
       break;
     case DecisionKind::kRestart:
       r.arg = d.arg;
@@ -294,7 +295,8 @@ std::string DescribeDecision(const trace::DecisionRecord& d) {
     case trace::DecisionKind::kErrno:
       return "errno " + ErrnoText(d.error);
     case trace::DecisionKind::kInjectFd:
-      return "inject " + FileText(d.file.root, d.file.path, d.file.open_flags, d.file.fd_flags);
+      return "inject " + FileText(d.file.root, d.file.path, d.file.open_flags, d.file.fd_flags) +
+             (d.file.waits ? " once a blocking open returns" : "");
     case trace::DecisionKind::kRestart:
       return "restart with arg" + std::to_string(d.arg) + " = " +
              Hex(static_cast<uint64_t>(d.value)) +

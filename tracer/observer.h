@@ -36,6 +36,8 @@ enum class ResponseOutcome : uint8_t {
   kInterrupted,  // the syscall was interrupted by a signal (ENOENT, task alive)
   kFailed,       // the response could not be delivered as decided (e.g. ADDFD
                  // failed); the syscall was failed with `error` instead
+  kWaiting,      // handed to a thread that waits for a FIFO's other end
+                 // (InjectedFile::waits); it answers when its open returns
 };
 
 struct Response {

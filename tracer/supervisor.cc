@@ -25,6 +25,7 @@
 #include "tracer/seccomp_filter.h"
 #include "tracer/spawn.h"
 #include "tracer/unotify.h"
+#include "tracer/waiting_opens.h"
 
 extern char** environ;
 
@@ -254,6 +255,8 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   SpawnedChild child = std::move(*spawned);
   ProbeListener(child.listener.get(), o.sync_wake_up, features_);
   Listener listener(std::move(child.listener), features_.sizes, features_.addfd_send);
+  // After the listener, so it is destroyed (its threads joined) first.
+  WaitingOpens waiting(listener);
   if (features_.sync_wake_up && o.sync_wake_up) prep.enforced += "seccomp: sync_wake_up on\n";
 
   RunResult result;
@@ -399,6 +402,21 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
           throw Fatal("handler asked to inject an invalid fd for " +
                       registry_.table().NameOf(n.nr));
         }
+        if (d.file.waits) {
+          // The open may block: a thread of its own makes it and answers.
+          UniqueFd path_fd(fcntl(d.fd.get(), F_DUPFD_CLOEXEC, 3));
+          Status started =
+              path_fd.valid()
+                  ? waiting.Start(n.id, tid, std::move(path_fd), d.file.open_flags, d.file.fd_flags)
+                  : ErrnoError("dup");
+          if (started.ok()) {
+            resp.outcome = ResponseOutcome::kWaiting;
+            ++result.waited;
+          } else {
+            sent = fail_with(started.code());
+          }
+          break;
+        }
         auto fd = listener.AddFdAndSend(n.id, d.fd.get(), d.file.fd_flags);
         if (fd.ok()) {
           resp.child_fd = *fd;
@@ -459,6 +477,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     next_tick = last_now + tick_ns;
   };
   constexpr int kSweepMs = 250;  // reaps even if another thread swallowed SIGCHLD
+  constexpr int kWaitingSweepMs = 20;
   try {
     if (observer_ != nullptr) {
       ProcessEvent ev;
@@ -477,7 +496,8 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
           {sigfd.get(), POLLIN, 0},
           {child.status.valid() ? child.status.get() : -1, POLLIN, 0},
       };
-      int timeout = kSweepMs;
+      // Children waiting in a FIFO open are looked after this often.
+      int timeout = waiting.empty() ? kSweepMs : kWaitingSweepMs;
       if (tick_) {
         const uint64_t now = last_now;
         int until = next_tick > now ? static_cast<int>((next_tick - now + 999999) / 1000000) : 0;
@@ -487,6 +507,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       if (pr < 0 && errno != EINTR) ThrowErrno("poll");
       if (pr <= 0) {
         last_now = NowNs();
+        if (!waiting.empty()) waiting.Sweep();
         maybe_tick();
         reap();
         continue;
@@ -508,6 +529,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       if (fds[1].revents & POLLIN) reap();
       if (fds[3].revents & (POLLIN | POLLHUP)) read_status();
       if (!(fds[0].revents & POLLIN)) last_now = NowNs();  // no notification read the clock
+      if (!waiting.empty()) waiting.Sweep();
       maybe_tick();
     }
   } catch (const std::exception& e) {
@@ -527,6 +549,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       if (result.abort_error.empty()) result.abort_error = e.what();
     }
   }
+  waiting.CancelAll();  // their children are gone: nobody to answer
   if (child.status.valid()) read_status();
   if (child.tty_fd >= 0) tcsetpgrp(child.tty_fd, getpgrp());  // SIGTTOU is blocked
   child.watchdog_pipe.reset();

@@ -17,9 +17,8 @@ Listener::Listener(UniqueFd fd, const seccomp_notif_sizes& sizes, bool addfd_sen
       notif_size_(std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif))),
       resp_size_(std::max<size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp))),
       addfd_send_(addfd_send),
-      notif_(static_cast<seccomp_notif*>(std::calloc(1, notif_size_))),
-      resp_(static_cast<seccomp_notif_resp*>(std::calloc(1, resp_size_))) {
-  if (!notif_ || !resp_) throw Fatal("out of memory for notification buffers");
+      notif_(static_cast<seccomp_notif*>(std::calloc(1, notif_size_))) {
+  if (!notif_) throw Fatal("out of memory for notification buffers");
 }
 
 Status Listener::Recv(Notification& out) {
@@ -45,13 +44,23 @@ bool Listener::IdValid(uint64_t id) const {
 }
 
 Status Listener::Send(uint64_t id, int64_t val, int32_t error, uint32_t flags) {
-  std::memset(resp_.get(), 0, resp_size_);
-  resp_->id = id;
-  resp_->val = val;
-  resp_->error = error;
-  resp_->flags = flags;
+  // A buffer of the caller's own: the waiters of WaitingOpens answer from
+  // their threads.
+  alignas(seccomp_notif_resp) unsigned char local[kLocalResp];
+  std::unique_ptr<unsigned char[]> heap;
+  unsigned char* buf = local;
+  if (resp_size_ > sizeof local) {
+    heap.reset(new unsigned char[resp_size_]);
+    buf = heap.get();
+  }
+  std::memset(buf, 0, resp_size_);
+  auto* resp = reinterpret_cast<seccomp_notif_resp*>(buf);
+  resp->id = id;
+  resp->val = val;
+  resp->error = error;
+  resp->flags = flags;
   for (;;) {
-    if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SEND, resp_.get()) == 0) return OkStatus();
+    if (ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SEND, resp) == 0) return OkStatus();
     if (errno == EINTR) continue;
     return ErrnoError("SECCOMP_IOCTL_NOTIF_SEND");
   }

@@ -5,9 +5,11 @@
 // ENOENT from RECV / SEND / ADDFD means the target is gone or its syscall was
 // interrupted, and is returned as an error code, never thrown.
 //
-// Ownership: owns the listener fd and the RECV/SEND buffers, sized with
-// SECCOMP_GET_NOTIF_SIZES (the kernel's structs may be larger than the
-// build headers' ones). Thread-safety: one thread (the supervisor loop).
+// Ownership: owns the listener fd and the RECV buffer; buffers are sized
+// with SECCOMP_GET_NOTIF_SIZES (the kernel's structs may be larger than the
+// build headers' ones). Thread-safety: Recv from one thread (the supervisor
+// loop); IdValid, the Send* and AddFdAndSend from any (a WaitingOpens thread
+// answers its own notification).
 #pragma once
 
 #include <linux/seccomp.h>
@@ -55,8 +57,8 @@ class Listener {
   size_t notif_size_;
   size_t resp_size_;
   bool addfd_send_;
+  static constexpr size_t kLocalResp = 128;  // the kernel's is 24 bytes (6.x)
   std::unique_ptr<seccomp_notif, FreeDeleter> notif_;
-  std::unique_ptr<seccomp_notif_resp, FreeDeleter> resp_;
 };
 
 }  // namespace sandtrace

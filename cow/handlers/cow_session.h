@@ -104,6 +104,11 @@
 // and writing (RunOptions::open_rw_paths), so the child blocks in the kernel
 // with every native semantic (signals, EINTR, O_NONBLOCK). The link's extra
 // count is hidden from stat; readlink of /proc/self/fd/N shows the view path.
+// A FIFO the workdir had is the world's (processes outside may hold its
+// other end): it is not copied up. The kernel opens it for reading; an open
+// for writing (which Landlock refuses the child) is decided as an inject
+// that waits (InjectedFile::waits): the supervisor opens it on a thread of
+// its own (tracer/waiting_opens.h), so its loop never blocks.
 //
 // Sockets. bind of an AF_UNIX path into the workdir makes the socket file in
 // the upper layer: the supervisor binds its own copy of the child's socket

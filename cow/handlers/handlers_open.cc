@@ -89,6 +89,7 @@ std::optional<Decision> InjectOpened(Call& c, OpenedFile f, int child_flags) {
   what.path = f.layer_path;
   what.open_flags = f.open_flags;
   what.fd_flags = static_cast<uint32_t>(child_flags & O_CLOEXEC);
+  what.waits = f.waits;
   return Decision::Inject(std::move(f.fd), std::move(what));
 }
 
@@ -116,17 +117,17 @@ Result<OpenedFile> OpenViewDir(Call& c, const std::string& view, int flags) {
 
 // An upper FIFO the engine would not open (a blocking open): restarted so
 // the child opens it; with openat2's RESOLVE_* flags (which an absolute path
-// beneath the storage area would not pass) it is opened here without
-// blocking instead.
-static std::optional<Decision> OpenFifo(Call& c, const ChildPath& p, const ResolveOptions& ro,
-                                        int path_arg, bool special_resolve, int open_flags,
-                                        OpenedFile f) {
+// beneath the storage area would not pass) the supervisor opens it on a
+// thread that waits for the other end instead (InjectedFile::waits).
+static std::optional<Decision> OpenFifo(Call& c, int path_arg, bool special_resolve,
+                                        int child_flags, OpenedFile f) {
   if (!special_resolve) return RestartOpenOfFifo(c, path_arg, f.fifo_path);
-  auto nb = c.s.overlay->Open(p.base, p.path, open_flags | O_NONBLOCK, 0, ro);
-  if (!nb.ok()) return FromError(nb.error());
-  (void)fcntl(nb->fd.get(), F_SETFL, fcntl(nb->fd.get(), F_GETFL) & ~O_NONBLOCK);
-  nb->open_flags &= ~O_NONBLOCK;
-  return InjectOpened(c, std::move(*nb), open_flags);
+  UniqueFd path_fd(::open(f.fifo_path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!path_fd.valid()) return Errno(errno);
+  f.fd = std::move(path_fd);
+  f.open_flags |= O_CLOEXEC;
+  f.waits = true;
+  return InjectOpened(c, std::move(f), child_flags);
 }
 
 std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t flags64,
@@ -192,7 +193,7 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
     auto f = c.s.overlay->Open(p.base, p.path, open_flags, 0, ro);
     if (!f.ok()) return FromError(f.error());
     if (!f->fifo_path.empty())
-      return OpenFifo(c, p, ro, path_arg, special_resolve, open_flags, std::move(*f));
+      return OpenFifo(c, path_arg, special_resolve, flags, std::move(*f));
     return InjectOpened(c, std::move(*f), flags);
   }
 
@@ -225,7 +226,7 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
   auto f = c.s.overlay->Open(p.base, p.path, flags & ~O_CLOEXEC, mode, ro);
   if (!f.ok()) return FromError(f.error());
   if (!f->fifo_path.empty()) {
-    return OpenFifo(c, p, ro, path_arg, special_resolve, flags & ~O_CLOEXEC, std::move(*f));
+    return OpenFifo(c, path_arg, special_resolve, flags, std::move(*f));
   }
   if (IsTmpfile(flags)) {
     struct stat st {};

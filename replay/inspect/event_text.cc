@@ -165,9 +165,12 @@ std::string EventText::Decision(const trace::EventRecord& event) const {
       out = ErrnoText(d.error);
       break;
     case trace::DecisionKind::kInjectFd: {
-      out = "inject fd " + std::to_string(d.file.fd) + " (" + std::string(trace::Name(d.file.root));
+      // A waiter's answer came after the event was written: no fd number.
+      out = "inject fd " + (d.file.waits && d.file.fd < 0 ? "?" : std::to_string(d.file.fd)) +
+            " (" + std::string(trace::Name(d.file.root));
       auto path = EventPath(event);
       if (!path || *path != d.file.path) out += " " + Quote(d.file.path);
+      if (d.file.waits) out += ", waits";
       out += ")";
       break;
     }
@@ -202,6 +205,9 @@ std::string EventText::Decision(const trace::EventRecord& event) const {
       break;
     case trace::ResponseOutcome::kFailed:
       out += " (send failed)";
+      break;
+    case trace::ResponseOutcome::kWaiting:
+      out += " (answered once the FIFO's other end opened)";
       break;
     default:
       break;

@@ -233,15 +233,35 @@ TEST_F(OverlayTest, TmpfileThenLink) {
 
 TEST_F(OverlayTest, FifoOpenNeverBlocksAndDevicesAreRefused) {
   auto ov = Make();
-  auto r = ov->Open(root, "fifo", O_RDONLY, 0);  // no writer: must not block
-  ASSERT_TRUE(r.ok()) << r.error().Message();
-  EXPECT_TRUE(r->fifo_path.empty());  // a lower FIFO is opened here
-  // A reader exists now: a blocking writer gets a blocking fd.
-  auto w = ov->Open(root, "fifo", O_WRONLY, 0);
-  ASSERT_TRUE(w.ok()) << w.error().Message();
-  EXPECT_EQ(::fcntl(w->fd.get(), F_GETFL) & O_NONBLOCK, 0);
-  EXPECT_EQ(w->open_flags & O_NONBLOCK, 0);
-  EXPECT_EQ(ov->Open(root, "fifo", O_WRONLY | O_NONBLOCK, 0).ok(), true);
+  struct stat lower_fifo {};
+  ASSERT_EQ(::lstat((lower_ + "/fifo").c_str(), &lower_fifo), 0);
+  // A lower FIFO opened to wait for its other end (no writer, no reader
+  // here) is not opened: the caller gets an O_PATH fd of it and the flags
+  // to open it with where it may block.
+  for (int acc : {O_RDONLY, O_WRONLY}) {
+    auto r = ov->Open(root, "fifo", acc, 0);
+    ASSERT_TRUE(r.ok()) << r.error().Message();
+    EXPECT_TRUE(r->waits);
+    EXPECT_TRUE(r->fifo_path.empty());
+    EXPECT_EQ(::fcntl(r->fd.get(), F_GETFL) & O_PATH, O_PATH);
+    struct stat st {};
+    ASSERT_EQ(::fstat(r->fd.get(), &st), 0);
+    EXPECT_EQ(st.st_ino, lower_fifo.st_ino);
+    EXPECT_EQ(r->open_flags & (O_ACCMODE | O_NONBLOCK), acc);
+    EXPECT_EQ(r->layer, Layer::kLower);
+  }
+  // Opens that never wait are made here.
+  auto reader = ov->Open(root, "fifo", O_RDONLY | O_NONBLOCK, 0);
+  ASSERT_TRUE(reader.ok()) << reader.error().Message();
+  EXPECT_FALSE(reader->waits);
+  EXPECT_NE(::fcntl(reader->fd.get(), F_GETFL) & O_NONBLOCK, 0);
+  auto writer = ov->Open(root, "fifo", O_WRONLY | O_NONBLOCK, 0);  // a reader exists now
+  ASSERT_TRUE(writer.ok()) << writer.error().Message();
+  EXPECT_FALSE(writer->waits);
+  auto rw = ov->Open(root, "fifo", O_RDWR, 0);
+  ASSERT_TRUE(rw.ok()) << rw.error().Message();
+  EXPECT_FALSE(rw->waits);
+  EXPECT_EQ(::fcntl(rw->fd.get(), F_GETFL) & O_NONBLOCK, 0);
   // Copy-up (chmod) of a FIFO recreates it without opening it.
   ASSERT_TRUE(ov->Chmod(root, "fifo", 0600).ok());
   struct stat st {};

@@ -341,6 +341,22 @@ TEST_F(SandboxTest, StatsCountTheNotificationsAndHowTheyWereDecided) {
   EXPECT_NE(r.err.find("by syscall:"), std::string::npos) << r.err;
 }
 
+TEST_F(SandboxTest, AWriterLeftWaitingForAReaderDoesNotHoldTheRun) {
+  // The supervisor's thread waiting to open the workdir's FIFO for a writer
+  // that no reader ever comes for ends with the run; so does one whose
+  // writer is killed while it waits.
+  ASSERT_EQ(mkfifo((work_ + "/p").c_str(), 0600), 0);
+  Ran r = Trace({"--stats"},
+                "timeout 0.2 sh -c 'echo x > p'; echo \"timeout: $?\"; echo y > p & sleep 0.2; "
+                "echo done");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "timeout: 124\ndone\n");
+  EXPECT_NE(r.err.find(" 2 answered after a FIFO wait"), std::string::npos) << r.err;
+  struct stat st {};
+  ASSERT_EQ(lstat((work_ + "/p").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+}
+
 TEST_F(SandboxTest, ShortAndReadOnlyExecPathsOfNewFilesRun) {
   // "./s" is too short to become "/dev/fd/N" in place, and a C string
   // literal is read-only: both are run by restarting the exec with a padded

@@ -2,10 +2,12 @@
 // copy-on-write sandbox (the integration workloads: shell + coreutils,
 // directory listings, cc, git, python, the seed set, the quota), plus
 // replays that must not be identical: another quota, a handler variant.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/trace_reader.h"
 #include "replay/replay.h"
 #include "tests/replay/replay_test_util.h"
 
@@ -139,6 +141,35 @@ TEST_F(ReplayLive, NamedPipeOpenedByTheChildItself) {
   std::string t =
       Record("mkfifo p; (sleep 0.1; echo hi > p) & cat p > got; wait; test \"$(cat got)\" = hi");
   EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
+TEST_F(ReplayLive, NamedPipeTheWorkdirHadOpenedByAWaitingThread) {
+  // A writer that comes before its reader, on a FIFO the workdir had: the
+  // supervisor opens it on a thread that waits; replay reproduces the
+  // decision (inject once the open returns) without waiting for anything.
+  ASSERT_EQ(mkfifo((work_ + "/p").c_str(), 0644), 0);
+  std::string t = Record("(sleep 0.2; cat p > got) & echo hi > p; wait; test \"$(cat got)\" = hi");
+  EXPECT_EQ(last_exit_, 0);
+  auto reader = trace::TraceReader::Open(t);
+  ASSERT_TRUE(reader.ok()) << reader.error().Message();
+  int waited = 0;
+  trace::Record rec;
+  for (;;) {
+    auto more = (*reader)->Next(rec);
+    ASSERT_TRUE(more.ok()) << more.error().Message();
+    if (!*more) break;
+    if (const auto* e = std::get_if<trace::EventRecord>(&rec)) {
+      if (e->decision.kind == trace::DecisionKind::kInjectFd && e->decision.file.waits) {
+        ++waited;
+        EXPECT_EQ(e->decision.file.path, "p");
+        EXPECT_EQ(e->decision.file.root, trace::FileRoot::kLower);
+        EXPECT_EQ(e->decision.file.open_flags & O_ACCMODE, O_WRONLY);
+        EXPECT_EQ(e->outcome, trace::ResponseOutcome::kWaiting);
+      }
+    }
+  }
+  EXPECT_EQ(waited, 1);
   ExpectIdentical(t);
 }
 

@@ -29,6 +29,7 @@ enum class DecisionKind : uint8_t {
   kReturn,    // fail nothing, return `value` to the child
   kErrno,     // return -error to the child
   kInjectFd,  // install `fd` in the child (ADDFD + SEND); the syscall returns its number
+              // (file.waits: once a blocking open of `fd` returns, see InjectedFile)
   kRestart,   // make the child enter the syscall again with argument `arg` set to
               // `value` (and `arg2` to `value2`; a new notification follows); if
               // that cannot be done, the syscall fails with `error` (tracer/restart.h)
@@ -43,6 +44,10 @@ struct InjectedFile {
   std::string path;       // relative to root ("" = the root itself); absolute if kOutside
   int open_flags = 0;     // flags the supervisor opened the file with
   uint32_t fd_flags = 0;  // O_CLOEXEC or 0: copied from the child's request, never forced
+  // The open waits for the other end of a FIFO: the decision's fd is an
+  // O_PATH fd, which the supervisor opens with open_flags on a thread of its
+  // own and installs (or fails with open's errno) when that open returns.
+  bool waits = false;
 };
 
 struct Decision {

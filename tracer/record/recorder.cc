@@ -28,6 +28,8 @@ trace::ResponseOutcome ToTrace(ResponseOutcome outcome) {
       return trace::ResponseOutcome::kInterrupted;
     case ResponseOutcome::kFailed:
       return trace::ResponseOutcome::kFailed;
+    case ResponseOutcome::kWaiting:
+      return trace::ResponseOutcome::kWaiting;
   }
   return trace::ResponseOutcome::kUnknown;
 }
@@ -197,6 +199,7 @@ void Recorder::OnNotification(const Notification& n, const DispatchResult& resul
     dr.file.path.assign(d.file.path);
     dr.file.open_flags = d.file.open_flags;
     dr.file.fd_flags = d.file.fd_flags;
+    dr.file.waits = d.file.waits;
     dr.file.fd = response.outcome == ResponseOutcome::kSent ? response.child_fd : -1;
   }
   e.outcome = ToTrace(response.outcome);

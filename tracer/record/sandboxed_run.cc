@@ -110,8 +110,8 @@ void ReportRun(const RunResult& r, const ReportOptions& report, std::FILE* err) 
   if (report.stats) {
     std::fprintf(err,
                  "%s: %" PRIu64 " notifications (%" PRIu64 " target gone, %" PRIu64
-                 " interrupted, %" PRIu64 " failed)\n",
-                 who, r.notifications, r.target_gone, r.interrupted, r.failed);
+                 " interrupted, %" PRIu64 " failed, %" PRIu64 " answered after a FIFO wait)\n",
+                 who, r.notifications, r.target_gone, r.interrupted, r.failed, r.waited);
   }
 }
 
