@@ -44,7 +44,11 @@ class Listener {
   Status SendErrno(uint64_t id, int error);
   // Installs `srcfd` in the target and makes its syscall return the new fd
   // number, atomically (ADDFD + SEND). newfd_flags is O_CLOEXEC or 0. Returns
-  // the child's fd number.
+  // the child's fd number. Call it with signals that run handlers blocked:
+  // the kernel marks the notification answered, then waits interruptibly
+  // for the child to take the file, and a signal in that wait withdraws the
+  // file but not the answer (the child's syscall returns 0; retrying finds
+  // EINPROGRESS).
   Result<int> AddFdAndSend(uint64_t id, int srcfd, uint32_t newfd_flags);
 
  private:
