@@ -198,6 +198,13 @@ void EncodeCall(const TraceeCall& c, s::TraceeCall::Builder out) {
       g.setErrno(c.error);
       break;
     }
+    case TraceeCallKind::kReadFileHead: {
+      auto g = out.initReadFileHead();
+      g.setLength(c.length);
+      g.setBytes(AsData(c.bytes));
+      g.setErrno(c.error);
+      break;
+    }
     case TraceeCallKind::kUnknown:
       out.setUnknown();
       break;
@@ -429,6 +436,14 @@ void DecodeCall(s::TraceeCall::Reader in, TraceeCall& c) {
       c.kind = TraceeCallKind::kConnectSocket;
       c.fd = g.getFd();
       Assign(c.bytes, g.getName());
+      c.error = g.getErrno();
+      break;
+    }
+    case s::TraceeCall::READ_FILE_HEAD: {
+      auto g = in.getReadFileHead();
+      c.kind = TraceeCallKind::kReadFileHead;
+      c.length = g.getLength();
+      Assign(c.bytes, g.getBytes());
       c.error = g.getErrno();
       break;
     }

@@ -65,6 +65,7 @@ enum class TraceeCallKind : uint8_t {
   kReadStackPointer,
   kBindSocket,
   kConnectSocket,
+  kReadFileHead,
 };
 enum class ProcessEventKind : uint8_t { kUnknown, kSpawn, kFork, kExec, kExit };
 enum class CowEventKind : uint8_t {
@@ -169,6 +170,7 @@ struct HeaderRecord {
 //   kReadStackPointer: result (the user stack pointer), error
 //   kBindSocket: fd, bytes (the name), result (the mode), address, error
 //   kConnectSocket: fd, bytes (the name), error
+//   kReadFileHead: length (the most asked for), bytes (what was read), error
 // `error` is a positive errno, 0 on success.
 struct InjectedFileRecord {
   FileRoot root = FileRoot::kUnknown;

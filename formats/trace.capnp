@@ -256,6 +256,13 @@ struct TraceeCall {
       name @38 :Data;           # the socket file's name in its directory
       errno @39 :Int32;
     }
+    # The first bytes of a file the supervisor opened (an executable's #!
+    # line): the child may have written them, and replay has no child.
+    readFileHead :group {
+      length @41 :UInt64;       # the most asked for
+      bytes @42 :Data;          # what was read (fewer at the end of the file)
+      errno @43 :Int32;
+    }
   }
 }
 

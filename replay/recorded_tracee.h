@@ -11,6 +11,9 @@
 //                  one); on success the socket file is made (mknod)
 //                  where the live bind made it
 //   ConnectSocket  same fd and name
+//   ReadFileHead   same length (the fd is the replaying supervisor's own);
+//                  when the next recorded call is another kind (a trace
+//                  made before this call existed), replay's file is read
 //   ReadUmask, IdValid, ReadProcIds, ReadStackPointer: the kind alone
 //   WriteMemory    same address (the bytes are kept for comparison)
 //   InstallFd      the kind alone (the file description is kept)
@@ -100,6 +103,7 @@ class RecordedTracee final : public Tracee {
   Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
   Result<uint64_t> ReadStackPointer() override;
+  Result<std::string> ReadFileHead(int fd, size_t max) override;
   Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                     const std::string& address) override;
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;

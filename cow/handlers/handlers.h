@@ -58,6 +58,13 @@ struct SessionState {
   // short path, a blocking open of an upper FIFO, a connect), or 0; set by
   // the dispatch, read as Call::after_restart.
   uint32_t restart_tid = 0;
+  // The thread whose exec of a script was restarted as an exec of its
+  // interpreter (an interpreter may be a script too), and how many times in
+  // a row; the kernel's own limit is applied.
+  uint32_t interp_tid = 0;
+  int interp_depth = 0;
+  uint64_t interp_block = 0;  // where that restart's argv block is (still in use)
+  std::string interp_name;    // the interpreter as its #! line wrote it
 
   // With a quota: upper files recently injected writable (view paths),
   // re-measured on the next change (they have usually been written and
@@ -294,9 +301,11 @@ std::optional<Decision> HandleMkdir(Call& c, int dirfd, int path_arg, uint64_t m
 // address.
 Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s);
 // The same for `size` bytes that depend on where they go: `build(at)`
-// returns them for address `at`.
+// returns them for address `at`; with `below`, they end under it (a block
+// the new one must not cover).
 Result<uint64_t> WriteRestartBlock(Call& c, size_t size,
-                                   const std::function<std::string(uint64_t at)>& build);
+                                   const std::function<std::string(uint64_t at)>& build,
+                                   uint64_t below = 0);
 
 // handlers_socket.cc: AF_UNIX socket files in the workdir.
 std::optional<Decision> HandleBind(Call& c);

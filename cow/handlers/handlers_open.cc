@@ -49,12 +49,17 @@ FileRoot RootOf(Layer layer) {
 static constexpr uint64_t kRedZone = 128;
 
 Result<uint64_t> WriteRestartBlock(Call& c, size_t size,
-                                   const std::function<std::string(uint64_t at)>& build) {
+                                   const std::function<std::string(uint64_t at)>& build,
+                                   uint64_t below) {
   auto sp = c.t.ReadStackPointer();
   if (!sp.ok()) return sp.error();
   if (*sp < 4096) return Err(EFAULT, "stack pointer too low");
   uint64_t at = (*sp - kRedZone + 15) & ~uint64_t{15};
   if (at + size > *sp) at = (*sp - kRedZone - size) & ~uint64_t{15};
+  if (below != 0 && at + size > below) {
+    if (below < size + 4096) return Err(EFAULT, "no room under the previous block");
+    at = (below - size) & ~uint64_t{15};
+  }
   const std::string bytes = build(at);
   const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
   if (Status w = c.Write(at, span); !w.ok()) return w.error();
@@ -298,6 +303,106 @@ static std::string PaddedPath(const std::string& path, size_t size) {
   return out + path;
 }
 
+// What the kernel reads of an executable to find its #! line (BINPRM_BUF_SIZE).
+static constexpr size_t kBinprmBuf = 256;
+// How many interpreters deep the kernel follows scripts before ELOOP.
+static constexpr int kMaxInterpreterDepth = 5;
+
+// binfmt_script, done here for a script the kernel cannot run by the
+// child's path (one made or changed in this run): the kernel would run it
+// by its fd (/dev/fd/N), and the interpreter would get that for the
+// script's name ($0, sys.argv[0]), so `dirname "$0"` would lead nowhere;
+// and it would look up an interpreter of the view (#!/work/venv/bin/python)
+// in the real workdir. Instead the exec is entered again as an exec of the
+// interpreter, with the argv the kernel would build: the interpreter as
+// written, its one optional argument, the script's path as the child gave
+// it, then argv[1...]. The interpreter opens the script by that path,
+// through the view, and its own exec is handled like any other. The block
+// (argv array, strings, and the interpreter's path padded so that the next
+// exec can be rewritten in place) goes under the stack pointer, as other
+// restart copies do; too many arguments for a small block, an unreadable
+// argv, a #! line longer than the kernel reads, or an interpreter relative
+// to execveat's directory: nullopt (the script then runs by its fd).
+static std::optional<Decision> ExecInterpreter(Call& c, int dirfd, int path_arg, int argv_arg,
+                                               const std::string& path, const std::string& head,
+                                               bool chained) {
+  constexpr size_t kMaxArgs = 256;
+  constexpr size_t kMaxBlock = 4096;
+  size_t end = head.find('\n');
+  if (end == std::string::npos) {
+    if (head.size() >= kBinprmBuf) return std::nullopt;
+    end = head.size();
+  }
+  auto blank = [](char ch) { return ch == ' ' || ch == '\t'; };
+  std::string_view line(head.data() + 2, end - 2);
+  while (!line.empty() && blank(line.front())) line.remove_prefix(1);
+  while (!line.empty() && blank(line.back())) line.remove_suffix(1);  // a CR stays, as in the kernel
+  size_t cut = 0;
+  while (cut < line.size() && !blank(line[cut]) && line[cut] != '\0') ++cut;
+  const std::string interp(line.substr(0, cut));
+  std::string_view rest = line.substr(cut);
+  while (!rest.empty() && blank(rest.front())) rest.remove_prefix(1);
+  if (interp.empty()) return std::nullopt;
+  const bool at_dir = dirfd != AT_FDCWD && !path.empty() && path[0] != '/';
+  if (at_dir && interp[0] != '/') return std::nullopt;
+  std::vector<std::string> strings = {interp};
+  if (!rest.empty()) strings.emplace_back(rest.substr(0, rest.find('\0')));
+  // The script's name is the path the exec was given; after an interpreter
+  // restart, the previous #! line's interpreter (unpadded).
+  strings.push_back(chained  ? c.s.interp_name
+                    : at_dir ? "/dev/fd/" + std::to_string(dirfd) + "/" + path
+                             : path);
+
+  // argv[1...] of the child, as pointers (the strings stay where they are).
+  std::vector<uint64_t> args;
+  if (const uint64_t argv = c.arg(argv_arg); argv != 0) {
+    constexpr size_t kChunk = 16;
+    for (size_t i = 0;; i += kChunk) {
+      uint64_t chunk[kChunk];
+      auto n = c.t.ReadMemory(argv + i * 8, std::as_writable_bytes(std::span(chunk)));
+      if (!n.ok() || *n < 8) return std::nullopt;
+      const size_t got = *n / 8;
+      bool done = false;
+      for (size_t j = 0; j < got && !done; ++j) {
+        if (chunk[j] == 0) {
+          done = true;
+        } else if (i + j > 0) {
+          args.push_back(chunk[j]);
+        }
+      }
+      if (done) break;
+      if (got < kChunk || args.size() > kMaxArgs) return std::nullopt;
+    }
+  }
+  if (!c.t.IdValid()) return Errno(ESRCH);
+
+  const std::string exec_path = PaddedPath(interp, c.s.self_fd_prefix.size() + 11);
+  const size_t slots = strings.size() + args.size() + 1;
+  size_t size = slots * 8 + exec_path.size() + 1;
+  for (const auto& s : strings) size += s.size() + 1;
+  if (size > kMaxBlock) return std::nullopt;
+  const size_t exec_path_offset = size - exec_path.size() - 1;
+  auto block = WriteRestartBlock(c, size, [&](uint64_t at) {
+    std::vector<uint64_t> pointers;
+    std::string text;
+    for (const auto& s : strings) {
+      pointers.push_back(at + slots * 8 + text.size());
+      text += s;
+      text.push_back('\0');
+    }
+    pointers.insert(pointers.end(), args.begin(), args.end());
+    pointers.push_back(0);
+    text += exec_path;
+    text.push_back('\0');
+    return std::string(reinterpret_cast<const char*>(pointers.data()), pointers.size() * 8) + text;
+  }, chained ? c.s.interp_block : 0);  // argv[1...] may point into the previous block
+  if (!block.ok()) return std::nullopt;
+  c.s.interp_block = *block;
+  c.s.interp_name = interp;
+  ++c.s.stats.exec_restarts;
+  return Decision::Restart(path_arg, *block + exec_path_offset, argv_arg, *block, ENOEXEC);
+}
+
 std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_arg,
                                    uint64_t at_flags) {
   if (c.Pristine()) return c.PristineContinue();
@@ -365,17 +470,31 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
     ++c.s.stats.exec_restarts;
     return Decision::Restart(path_arg, *copy, ENOEXEC);
   };
+  auto f = detour ? OpenOutsideForExec(c, r->outside_path)
+                  : c.s.overlay->Open(p->base, p->path, O_RDONLY, 0, ro);
+  if (!f.ok()) return FromError(f.error());
+  // A script runs as its interpreter with the script's own path; only when
+  // that cannot be done, by its fd like a binary.
+  auto head = c.t.ReadFileHead(f->fd.get(), kBinprmBuf);
+  const bool script = head.ok() && head->size() >= 2 && (*head)[0] == '#' && (*head)[1] == '!';
+  // An interpreter that is itself a script follows an interpreter restart.
+  const bool chained = c.after_restart && c.s.interp_tid == c.n.tid;
+  const int depth = chained ? c.s.interp_depth + 1 : 1;
+  c.s.interp_tid = 0;
+  if (script && (!c.after_restart || chained)) {
+    if (depth > kMaxInterpreterDepth) return Errno(ELOOP);
+    if (auto d = ExecInterpreter(c, dirfd, path_arg, argv_arg, *path, *head, chained)) {
+      c.s.interp_tid = c.n.tid;
+      c.s.interp_depth = depth;
+      return d;
+    }
+  }
   if (room < prefix.size() + 2) return restart("its path string is too short to rewrite in place");
   // Writable? (process_vm_writev honours page protections: a string in
   // read-only data cannot be rewritten.)
   if (Status s = c.Write(addr, std::as_bytes(std::span(path->data(), path->size()))); !s.ok()) {
     return restart("its path string is read-only");
   }
-  auto f = detour ? OpenOutsideForExec(c, r->outside_path)
-                  : c.s.overlay->Open(p->base, p->path, O_RDONLY, 0, ro);
-  if (!f.ok()) return FromError(f.error());
-  char magic[2] = {0, 0};
-  const bool script = pread(f->fd.get(), magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!';
   // argv[0] is kept unless it is the very same string.
   uint64_t argv0 = 0;
   if (c.arg(argv_arg) != 0) {

@@ -199,6 +199,50 @@ TEST_F(SandboxDifferential, ScriptsCreatedOrChangedDuringTheRun) {
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
 }
 
+TEST_F(SandboxDifferential, ScriptsMadeInTheRunGetTheirOwnPathAndInterpreter) {
+  // A script of the upper layer runs as its interpreter would natively: $0
+  // (sys.argv[0]) is the path it was run by, so `dirname "$0"` leads to it;
+  // the #! line's optional argument is passed; an interpreter of the view
+  // (a venv made in the run, another script made in the run) is found;
+  // interpreter loops, missing and empty interpreters fail as natively.
+  Differential(R"sh(
+    mkdir -p sub
+    printf '#!/bin/sh
+echo "0=$0 args=$*"; cd "$(dirname "$0")" && pwd
+' > sub/s.sh
+    chmod +x sub/s.sh; ./sub/s.sh; sub/s.sh a "b c"; (cd sub && ./s.sh); "$PWD/sub/s.sh"
+    printf '#!/usr/bin/env python3
+import sys; print(sys.argv)
+' > p.py; chmod +x p.py
+    ./p.py x "y z"
+    printf '#! /bin/sh -e  
+echo "opt $0 $-"
+' > o.sh; chmod +x o.sh; ./o.sh
+    sed -i 's/script-ran/run.sh ran as/' run.sh; ./run.sh "$0"; sh -c 'exec ./run.sh exec'
+    $PYTHON -m venv --without-pip v
+    printf '#!%s/v/bin/python
+import sys; print(sys.prefix == "%s/v", sys.argv)
+' "$PWD" "$PWD" > tool
+    chmod +x tool; ./tool 1 2
+    printf '#!/bin/sh
+echo "nested $0 $1 $2"
+' > inner; printf '#!%s/inner
+' "$PWD" > outer
+    chmod +x inner outer; ./outer z
+    printf '#!%s/loop
+' "$PWD" > loop; chmod +x loop; ./loop 2>/dev/null; echo "loop: $?"
+    printf '#!/nonexistent/interp
+' > bad; chmod +x bad; ./bad 2>/dev/null; echo "bad: $?"
+    printf '#!
+' > empty; chmod +x empty; ./empty; echo "empty: $?"
+  )sh");
+  for (const char* want : {"0=./sub/s.sh args=\n", "0=sub/s.sh args=a b c\n", "['./p.py', 'x', 'y z']",
+                           "opt ./o.sh e", "True ['./tool', '1', '2']", "loop: 127", "bad: 127"}) {
+    EXPECT_NE(native_out_.find(want), std::string::npos) << want << " in\n" << native_out_;
+  }
+  for (const auto& line : trace_lines_) ADD_FAILURE() << line;
+}
+
 TEST_F(SandboxDifferential, NamedPipesMadeInTheRun) {
   // Opens wait for the other end in the child, as natively: reader first,
   // writer first, a transfer larger than the pipe buffer (blocking writes),
@@ -239,8 +283,8 @@ TEST_F(SandboxDifferential, NamedPipesTheWorkdirHad) {
     (sleep 0.2; cat p) & echo one > p; wait
     cat p > got & sleep 0.2; echo two > p; wait; cat got; rm got
     yes | head -c 300000 > p & wc -c < p; wait
-    (echo three > p; echo writer-done) & w=$!
-    sleep 0.2; kill -STOP $w; sleep 0.1; kill -CONT $w; sleep 0.1; cat p; wait
+    (echo three > p; echo writer-done > done) & w=$!
+    sleep 0.2; kill -STOP $w; sleep 0.1; kill -CONT $w; sleep 0.1; cat p; wait; cat done; rm done
     $PYTHON - <<'PY'
 import os, signal, time
 def alarm(*a): raise TimeoutError
@@ -263,7 +307,7 @@ PY
     timeout 0.3 sh -c 'echo five > p'; echo "timeout: $?"
     ls -l p | cut -c1-10
   )sh");
-  EXPECT_NE(native_out_.find("one\ntwo\n300000\nwriter-done\nthree\ntimed out waiting for a reader\n"
+  EXPECT_NE(native_out_.find("one\ntwo\n300000\nthree\nwriter-done\ntimed out waiting for a reader\n"
                              "opened after 1 signal\nread four\ntimeout: 124\nprw-r--r--\n"),
             std::string::npos)
       << native_out_;

@@ -64,14 +64,14 @@ TEST(TraceRoundTrip, WriterFillsFooterTotals) {
   const auto& footer = std::get<FooterRecord>(out.records.back());
   const Totals& t = footer.totals;
   EXPECT_EQ(t.records, records.size() - 1);
-  EXPECT_EQ(t.events, 7u);
+  EXPECT_EQ(t.events, 8u);
   EXPECT_EQ(t.process_events, 5u);
   EXPECT_EQ(t.cow_events, 9u);
   EXPECT_EQ(t.snapshot_chunks, 1u);
   EXPECT_EQ(t.decisions_continue, 1u);
   EXPECT_EQ(t.decisions_return, 1u);
   EXPECT_EQ(t.decisions_errno, 1u);
-  EXPECT_EQ(t.decisions_inject_fd, 3u);
+  EXPECT_EQ(t.decisions_inject_fd, 4u);
   EXPECT_EQ(t.decisions_unknown, 1u);
   EXPECT_GT(t.record_bytes, 1000u);
   // The caller's other footer fields are kept.
@@ -135,6 +135,8 @@ TEST(FormatNames, EveryEnumeratorHasAName) {
   EXPECT_EQ(Name(TraceeCallKind::kWriteMemory), "write_memory");
   EXPECT_EQ(Name(TraceeCallKind::kInstallFd), "install_fd");
   EXPECT_EQ(Name(TraceeCallKind::kReadStackPointer), "read_stack_pointer");
+  EXPECT_EQ(Name(TraceeCallKind::kReadFileHead), "read_file_head");
+  EXPECT_EQ(Name(ResponseOutcome::kWaiting), "waiting");
   EXPECT_EQ(Name(ProcLink::kExe), "exe");
   EXPECT_EQ(Name(FileRoot::kOutside), "outside");
   EXPECT_EQ(Name(ProcessEventKind::kExit), "exit");

@@ -132,6 +132,8 @@ std::vector<EventRecord> SampleEvents() {
   TraceeCall bind_fail = call(K::kBindSocket, 0, 0, none, 4, EINVAL, 0700, "s2");
   TraceeCall connect = call(K::kConnectSocket, 0, 0, none, 5, 0, 0, "sock");
   TraceeCall connect_fail = call(K::kConnectSocket, 0, 0, none, 6, ECONNREFUSED, 0, "dead");
+  TraceeCall head = call(K::kReadFileHead, 0, 256, none, 0, 0, 0, "#!/bin/sh\necho hi\n");
+  TraceeCall head_fail = call(K::kReadFileHead, 0, 256, none, 0, EISDIR, 0, "");
 
   EventRecord e = base;
   e.seq = 0;
@@ -152,7 +154,8 @@ std::vector<EventRecord> SampleEvents() {
   e.calls = {read_mem,   read_mem_fail, link_cwd,  link_fd, link_root,    link_exe,
              umask,      umask_fail,    valid,     invalid, write_mem,    write_fail,
              proc_ids,   proc_ids_fail, seek,      install, install_fail, stack,
-             stack_fail, bind,          bind_fail, connect, connect_fail};
+             stack_fail, bind,          bind_fail, connect, connect_fail, head,
+             head_fail};
   e.decision.kind = DecisionKind::kReturn;
   e.decision.value = -1234567890123LL;
   e.outcome = ResponseOutcome::kTargetGone;
@@ -189,6 +192,14 @@ std::vector<EventRecord> SampleEvents() {
   e.seq = 6;
   e.decision.kind = DecisionKind::kInjectFd;
   e.decision.file = {FileRoot::kLower, "", 0, 0, 9};
+  events.push_back(e);
+
+  e = base;
+  e.seq = 7;
+  e.decision.kind = DecisionKind::kInjectFd;
+  e.decision.file = {FileRoot::kLower, "fifo", O_WRONLY | O_CLOEXEC, 0, -1};
+  e.decision.file.waits = true;
+  e.outcome = ResponseOutcome::kWaiting;
   events.push_back(e);
   return events;
 }

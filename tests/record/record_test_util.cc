@@ -309,6 +309,13 @@ Result<uint64_t> RecordedTracee::ReadStackPointer() {
   return c->result;
 }
 
+Result<std::string> RecordedTracee::ReadFileHead(int, size_t max) {
+  const auto* c = Next(trace::TraceeCallKind::kReadFileHead, "read_file_head");
+  if (c == nullptr || c->length != max) return Err(EIO, "replay mismatch");
+  if (c->error != 0) return Err(c->error);
+  return c->bytes;
+}
+
 // ---- TeeObserver -------------------------------------------------------------------
 
 // A plain logger of the calls that reach the live Tracee.
@@ -422,6 +429,16 @@ class TeeObserver::Logger final : public Tracee {
     trace::TraceeCall c;
     c.kind = trace::TraceeCallKind::kReadStackPointer;
     if (r.ok()) c.result = *r;
+    c.error = r.code();
+    calls.push_back(c);
+    return r;
+  }
+  Result<std::string> ReadFileHead(int fd, size_t max) override {
+    auto r = live_->ReadFileHead(fd, max);
+    trace::TraceeCall c;
+    c.kind = trace::TraceeCallKind::kReadFileHead;
+    c.length = max;
+    if (r.ok()) c.bytes = *r;
     c.error = r.code();
     calls.push_back(c);
     return r;

@@ -96,6 +96,7 @@ class RecordedTracee final : public Tracee {
   Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
   Result<uint64_t> ReadStackPointer() override;
+  Result<std::string> ReadFileHead(int fd, size_t max) override;
 
   // Mismatches so far, and whether every recorded call was consumed.
   const std::vector<std::string>& mismatches() const { return mismatches_; }

@@ -65,6 +65,10 @@ class FakeTracee final : public Tracee {
     return 9;
   }
   Result<uint64_t> ReadStackPointer() override { return uint64_t{0x7ffd00001000}; }
+  Result<std::string> ReadFileHead(int fd, size_t max) override {
+    if (fd != 7) return Err(EBADF, "fake");
+    return std::string("#!/bin/sh\n").substr(0, max);
+  }
 };
 
 Notification Note(uint64_t seq, int nr, uint32_t tid = 100) {
@@ -179,8 +183,14 @@ TEST(RecordTracee, TheCowHandlersCallsAreLoggedAndRoundTrip) {
   EXPECT_EQ(*rt.InstallFd(3, O_CLOEXEC, what), 9);
   EXPECT_EQ(rt.InstallFd(-1, 0, what).code(), EBADF);
   EXPECT_EQ(*rt.ReadStackPointer(), 0x7ffd00001000u);
+  EXPECT_EQ(*rt.ReadFileHead(7, 4), "#!/b");
+  EXPECT_EQ(rt.ReadFileHead(8, 256).code(), EBADF);
   rt.End();
-  ASSERT_EQ(e.calls.size(), 6u);
+  ASSERT_EQ(e.calls.size(), 8u);
+  EXPECT_EQ(e.calls[6].kind, trace::TraceeCallKind::kReadFileHead);
+  EXPECT_EQ(e.calls[6].length, 4u);
+  EXPECT_EQ(e.calls[6].bytes, "#!/b");
+  EXPECT_EQ(e.calls[7].error, EBADF);
   EXPECT_EQ(e.calls[5].kind, trace::TraceeCallKind::kReadStackPointer);
   EXPECT_EQ(e.calls[5].result, 0x7ffd00001000u);
   EXPECT_EQ(e.calls[0].kind, trace::TraceeCallKind::kReadProcIds);
@@ -221,6 +231,8 @@ TEST(RecordTracee, TheCowHandlersCallsAreLoggedAndRoundTrip) {
   EXPECT_EQ(*replay.InstallFd(77, O_CLOEXEC, what), 9);
   EXPECT_EQ(replay.InstallFd(-1, 0, what).code(), EBADF);
   EXPECT_EQ(*replay.ReadStackPointer(), 0x7ffd00001000u);
+  EXPECT_EQ(*replay.ReadFileHead(-1, 4), "#!/b");  // the bytes come from the record
+  EXPECT_EQ(replay.ReadFileHead(-1, 256).code(), EBADF);
   EXPECT_TRUE(replay.mismatches().empty());
   EXPECT_TRUE(replay.all_consumed());
 }

@@ -135,6 +135,17 @@ TEST_F(ReplayLive, CompileAndRunTheResult) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, ScriptsMadeInTheRunRunAsTheirInterpreter) {
+  // The #! line the child wrote is recorded (read_file_head): replay, which
+  // has no child to write it, restarts the same execs with the same argv.
+  std::string t = Record(
+      "printf '#!/bin/sh\\necho \"$0 $1\"\\n' > s.sh && chmod +x s.sh && ./s.sh a > out && "
+      "test \"$(cat out)\" = './s.sh a' && printf '#!%s/s.sh\\n' \"$PWD\" > t && chmod +x t && "
+      "test \"$(./t)\" = \"$PWD/s.sh ./t\"");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, NamedPipeOpenedByTheChildItself) {
   // Blocking opens of a FIFO made in the run are restarted with the path of
   // its link in the storage area; replay reproduces those decisions.

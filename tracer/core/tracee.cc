@@ -1,6 +1,11 @@
 #include "tracer/core/tracee.h"
 
 #include <linux/limits.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "tracer/base/errors.h"
 
 namespace sandtrace {
 
@@ -18,6 +23,17 @@ Status Tracee::BindSocket(int, int, const std::string&, mode_t, const std::strin
 
 Status Tracee::ConnectSocket(int, int, const std::string&) {
   return Err(ENOSYS, "ConnectSocket: not supported");
+}
+
+Result<std::string> Tracee::ReadFileHead(int fd, size_t max) {
+  std::string out(max, '\0');
+  ssize_t n;
+  do {
+    n = pread(fd, out.data(), max, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError("pread");
+  out.resize(static_cast<size_t>(n));
+  return out;
 }
 
 Result<uint64_t> Tracee::ReadStackPointer() {

@@ -109,6 +109,12 @@ class Tracee {
   // name (the caller checked). Empty: a /proc/self/fd path is stored.
   virtual Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                             const std::string& address);
+  // Up to `max` bytes from the start of the supervisor's own file `fd` (the
+  // #! line of an executable). Not the child, but the child may have
+  // written those bytes through a file the supervisor gave it, which replay
+  // cannot see: reading them through the seam records them. The default
+  // preads.
+  virtual Result<std::string> ReadFileHead(int fd, size_t max);
   // The child's socket `fd` connected to the socket file `name` in `dirfd`,
   // as above. Blocks as connect(2) does while a listener's backlog is full.
   virtual Status ConnectSocket(int fd, int dirfd, const std::string& name);

@@ -162,6 +162,18 @@ Result<uint64_t> RecordingTracee::ReadStackPointer() {
   return r;
 }
 
+Result<std::string> RecordingTracee::ReadFileHead(int fd, size_t max) {
+  auto r = live().ReadFileHead(fd, max);
+  trace::TraceeCall& c = Append(trace::TraceeCallKind::kReadFileHead);
+  c.length = max;
+  if (r.ok()) {
+    c.bytes.assign(*r);
+  } else {
+    c.error = r.code();
+  }
+  return r;
+}
+
 Status RecordingTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                                    const std::string& address) {
   Status r = live().BindSocket(fd, dirfd, name, mode, address);

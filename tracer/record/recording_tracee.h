@@ -25,6 +25,8 @@
 //   BindSocket(fd, dir, name, mode, address) -> kBindSocket fd, bytes = name, address,
 //                                              result = mode, error
 //   ConnectSocket(fd, dir, name) -> kConnectSocket fd, bytes = name, error
+//   ReadFileHead(fd, max)     -> kReadFileHead length = max, bytes = what was
+//                                              read, error
 // `error` is the positive errno, 0 on success; on error the result fields
 // are left empty. Error contexts (strings) are not recorded: a replayed
 // handler sees the errno with an empty context.
@@ -74,6 +76,7 @@ class RecordingTracee final : public Tracee {
   Result<int64_t> SeekFd(int fd, int64_t offset, int whence) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
   Result<uint64_t> ReadStackPointer() override;
+  Result<std::string> ReadFileHead(int fd, size_t max) override;
   Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                     const std::string& address) override;
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
