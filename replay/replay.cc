@@ -233,11 +233,15 @@ void Run::ReplayEvent(const trace::EventRecord& e, bool compare) {
   const uint64_t t1 = NowNs();
   const std::string syscall = inspect::SyscallName(e.arch, e.nr);
 
-  // Files the child may write through: their sizes come from the child.
+  // Files the child may write through (the upper layer's, the run's own
+  // /dev/shm's): their sizes come from the child.
+  const bool shm = dr.decision.file.root == FileRoot::kOutside &&
+                   (dr.decision.file.path == "/dev/shm" ||
+                    dr.decision.file.path.rfind("/dev/shm/", 0) == 0);
   if (finished && dr.decision.kind == DecisionKind::kInjectFd &&
-      dr.decision.file.root == FileRoot::kUpper &&
+      (dr.decision.file.root == FileRoot::kUpper || shm) &&
       ((dr.decision.file.open_flags & O_ACCMODE) != O_RDONLY)) {
-    written_paths_.insert(dr.decision.file.path);
+    if (!shm) written_paths_.insert(dr.decision.file.path);
     struct stat st {};
     if (dr.decision.fd.valid() && fstat(dr.decision.fd.get(), &st) == 0) {
       written_inodes_.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)});

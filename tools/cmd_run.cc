@@ -22,7 +22,8 @@ void AddRunCommand(CLI::App& app, Action* action) {
   CLI::App* run = app.add_subcommand(
       "run",
       "Run CMD under the supervisor: Landlock (read everywhere, write only to -w paths, "
-      "/dev nodes and a private TMPDIR, never the workdir) + seccomp (deny list, notify set)");
+      "/dev nodes, a private TMPDIR and /dev/shm, never the workdir) + seccomp (deny list, "
+      "notify set)");
   AddRunOptions(run, flags.get());
   run->footer(
       "Exit status: CMD's own; 128+N if signal N killed it or ended the run; 127 if CMD "

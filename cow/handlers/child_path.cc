@@ -366,6 +366,20 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
     // kernel answers, and Landlock keeps it read-only.
     return ChildPath{};
   }
+  if (s.shm_fd.valid() && fs::PathWithin(path, "/dev/shm")) {
+    // The run's own /dev/shm, unless this is a place the child may write
+    // for real (a -w path, its TMPDIR). Plain names only: "." and ".." and
+    // doubled slashes are the kernel's (it refuses the writes).
+    std::string_view rest = RestAfter(path, "/dev/shm");
+    if (!s.OutsideWritable(path) && rest.find("//") == std::string_view::npos &&
+        rest.find("/.") == std::string_view::npos && (rest.empty() || rest[0] != '.') &&
+        (rest.empty() || rest.back() != '/')) {
+      ChildPath p;
+      p.kind = ChildPath::Kind::kShm;
+      p.path = std::string(rest);
+      return p;
+    }
+  }
   ChildPath p;
   if (HasDotDot(path)) {
     // "/elsewhere/../workdir/x": the engine follows it lexically.

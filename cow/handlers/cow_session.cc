@@ -201,6 +201,15 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
   state->lower_fd = UniqueFd(open(state->lower_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!state->lower_fd.valid()) return ErrnoError("open workdir " + state->lower_root);
   state->apply_outside_metadata = options.apply_outside_metadata;
+  // The run's own /dev/shm (handlers_shm.cc), unless -w gives the host's.
+  if (!state->OutsideWritable("/dev/shm")) {
+    state->shm_root = state->storage_root + "/shm";
+    if (mkdir(state->shm_root.c_str(), 0700) != 0 && errno != EEXIST) {
+      return ErrnoError("mkdir " + state->shm_root);
+    }
+    state->shm_fd = UniqueFd(open(state->shm_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!state->shm_fd.valid()) return ErrnoError("open " + state->shm_root);
+  }
   bool dev_fd = false;
   if (options.dev_fd_is_proc.has_value()) {
     dev_fd = *options.dev_fd_is_proc;

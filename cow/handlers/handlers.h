@@ -58,6 +58,13 @@ struct SessionState {
   // short path, a blocking open of an upper FIFO, a connect), or 0; set by
   // the dispatch, read as Call::after_restart.
   uint32_t restart_tid = 0;
+  // The run's private /dev/shm (handlers_shm.cc): a directory of the
+  // storage area, or none (shm_fd invalid: /dev/shm is the host's, as when
+  // -w gives it). shm_used: something there was handled (reads of /dev/shm
+  // paths then go through Locate too, not the pristine shortcut).
+  std::string shm_root;
+  UniqueFd shm_fd;
+  bool shm_used = false;
   // The thread whose exec of a script was restarted as an exec of its
   // interpreter (an interpreter may be a script too), and how many times in
   // a row; the kernel's own limit is applied.
@@ -104,6 +111,7 @@ struct ChildPath {
     kKernel,  // outside the workdir, or not a path the view handles: the kernel decides
     kView,    // (possibly) inside: resolve through the engine with base + path
     kFd,      // empty path with AT_EMPTY_PATH: the object of fd `fd`
+    kShm,     // beneath /dev/shm: `path` is relative to the run's own (handlers_shm.cc)
   };
   Kind kind = Kind::kKernel;
   Base base;
@@ -145,7 +153,9 @@ class Call {
 
   // Before the first change every read is the kernel's (no virtual cwd
   // exists either): decided without reading child memory.
-  bool Pristine() const { return s.index.pristine() && !s.procs.any_virtual_cwd(); }
+  bool Pristine() const {
+    return s.index.pristine() && !s.procs.any_virtual_cwd() && !s.shm_used;
+  }
   // CONTINUE, counted by why it was safe.
   std::optional<Decision> PristineContinue() {
     ++s.stats.pristine;
@@ -306,6 +316,15 @@ Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s);
 Result<uint64_t> WriteRestartBlock(Call& c, size_t size,
                                    const std::function<std::string(uint64_t at)>& build,
                                    uint64_t below = 0);
+
+// handlers_shm.cc: the run's private /dev/shm (ChildPath::Kind::kShm).
+std::optional<Decision> OpenShm(Call& c, const ChildPath& p, int flags, mode_t mode);
+Result<struct statx> StatShm(Call& c, const ChildPath& p, bool follow);
+std::optional<Decision> AccessShm(Call& c, const ChildPath& p, int mode, int at_flags);
+std::optional<Decision> UnlinkShm(Call& c, const ChildPath& p, int flags);
+std::optional<Decision> LinkShm(Call& c, const ChildPath& from, const ChildPath& to, bool follow);
+std::optional<Decision> RenameShm(Call& c, const ChildPath& from, const ChildPath& to,
+                                  unsigned flags);
 
 // handlers_socket.cc: AF_UNIX socket files in the workdir.
 std::optional<Decision> HandleBind(Call& c);

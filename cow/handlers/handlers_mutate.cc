@@ -16,16 +16,22 @@ namespace {
 
 struct Where {
   ChildPath p;
-  std::optional<std::string> view;  // nullopt: outside
+  std::optional<std::string> view;  // nullopt: outside (or p.kind kShm)
 };
 
 // Locates a path argument for a change of its own entry (no final follow)
 // and computes its view path. A nullopt result means "let the kernel do it".
-Result<std::optional<Where>> LocateEntry(Call& c, int dirfd, int path_arg, bool follow = false) {
+// With `shm`, a path of the private /dev/shm comes back too (p.kind kShm,
+// no view path); without, it is the kernel's.
+Result<std::optional<Where>> LocateEntry(Call& c, int dirfd, int path_arg, bool follow = false,
+                                         bool shm = false) {
   LocateOptions lo;
   lo.follow_final = follow;
   auto p = c.LocateArg(path_arg, dirfd, lo);
   if (!p.ok()) return p.error();
+  if (shm && p->kind == ChildPath::Kind::kShm) {
+    return std::optional<Where>(Where{std::move(*p), std::nullopt});
+  }
   if (p->kind != ChildPath::Kind::kView) return std::optional<Where>();
   auto v = c.ViewPath(*p, follow);
   if (!v.ok()) return v.error();
@@ -75,9 +81,12 @@ std::optional<Decision> HandleMknod(Call& c, int dirfd, int path_arg, uint64_t m
 
 std::optional<Decision> HandleUnlink(Call& c, int dirfd, int path_arg, uint64_t flags) {
   if (flags & ~uint64_t{AT_REMOVEDIR}) return Errno(EINVAL);
-  auto w = LocateEntry(c, dirfd, path_arg);
+  auto w = LocateEntry(c, dirfd, path_arg, false, /*shm=*/true);
   if (!w.ok()) return FromError(w.error());
   if (!w->has_value()) return c.Kernel();
+  if ((*w)->p.kind == ChildPath::Kind::kShm) {
+    return UnlinkShm(c, (*w)->p, static_cast<int>(flags));
+  }
   const std::string& v = *(*w)->view;
   c.s.index.MarkChanged(v);
   if (flags & AT_REMOVEDIR) {
@@ -94,10 +103,15 @@ std::optional<Decision> HandleRename(Call& c, int olddirfd, int old_arg, int new
   if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT))) {
     return Errno(EINVAL);
   }
-  auto from = LocateEntry(c, olddirfd, old_arg);
+  auto from = LocateEntry(c, olddirfd, old_arg, false, /*shm=*/true);
   if (!from.ok()) return FromError(from.error());
-  auto to = LocateEntry(c, newdirfd, new_arg);
+  auto to = LocateEntry(c, newdirfd, new_arg, false, /*shm=*/true);
   if (!to.ok()) return FromError(to.error());
+  auto shm = [](const std::optional<Where>& w) {
+    return w.has_value() && w->p.kind == ChildPath::Kind::kShm;
+  };
+  if (shm(*from) && shm(*to)) return RenameShm(c, (*from)->p, (*to)->p, static_cast<unsigned>(flags));
+  if (shm(*from) || shm(*to)) return Errno(EXDEV);
   if (!from->has_value() && !to->has_value()) return c.Kernel();
   if (!from->has_value() || !to->has_value()) return Errno(EXDEV);  // across the workdir's edge
   if (flags & RENAME_WHITEOUT) return Errno(EINVAL);  // needs CAP_MKNOD; not in a view
@@ -118,8 +132,9 @@ std::optional<Decision> HandleLink(Call& c, int olddirfd, int old_arg, int newdi
   if (flags & ~uint64_t{AT_SYMLINK_FOLLOW | AT_EMPTY_PATH}) return Errno(EINVAL);
   auto old_path = c.ReadPath(old_arg);
   if (!old_path.ok()) return FromError(old_path.error());
-  auto to = LocateEntry(c, newdirfd, new_arg);
+  auto to = LocateEntry(c, newdirfd, new_arg, false, /*shm=*/true);
   if (!to.ok()) return FromError(to.error());
+  const bool to_shm = to->has_value() && (*to)->p.kind == ChildPath::Kind::kShm;
 
   // An O_TMPFILE file getting its name: linkat(fd, "", ..., AT_EMPTY_PATH)
   // or linkat(AT_FDCWD, "/proc/self/fd/N", ..., AT_SYMLINK_FOLLOW).
@@ -130,6 +145,7 @@ std::optional<Decision> HandleLink(Call& c, int olddirfd, int old_arg, int newdi
     tmp_fd = c.MagicFdNumber(*old_path);
   }
   if (tmp_fd >= 0) {
+    if (to_shm) return Errno(EXDEV);  // the private /dev/shm is a filesystem of its own
     auto target = c.FdTarget(tmp_fd);
     if (!target.ok()) return FromError(target.error());
     if (target->deleted_upper) {
@@ -163,6 +179,8 @@ std::optional<Decision> HandleLink(Call& c, int olddirfd, int old_arg, int newdi
   lo.follow_final = follow;
   auto from = c.Locate(olddirfd, *old_path, lo);
   if (!from.ok()) return FromError(from.error());
+  if (from->kind == ChildPath::Kind::kShm && to_shm) return LinkShm(c, *from, (*to)->p, follow);
+  if (from->kind == ChildPath::Kind::kShm || to_shm) return Errno(EXDEV);
   std::optional<std::string> vf;
   if (from->kind == ChildPath::Kind::kView) {
     auto v = c.ViewPath(*from, follow);

@@ -162,6 +162,7 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
     auto located = c.Locate(dirfd, *path, lo);
     if (!located.ok()) return FromError(located.error());
     p = std::move(*located);
+    if (p.kind == ChildPath::Kind::kShm) return OpenShm(c, p, flags, static_cast<mode_t>(mode64));
   }
   if (p.kind != ChildPath::Kind::kView) return c.Kernel();
   ResolveOptions ro = ropts != nullptr ? *ropts : ResolveOptions{};

@@ -115,6 +115,11 @@ std::optional<Decision> HandleStat(Call& c, const StatForm& f) {
   }
   auto p = c.Locate(f.dirfd, *path, lo);
   if (!p.ok()) return FromError(p.error());
+  if (p->kind == ChildPath::Kind::kShm) {
+    auto stx = StatShm(c, *p, lo.follow_final);
+    if (!stx.ok()) return FromError(stx.error());
+    return WriteStat(c, f, *stx);
+  }
   if (p->kind != ChildPath::Kind::kView) return c.Kernel();
   if (p->kernel_equivalent && !p->final_object_dirty) return c.FastContinue();
   ++c.s.stats.engine;
@@ -171,6 +176,9 @@ std::optional<Decision> HandleAccess(Call& c, int dirfd, int path_arg, uint64_t 
   if (path->empty() && lo.allow_empty && dirfd != AT_FDCWD) return c.Kernel();
   auto p = c.Locate(dirfd, *path, lo);
   if (!p.ok()) return FromError(p.error());
+  if (p->kind == ChildPath::Kind::kShm) {
+    return AccessShm(c, *p, static_cast<int>(mode), static_cast<int>(at_flags));
+  }
   if (p->kind != ChildPath::Kind::kView) return c.Kernel();
   if (p->kernel_equivalent && !p->final_object_dirty) return c.FastContinue();
   ++c.s.stats.engine;

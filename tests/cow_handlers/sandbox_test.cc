@@ -357,6 +357,48 @@ TEST_F(SandboxTest, AWriterLeftWaitingForAReaderDoesNotHoldTheRun) {
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
 }
 
+TEST_F(SandboxTest, PosixSharedMemoryAndSemaphoresLiveInTheRunsOwnDevShm) {
+  // sem_open and shm_open make files in /dev/shm, which Landlock keeps the
+  // child from writing: the run gets a /dev/shm of its own. Python's
+  // multiprocessing (locks, queues, a pool, shared memory attached by name
+  // in another process) works; the run sees its own objects; nothing
+  // reaches the host's /dev/shm; a link out of it is across filesystems.
+  const std::string name = "sandtrace-test-" + std::to_string(getpid());
+  const std::string script = R"sh(
+    python3 - "$1" <<'PY'
+import multiprocessing as mp, os, sys
+from multiprocessing import shared_memory
+def child(name, q):
+    s = shared_memory.SharedMemory(name=name); q.put(bytes(s.buf[:5])); s.close()
+if __name__ == '__main__':
+    lock = mp.Lock()
+    with lock: pass
+    s = shared_memory.SharedMemory(create=True, size=64); s.buf[:5] = b'hello'
+    q = mp.Queue(); p = mp.Process(target=child, args=(s.name, q)); p.start()
+    print(q.get().decode()); p.join()
+    with mp.Pool(2) as pool: print(sum(pool.map(abs, range(-3, 4))))
+    print(sorted(os.listdir('/dev/shm')) == [s.name.lstrip('/')])
+    s.close(); s.unlink(); print(os.path.exists('/dev/shm/' + s.name.lstrip('/')))
+    open('/dev/shm/' + sys.argv[1], 'w').write('mine')
+PY
+    cat "/dev/shm/$1"; echo; ls /dev/shm; ln "/dev/shm/$1" here 2>/dev/null || echo "ln: $?"
+    mv "/dev/shm/$1" "/dev/shm/$1.moved" && ls /dev/shm && rm "/dev/shm/$1.moved" && ls /dev/shm | wc -l
+  )sh";
+  Ran r = Trace({"--discard"}, "set -- " + name + "\n" + script);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "hello\n12\nTrue\nFalse\nmine\n" + name + "\nln: 1\n" + name +
+                       ".moved\n0\n")
+      << r.err;
+  struct stat st {};
+  EXPECT_NE(lstat(("/dev/shm/" + name).c_str(), &st), 0) << "the host's /dev/shm got the file";
+  EXPECT_NE(lstat(("/dev/shm/" + name + ".moved").c_str(), &st), 0);
+  // With -w /dev/shm the host's is used, as asked.
+  Ran w = Trace({"--discard", "-w", "/dev/shm"}, "echo host > /dev/shm/" + name);
+  EXPECT_EQ(w.status, 0) << w.err;
+  EXPECT_EQ(ReadFile("/dev/shm/" + name), "host\n");
+  unlink(("/dev/shm/" + name).c_str());
+}
+
 TEST_F(SandboxTest, ShortAndReadOnlyExecPathsOfNewFilesRun) {
   // "./s" is too short to become "/dev/fd/N" in place, and a C string
   // literal is read-only: both are run by restarting the exec with a padded

@@ -146,6 +146,21 @@ TEST_F(ReplayLive, ScriptsMadeInTheRunRunAsTheirInterpreter) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, SemaphoresAndSharedMemoryInTheRunsOwnDevShm) {
+  // shm_open, sem_open and their unlinks are answered in the run's private
+  // /dev/shm, which replay makes in its scratch storage; sizes the child
+  // set through its fds (ftruncate) are the child's, as for upper files.
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  std::string t = Record(
+      "/usr/bin/python3 -c \"import multiprocessing as mp, os\n"
+      "from multiprocessing import shared_memory as sm\n"
+      "l = mp.Lock(); s = sm.SharedMemory(create=True, size=64)\n"
+      "assert os.stat('/dev/shm/' + s.name.lstrip('/')).st_size == 64\n"
+      "s.close(); s.unlink()\"");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, NamedPipeOpenedByTheChildItself) {
   // Blocking opens of a FIFO made in the run are restarted with the path of
   // its link in the storage area; replay reproduces those decisions.
