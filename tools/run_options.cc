@@ -25,7 +25,9 @@ class CowExtension final : public record::RunExtension {
                cow::OverlayObserver* overlay_observer) override {
     auto c = CowRun::Setup(flags_, registry, run, overlay_observer);
     if (!c.ok()) {
-      // CowRun's messages are whole lines already.
+      // CowRun's messages are whole lines already (a usage error's context
+      // is; any other's Message() is).
+      if (c.code() == EINVAL) return c.error();
       return Err(c.code(), c.error().Message());
     }
     cow_ = std::move(*c);

@@ -280,8 +280,10 @@ TEST_F(SandboxTest, ReadsCostNothing) {
 // ---- command line and disposition -----------------------------------------------------------
 
 TEST_F(SandboxTest, UsageErrorsAreOneLineAndExitTwo) {
+  // One line, which says why once (no strerror tacked onto a usage error).
   auto one_line = [](const Ran& r) {
-    return !r.err.empty() && r.err.find('\n') == r.err.size() - 1;
+    return !r.err.empty() && r.err.find('\n') == r.err.size() - 1 &&
+           r.err.find("Invalid argument") == std::string::npos;
   };
   Ran r = RunProgram({TraceBin(), "run", "-C", "/", "--", "true"}, work_, env_);
   EXPECT_EQ(r.status, 2);
@@ -300,6 +302,7 @@ TEST_F(SandboxTest, UsageErrorsAreOneLineAndExitTwo) {
   r = RunProgram({TraceBin(), "run", "-C", scratch_ / "missing", "--", "true"}, work_, env_);
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(one_line(r)) << r.err;
+  EXPECT_NE(r.err.find("No such file or directory"), std::string::npos) << r.err;
 }
 
 TEST_F(SandboxTest, DryRunPrintsTheSortedChangeList) {
