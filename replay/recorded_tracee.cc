@@ -1,7 +1,10 @@
 #include "replay/recorded_tracee.h"
 
 #include <string.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -168,7 +171,25 @@ Result<size_t> RecordedTracee::ReadMemory(uint64_t addr, std::span<std::byte> ou
   if (rec.error != 0) return Err(rec.error);
   size_t n = std::min(out.size(), rec.bytes.size());
   std::memcpy(out.data(), rec.bytes.data(), n);
+  MapUnixAddress(out.first(n));
   return n;
+}
+
+// A named AF_UNIX sockaddr read whole (the socket handlers read exactly
+// the length the child gave, at most sizeof(sockaddr_un)): its absolute
+// path names the recording machine's workdir like any path string does.
+void RecordedTracee::MapUnixAddress(std::span<std::byte> buf) const {
+  constexpr size_t kPathAt = offsetof(sockaddr_un, sun_path);
+  if (buf.size() <= kPathAt + 1 || buf.size() > sizeof(sockaddr_un)) return;
+  sa_family_t family;
+  std::memcpy(&family, buf.data(), sizeof family);
+  const char* at = reinterpret_cast<const char*>(buf.data()) + kPathAt;
+  const size_t room = buf.size() - kPathAt;
+  if (family != AF_UNIX || at[0] != '/') return;
+  std::string path(at, strnlen(at, room));
+  if (!map_.ToReplay(path) || path.size() > room) return;  // no room: left as recorded
+  std::memset(buf.data() + kPathAt, 0, room);
+  std::memcpy(buf.data() + kPathAt, path.data(), path.size());
 }
 
 Result<std::string> RecordedTracee::ReadString(uint64_t addr, size_t max_len) {
@@ -296,6 +317,7 @@ Status RecordedTracee::BindSocket(int fd, int dirfd, const std::string& name, mo
   asked.bytes = name;
   asked.result = mode;
   asked.address = address;
+  map_.ToRecorded(asked.address);  // an absolute address names the scratch workdir
   const TraceeCall& rec = Take(asked.kind, asked);
   if (rec.error != 0) return Err(rec.error);
   // What the live bind left behind: a socket file (nobody listens on it).

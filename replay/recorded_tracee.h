@@ -3,7 +3,8 @@
 // For one recorded event it serves the recorded Tracee results, in order,
 // to the handlers being re-driven. Each call the handler makes must be the
 // next recorded call with the same inputs:
-//   ReadMemory     same address and length
+//   ReadMemory     same address and length (a named AF_UNIX sockaddr read
+//                  whole has its path mapped, as path strings have)
 //   ReadString     same address and max_len
 //   ReadProcLink   same link (and fd for kFd)
 //   SeekFd         same fd, offset and whence
@@ -120,6 +121,7 @@ class RecordedTracee final : public Tracee {
   const trace::TraceeCall& Take(trace::TraceeCallKind kind, const trace::TraceeCall& asked);
   // Recorded path -> scratch path.
   std::string MapIn(std::string path);
+  void MapUnixAddress(std::span<std::byte> buf) const;
 
   // A recorded link target: may teach the storage prefix.
   void Learn(const std::string& target);

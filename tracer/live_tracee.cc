@@ -5,6 +5,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -19,6 +21,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "tracer/base/unix_address.h"
 #include "tracer/core/kernel_abi.h"
@@ -355,6 +358,76 @@ Result<int> LiveTracee::InstallFd(int srcfd, uint32_t fd_flags, const InjectedFi
   }
 }
 
+// Binds `sock` to `sa`, an absolute path whose directory is to be `dirfd`:
+// a helper process takes a mount namespace of its own (and a user
+// namespace first when not root), mounts `dirfd` over that directory (or,
+// when the directory was made in the run, the matching ancestor of `dirfd`
+// over the nearest ancestor that exists) and binds there, so the socket
+// file is made in `dirfd` and the kernel keeps the child's path as its
+// address. Returns 0, bind's errno, or -1 when the namespace or the mount
+// could not be had (the caller binds otherwise).
+static int BindUnderMount(int sock, const UnixAddress& sa, int dirfd, const std::string& address) {
+  const std::string dir = address.substr(0, std::max<size_t>(address.find_last_of('/'), 1));
+  // By path: an fd is of the old namespace's mount, which a bind mount in
+  // the new one refuses.
+  char source[PATH_MAX];
+  const std::string self = "/proc/self/fd/" + std::to_string(dirfd);
+  const ssize_t len = readlink(self.c_str(), source, sizeof source - 1);
+  if (len <= 0 || source[0] != '/') return -1;
+  source[len] = '\0';
+  // (target, source) pairs, the directory itself first, then up to the
+  // top level below "/" (never "/" itself).
+  // The walk ends at the lower root at the latest (it exists); a target
+  // that does not exist yet (made in the run) is passed over.
+  std::vector<std::pair<std::string, std::string>> mounts;
+  for (std::string target = dir, from = source;;) {
+    mounts.emplace_back(target, from);
+    const size_t t = target.find_last_of('/'), f = from.find_last_of('/');
+    if (t == 0 || t == std::string::npos || f == 0 || f == std::string::npos) break;
+    target.resize(t);
+    from.resize(f);
+  }
+  const bool root = geteuid() == 0;
+  const std::string uid_map = std::to_string(geteuid()) + " " + std::to_string(geteuid()) + " 1";
+  const std::string gid_map = std::to_string(getegid()) + " " + std::to_string(getegid()) + " 1";
+  constexpr int kNoNamespace = 255;
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    // Only system calls from here (a fork of a threaded process).
+    if (unshare(root ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS) != 0) _exit(kNoNamespace);
+    if (!root) {
+      auto put = [](const char* file, const std::string& text) {
+        int f = open(file, O_WRONLY | O_CLOEXEC);
+        bool ok = f >= 0 && write(f, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+        if (f >= 0) close(f);
+        return ok;
+      };
+      if (!put("/proc/self/setgroups", "deny") || !put("/proc/self/uid_map", uid_map) ||
+          !put("/proc/self/gid_map", gid_map)) {
+        _exit(kNoNamespace);
+      }
+    }
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(kNoNamespace);
+    bool mounted = false;
+    for (const auto& [target, from] : mounts) {
+      if (mount(from.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) == 0) {
+        mounted = true;
+        break;
+      }
+      if (errno != ENOENT) break;
+    }
+    if (!mounted) _exit(kNoNamespace);
+    _exit(bind(sock, sa.get(), sa.len) == 0 ? 0 : (errno > 0 && errno < kNoNamespace ? errno : EIO));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, __WALL) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) == kNoNamespace) return -1;
+  return WEXITSTATUS(status);
+}
+
 Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                               const std::string& address) {
   Touch();
@@ -365,7 +438,16 @@ Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t
   const std::string path = address.empty() ? ProcFdName(dirfd, name) : address;
   auto sa = MakeUnixAddress(path);
   if (!sa) return Err(ENAMETOOLONG, "socket path " + path);
-  if (address.empty()) {
+  if (!address.empty() && address[0] == '/') {
+    const int r = BindUnderMount(sock->get(), *sa, dirfd, address);
+    if (r > 0) return Err(r, "bind");
+    if (r < 0) {
+      // No mount namespace here: bound by the /proc/self/fd path instead.
+      auto proc = MakeUnixAddress(ProcFdName(dirfd, name));
+      if (!proc) return Err(ENAMETOOLONG, "socket path " + ProcFdName(dirfd, name));
+      if (bind(sock->get(), proc->get(), proc->len) != 0) return ErrnoError("bind");
+    }
+  } else if (address.empty()) {
     if (bind(sock->get(), sa->get(), sa->len) != 0) return ErrnoError("bind");
   } else {
     // The kernel keeps the path bind(2) was given as the socket's address:

@@ -131,8 +131,16 @@ std::optional<Decision> HandleBind(Call& c) {
   // the child's own, when the upper directory reaches the new file by it
   // (a relative path of plain names, no symlink on the way).
   const std::string& asked = **path;
-  const bool plain =
-      !p->base.outside && PlainRelative(asked) && **view == JoinView(p->base.view, asked);
+  // An absolute path of plain names into the workdir: the supervisor binds
+  // by it too (Tracee::BindSocket, with the upper directory mounted where
+  // the lower one is, in a mount namespace of its own).
+  const bool absolute = asked.size() > c.s.lower_root.size() + 1 &&
+                        asked.compare(0, c.s.lower_root.size(), c.s.lower_root) == 0 &&
+                        asked[c.s.lower_root.size()] == '/' &&
+                        PlainRelative(asked.substr(c.s.lower_root.size() + 1)) &&
+                        **view == asked.substr(c.s.lower_root.size() + 1);
+  const bool plain = absolute || (!p->base.outside && PlainRelative(asked) &&
+                                  **view == JoinView(p->base.view, asked));
   const std::string address = plain ? asked : std::string();
   c.s.index.MarkChanged(**view);
   c.s.RemeasureRecent();

@@ -345,6 +345,13 @@ try:
 except OSError as e:
     print('missing', e.errno)
 d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); d.bind('dg')
+# Bound by absolute paths (a directory of the workdir, a new one): the
+# address is that path too.
+os.makedirs('new/deeper')
+for name in (os.path.abspath('src/abs'), os.path.abspath('new/deeper/abs')):
+    s = socket.socket(socket.AF_UNIX); s.bind(name); s.listen()
+    c = socket.socket(socket.AF_UNIX); c.connect(name); conn, _ = s.accept()
+    print('absolute', s.getsockname() == name, c.getpeername() == name, os.path.exists(name))
 print(sorted(os.listdir('.')))
 PY
     umask 077; $PYTHON -c "import socket; socket.socket(socket.AF_UNIX).bind('private')"
@@ -352,7 +359,8 @@ PY
   )sh");
   for (const char* want : {"bound as a.txt\nping a.txt\npeer a.txt local a.txt\nping a.txt\n",
                            "bound as srv/s\nping srv/s\npeer srv/s local srv/s\nping srv/s\n",
-                           "rebind 98\n", "not a socket 111\nmissing 2\n", "srwx------\n"}) {
+                           "rebind 98\n", "not a socket 111\nmissing 2\n",
+                           "absolute True True True\nabsolute True True True\n", "srwx------\n"}) {
     EXPECT_NE(native_out_.find(want), std::string::npos) << native_out_;
   }
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;

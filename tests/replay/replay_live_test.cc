@@ -212,6 +212,21 @@ TEST_F(ReplayLive, UnixSocketBoundAndConnectedInTheWorkdir) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, UnixSocketsBoundAndReachedByAbsolutePaths) {
+  // The sockaddr's absolute path names the recording's workdir: replay maps
+  // it to its scratch workdir as it maps path strings.
+  std::string t = Record(
+      "/usr/bin/python3 -c \"import socket, os\n"
+      "os.makedirs('new/dir')\n"
+      "for name in (os.path.abspath('src/s'), os.path.abspath('new/dir/s')):\n"
+      "    s = socket.socket(socket.AF_UNIX); s.bind(name); s.listen()\n"
+      "    c = socket.socket(socket.AF_UNIX); c.connect(name)\n"
+      "    assert s.getsockname() == name and c.getpeername() == name\n"
+      "\" && test -S src/s && test -S new/dir/s");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, Git) {
   if (access("/usr/bin/git", X_OK) != 0) GTEST_SKIP() << "no git";
   ExpectIdentical(

@@ -106,7 +106,10 @@ class Tracee {
   // socket (what getsockname and the peers' getpeername report): the
   // child's own relative path, which then reaches `name` in `dirfd` from
   // `dirfd`'s ancestor as many levels up as it has components before the
-  // name (the caller checked). Empty: a /proc/self/fd path is stored.
+  // name (the caller checked); or its absolute path, whose directory is the
+  // lower counterpart of `dirfd` (bound with `dirfd` mounted there, in a
+  // mount namespace of a helper process's own; where that cannot be done,
+  // a /proc/self/fd path is stored instead). Empty: a /proc/self/fd path.
   virtual Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                             const std::string& address);
   // Up to `max` bytes from the start of the supervisor's own file `fd` (the
