@@ -195,6 +195,7 @@ constexpr Entry kEntries[] = {
     {"renameat2",
      [](Call& c) { return HandleRename(c, c.dirfd_arg(0), 1, c.dirfd_arg(2), 3, c.arg(4)); }},
     {"rmdir", [](Call& c) { return HandleUnlink(c, kCwd, 0, AT_REMOVEDIR); }},
+    {"sendmmsg", HandleSendmmsg},
     {"sendmsg", HandleSendmsg},
     {"sendto", HandleSendto, SendtoNotifyWhen},
     {"setxattr",

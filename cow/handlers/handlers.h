@@ -330,6 +330,7 @@ std::optional<Decision> RenameShm(Call& c, const ChildPath& from, const ChildPat
 std::optional<Decision> HandleBind(Call& c);
 std::optional<Decision> HandleSendto(Call& c);
 std::optional<Decision> HandleSendmsg(Call& c);
+std::optional<Decision> HandleSendmmsg(Call& c);
 // sendto is notified only with a destination address (args[4] != 0).
 NotifyWhen SendtoNotifyWhen();
 std::optional<Decision> HandleConnect(Call& c);

@@ -21,14 +21,22 @@
 // Everything else -- other families, abstract and unnamed addresses,
 // sendto without an address (the filter does not even notify it), paths
 // outside the workdir, and paths the kernel resolves exactly as the view
-// does -- is the kernel's. Not handled: sendmmsg (each message names its
-// own address; the kernel answers by the child's path).
+// does -- is the kernel's. sendmmsg names an address per message: the
+// messages before the first one the kernel cannot reach are sent as they
+// are (the call is entered again with vlen cut there: a short count, which
+// callers of sendmmsg handle), and that one alone is sent by a copy of its
+// mmsghdr naming the reachable address (its msg_len in the child's array is
+// set to the datagram's length beforehand, as the kernel would set it).
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstring>
 #include <functional>
+#include <vector>
 
 #include "cow/handlers/handlers.h"
 #include "tracer/base/unix_address.h"
@@ -228,6 +236,56 @@ std::optional<Decision> HandleSendmsg(Call& c) {
   if (!copy.ok()) return RefuseSend(c, copy.error());
   ++c.s.stats.fifo_restarts;
   return Decision::Restart(1, *copy, ECONNREFUSED);
+}
+
+std::optional<Decision> HandleSendmmsg(Call& c) {
+  if (c.Pristine()) return c.PristineContinue();
+  const uint64_t vec = c.arg(1);
+  const size_t vlen = std::min<uint64_t>(c.arg(2) & 0xffffffffu, UIO_MAXIOV);
+  if (vec == 0 || vlen == 0) return c.Kernel();
+  std::vector<mmsghdr> msgs(vlen);
+  if (Status s = ReadExactChecked(c.t, vec, std::as_writable_bytes(std::span(msgs))); !s.ok()) {
+    return c.Kernel();  // EFAULT and the like: the kernel's answer
+  }
+  for (size_t i = 0; i < vlen; ++i) {
+    const msghdr& m = msgs[i].msg_hdr;
+    auto path = UnixPathAt(c, reinterpret_cast<uint64_t>(m.msg_name), m.msg_namelen);
+    if (!path.ok() || !path->has_value()) continue;  // the kernel's, as it is
+    SocketTarget t = LocateSocket(c, **path);
+    if (t.answer && t.answer->kind == DecisionKind::kContinue) continue;
+    ++c.s.stats.fifo_restarts;
+    // The messages before it go as they are, by themselves.
+    if (i > 0) return Decision::Restart(2, i, ECONNREFUSED);
+    if (t.answer) return std::move(t.answer);  // the first message fails: so does the call
+    auto sa = SockaddrOf(t.reachable);
+    if (!sa) return RefuseSend(c, Err(ENAMETOOLONG, t.reachable));
+    // A datagram goes whole: msg_len is the sum of its iovec lengths.
+    const size_t iovlen = std::min<size_t>(m.msg_iovlen, UIO_MAXIOV);
+    std::vector<iovec> iov(iovlen);
+    if (iovlen > 0 && !ReadExactChecked(c.t, reinterpret_cast<uint64_t>(m.msg_iov),
+                                        std::as_writable_bytes(std::span(iov)))
+                           .ok()) {
+      return c.Kernel();  // EFAULT: the kernel's answer
+    }
+    uint64_t total = 0;
+    for (const iovec& v : iov) total += v.iov_len;
+    const auto len = static_cast<unsigned>(std::min<uint64_t>(total, UINT32_MAX));
+    if (Status s = c.Write(vec + offsetof(mmsghdr, msg_len),
+                           std::as_bytes(std::span(&len, 1)));
+        !s.ok()) {
+      return RefuseSend(c, s.error());
+    }
+    auto copy = WriteRestartBlock(c, sizeof(mmsghdr) + sa->size(), [&](uint64_t at) {
+      mmsghdr moved = msgs[0];
+      moved.msg_hdr.msg_name = reinterpret_cast<void*>(at + sizeof(mmsghdr));
+      moved.msg_hdr.msg_namelen = static_cast<socklen_t>(sa->size());
+      moved.msg_len = 0;
+      return std::string(reinterpret_cast<const char*>(&moved), sizeof moved) + *sa;
+    });
+    if (!copy.ok()) return RefuseSend(c, copy.error());
+    return Decision::Restart(1, *copy, 2, 1, ECONNREFUSED);
+  }
+  return c.Kernel();
 }
 
 }  // namespace sandtrace::cow
