@@ -204,9 +204,11 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
   // The run's own /dev/shm (handlers_shm.cc), unless -w gives the host's.
   if (!state->OutsideWritable("/dev/shm")) {
     state->shm_root = state->storage_root + "/shm";
-    if (mkdir(state->shm_root.c_str(), 0700) != 0 && errno != EEXIST) {
+    // 1777 as the host's (the storage area around it is private).
+    if (mkdir(state->shm_root.c_str(), 01777) != 0 && errno != EEXIST) {
       return ErrnoError("mkdir " + state->shm_root);
     }
+    (void)chmod(state->shm_root.c_str(), 01777);  // past the umask
     state->shm_fd = UniqueFd(open(state->shm_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!state->shm_fd.valid()) return ErrnoError("open " + state->shm_root);
   }

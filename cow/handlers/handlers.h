@@ -319,7 +319,8 @@ Result<uint64_t> WriteRestartBlock(Call& c, size_t size,
 
 // handlers_shm.cc: the run's private /dev/shm (ChildPath::Kind::kShm).
 std::optional<Decision> OpenShm(Call& c, const ChildPath& p, int flags, mode_t mode);
-Result<struct statx> StatShm(Call& c, const ChildPath& p, bool follow);
+// nullopt: not in the run's /dev/shm; the kernel answers from the host's.
+Result<std::optional<struct statx>> StatShm(Call& c, const ChildPath& p, bool follow);
 std::optional<Decision> AccessShm(Call& c, const ChildPath& p, int mode, int at_flags);
 std::optional<Decision> UnlinkShm(Call& c, const ChildPath& p, int flags);
 std::optional<Decision> LinkShm(Call& c, const ChildPath& from, const ChildPath& to, bool follow);

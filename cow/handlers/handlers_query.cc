@@ -118,7 +118,8 @@ std::optional<Decision> HandleStat(Call& c, const StatForm& f) {
   if (p->kind == ChildPath::Kind::kShm) {
     auto stx = StatShm(c, *p, lo.follow_final);
     if (!stx.ok()) return FromError(stx.error());
-    return WriteStat(c, f, *stx);
+    if (!stx->has_value()) return c.Kernel();
+    return WriteStat(c, f, **stx);
   }
   if (p->kind != ChildPath::Kind::kView) return c.Kernel();
   if (p->kernel_equivalent && !p->final_object_dirty) return c.FastContinue();

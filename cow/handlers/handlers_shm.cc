@@ -10,9 +10,11 @@
 // unlink, link and rename within /dev/shm (what glibc's shm_open,
 // shm_unlink, sem_open and sem_unlink do, and what `ls /dev/shm` needs); a
 // link or rename between /dev/shm and elsewhere fails with EXDEV, as
-// between two filesystems. Anything else on a /dev/shm path (mkdir,
-// symlink, chmod by path) is the kernel's, on the host's /dev/shm, which
-// Landlock keeps read-only. The directory goes with the storage area.
+// between two filesystems. A name the run's /dev/shm does not have is the
+// kernel's, on the host's /dev/shm (reads work, as for any path Landlock
+// lets the child read; writes are refused), and so is anything else on a
+// /dev/shm path (mkdir, symlink, chmod by path). The directory goes with
+// the storage area.
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -67,6 +69,7 @@ std::optional<Decision> OpenShm(Call& c, const ChildPath& p, int flags, mode_t m
   int open_flags = flags & ~O_CLOEXEC;
   if (flags & O_PATH) open_flags = O_RDONLY | (flags & (O_DIRECTORY | O_NOFOLLOW));
   auto fd = OpenBeneath(c.s, p.path, open_flags, mode & 07777);
+  if (!fd.ok() && fd.code() == ENOENT && !(flags & O_CREAT)) return c.Kernel();  // the host's
   if (!fd.ok()) return FromError(fd.error());
   InjectedFile what;
   what.root = FileRoot::kOutside;
@@ -76,21 +79,25 @@ std::optional<Decision> OpenShm(Call& c, const ChildPath& p, int flags, mode_t m
   return Decision::Inject(std::move(*fd), std::move(what));
 }
 
-Result<struct statx> StatShm(Call& c, const ChildPath& p, bool follow) {
+Result<std::optional<struct statx>> StatShm(Call& c, const ChildPath& p, bool follow) {
   c.s.shm_used = true;
   (void)follow;  // nothing there is a symlink
   struct statx stx {};
+  if (p.path.empty()) return std::optional<struct statx>();  // /dev/shm itself: the host's
   auto fd = OpenBeneath(c.s, p.path, O_PATH, 0);
+  if (!fd.ok() && fd.code() == ENOENT) return std::optional<struct statx>();  // the host's
   if (!fd.ok()) return fd.error();
   if (statx(fd->get(), "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &stx) != 0) {
     return ErrnoError("statx /dev/shm/" + p.path);
   }
-  return stx;
+  return std::optional<struct statx>(stx);
 }
 
 std::optional<Decision> AccessShm(Call& c, const ChildPath& p, int mode, int at_flags) {
   c.s.shm_used = true;
+  if (p.path.empty()) return c.Kernel();  // /dev/shm itself: the host's
   auto fd = OpenBeneath(c.s, p.path, O_PATH, 0);
+  if (!fd.ok() && fd.code() == ENOENT) return c.Kernel();  // the host's
   if (!fd.ok()) return FromError(fd.error());
   if (faccessat(fd->get(), "", mode, AT_EMPTY_PATH | (at_flags & AT_EACCESS)) != 0) {
     return Errno(errno);
@@ -102,7 +109,10 @@ std::optional<Decision> UnlinkShm(Call& c, const ChildPath& p, int flags) {
   c.s.shm_used = true;
   auto where = ParentBeneath(c.s, p.path);
   if (!where.ok()) return FromError(where.error());
-  if (unlinkat(where->first.get(), where->second.c_str(), flags) != 0) return Errno(errno);
+  if (unlinkat(where->first.get(), where->second.c_str(), flags) != 0) {
+    if (errno == ENOENT) return c.Kernel();  // the host's (Landlock refuses)
+    return Errno(errno);
+  }
   return Return(0);
 }
 

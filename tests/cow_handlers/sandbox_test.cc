@@ -365,8 +365,10 @@ TEST_F(SandboxTest, PosixSharedMemoryAndSemaphoresLiveInTheRunsOwnDevShm) {
   // child from writing: the run gets a /dev/shm of its own. Python's
   // multiprocessing (locks, queues, a pool, shared memory attached by name
   // in another process) works; the run sees its own objects; nothing
-  // reaches the host's /dev/shm; a link out of it is across filesystems.
+  // reaches the host's /dev/shm; a link out of it is across filesystems;
+  // the host's objects can still be read, not removed.
   const std::string name = "sandtrace-test-" + std::to_string(getpid());
+  WriteFile("/dev/shm/" + name + "-host", "from the host\n");
   const std::string script = R"sh(
     python3 - "$1" <<'PY'
 import multiprocessing as mp, os, sys
@@ -386,12 +388,15 @@ if __name__ == '__main__':
 PY
     cat "/dev/shm/$1"; echo; ls /dev/shm; ln "/dev/shm/$1" here 2>/dev/null || echo "ln: $?"
     mv "/dev/shm/$1" "/dev/shm/$1.moved" && ls /dev/shm && rm "/dev/shm/$1.moved" && ls /dev/shm | wc -l
+    cat "/dev/shm/$1-host"; test -f "/dev/shm/$1-host" && echo seen; rm -f "/dev/shm/$1-host" 2>/dev/null || echo kept
   )sh";
   Ran r = Trace({"--discard"}, "set -- " + name + "\n" + script);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "hello\n12\nTrue\nFalse\nmine\n" + name + "\nln: 1\n" + name +
-                       ".moved\n0\n")
+                       ".moved\n0\nfrom the host\nseen\nkept\n")
       << r.err;
+  EXPECT_EQ(ReadFile("/dev/shm/" + name + "-host"), "from the host\n");
+  unlink(("/dev/shm/" + name + "-host").c_str());
   struct stat st {};
   EXPECT_NE(lstat(("/dev/shm/" + name).c_str(), &st), 0) << "the host's /dev/shm got the file";
   EXPECT_NE(lstat(("/dev/shm/" + name + ".moved").c_str(), &st), 0);
