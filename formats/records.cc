@@ -66,15 +66,15 @@ std::string_view Name(ProcLink v) {
   return Lookup(v, kNames);
 }
 std::string_view Name(ResponseOutcome v) {
-  static constexpr std::string_view kNames[] = {"unknown", "sent", "target_gone", "interrupted",
-                                                "failed",  "waiting"};
+  static constexpr std::string_view kNames[] = {"unknown",     "sent",   "target_gone",
+                                                "interrupted", "failed", "waiting"};
   return Lookup(v, kNames);
 }
 std::string_view Name(TraceeCallKind v) {
   static constexpr std::string_view kNames[] = {
-      "unknown",       "read_memory", "read_string",        "read_proc_link",
-      "read_umask",    "id_valid",    "write_memory",       "read_proc_ids",
-      "seek_fd",       "install_fd",  "read_stack_pointer", "bind_socket",
+      "unknown",        "read_memory",   "read_string",        "read_proc_link",
+      "read_umask",     "id_valid",      "write_memory",       "read_proc_ids",
+      "seek_fd",        "install_fd",    "read_stack_pointer", "bind_socket",
       "connect_socket", "read_file_head"};
   return Lookup(v, kNames);
 }

@@ -177,7 +177,7 @@ struct InjectedFileRecord {
   std::string path;  // relative to root; absolute for kOutside
   int32_t open_flags = 0;
   uint32_t fd_flags = 0;
-  int32_t fd = -1;  // the number the child got
+  int32_t fd = -1;     // the number the child got
   bool waits = false;  // decisions: opened by a waiter thread (see InjectedFd.waits)
   // Back to the defaults, keeping the path's capacity (records are reused).
   void Clear();

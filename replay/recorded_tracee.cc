@@ -1,7 +1,7 @@
 #include "replay/recorded_tracee.h"
 
-#include <string.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>

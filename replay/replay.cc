@@ -235,9 +235,9 @@ void Run::ReplayEvent(const trace::EventRecord& e, bool compare) {
 
   // Files the child may write through (the upper layer's, the run's own
   // /dev/shm's): their sizes come from the child.
-  const bool shm = dr.decision.file.root == FileRoot::kOutside &&
-                   (dr.decision.file.path == "/dev/shm" ||
-                    dr.decision.file.path.rfind("/dev/shm/", 0) == 0);
+  const bool shm =
+      dr.decision.file.root == FileRoot::kOutside &&
+      (dr.decision.file.path == "/dev/shm" || dr.decision.file.path.rfind("/dev/shm/", 0) == 0);
   if (finished && dr.decision.kind == DecisionKind::kInjectFd &&
       (dr.decision.file.root == FileRoot::kUpper || shm) &&
       ((dr.decision.file.open_flags & O_ACCMODE) != O_RDONLY)) {

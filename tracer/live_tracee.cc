@@ -6,11 +6,11 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -418,7 +418,8 @@ static int BindUnderMount(int sock, const UnixAddress& sa, int dirfd, const std:
       if (errno != ENOENT) break;
     }
     if (!mounted) _exit(kNoNamespace);
-    _exit(bind(sock, sa.get(), sa.len) == 0 ? 0 : (errno > 0 && errno < kNoNamespace ? errno : EIO));
+    _exit(bind(sock, sa.get(), sa.len) == 0 ? 0
+                                            : (errno > 0 && errno < kNoNamespace ? errno : EIO));
   }
   int status = 0;
   while (waitpid(pid, &status, __WALL) < 0) {

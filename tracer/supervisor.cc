@@ -405,10 +405,9 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
         if (d.file.waits) {
           // The open may block: a thread of its own makes it and answers.
           UniqueFd path_fd(fcntl(d.fd.get(), F_DUPFD_CLOEXEC, 3));
-          Status started =
-              path_fd.valid()
-                  ? waiting.Start(n.id, tid, std::move(path_fd), d.file.open_flags, d.file.fd_flags)
-                  : ErrnoError("dup");
+          Status started = path_fd.valid() ? waiting.Start(n.id, tid, std::move(path_fd),
+                                                           d.file.open_flags, d.file.fd_flags)
+                                           : ErrnoError("dup");
           if (started.ok()) {
             resp.outcome = ResponseOutcome::kWaiting;
             ++result.waited;

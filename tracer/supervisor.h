@@ -83,8 +83,8 @@ struct RunResult {
   uint64_t target_gone = 0;
   uint64_t interrupted = 0;
   uint64_t failed = 0;
-  uint64_t waited = 0;  // opens answered by a thread that waited for a FIFO
-                        // (InjectedFile::waits; WaitingOpens)
+  uint64_t waited = 0;        // opens answered by a thread that waited for a FIFO
+                              // (InjectedFile::waits; WaitingOpens)
   std::string enforced;       // what was enforced (Landlock, filter), multi-line
   std::string restart_error;  // why a syscall could not be restarted with a
                               // changed argument (the first time), or empty

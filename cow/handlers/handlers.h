@@ -153,9 +153,7 @@ class Call {
 
   // Before the first change every read is the kernel's (no virtual cwd
   // exists either): decided without reading child memory.
-  bool Pristine() const {
-    return s.index.pristine() && !s.procs.any_virtual_cwd() && !s.shm_used;
-  }
+  bool Pristine() const { return s.index.pristine() && !s.procs.any_virtual_cwd() && !s.shm_used; }
   // CONTINUE, counted by why it was safe.
   std::optional<Decision> PristineContinue() {
     ++s.stats.pristine;

@@ -110,7 +110,8 @@ std::optional<Decision> HandleRename(Call& c, int olddirfd, int old_arg, int new
   auto shm = [](const std::optional<Where>& w) {
     return w.has_value() && w->p.kind == ChildPath::Kind::kShm;
   };
-  if (shm(*from) && shm(*to)) return RenameShm(c, (*from)->p, (*to)->p, static_cast<unsigned>(flags));
+  if (shm(*from) && shm(*to))
+    return RenameShm(c, (*from)->p, (*to)->p, static_cast<unsigned>(flags));
   if (shm(*from) || shm(*to)) return Errno(EXDEV);
   if (!from->has_value() && !to->has_value()) return c.Kernel();
   if (!from->has_value() || !to->has_value()) return Errno(EXDEV);  // across the workdir's edge

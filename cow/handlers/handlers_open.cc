@@ -198,8 +198,7 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
     }
     auto f = c.s.overlay->Open(p.base, p.path, open_flags, 0, ro);
     if (!f.ok()) return FromError(f.error());
-    if (!f->fifo_path.empty())
-      return OpenFifo(c, path_arg, special_resolve, flags, std::move(*f));
+    if (!f->fifo_path.empty()) return OpenFifo(c, path_arg, special_resolve, flags, std::move(*f));
     return InjectOpened(c, std::move(*f), flags);
   }
 
@@ -337,7 +336,8 @@ static std::optional<Decision> ExecInterpreter(Call& c, int dirfd, int path_arg,
   auto blank = [](char ch) { return ch == ' ' || ch == '\t'; };
   std::string_view line(head.data() + 2, end - 2);
   while (!line.empty() && blank(line.front())) line.remove_prefix(1);
-  while (!line.empty() && blank(line.back())) line.remove_suffix(1);  // a CR stays, as in the kernel
+  while (!line.empty() && blank(line.back()))
+    line.remove_suffix(1);  // a CR stays, as in the kernel
   size_t cut = 0;
   while (cut < line.size() && !blank(line[cut]) && line[cut] != '\0') ++cut;
   const std::string interp(line.substr(0, cut));
@@ -383,20 +383,24 @@ static std::optional<Decision> ExecInterpreter(Call& c, int dirfd, int path_arg,
   for (const auto& s : strings) size += s.size() + 1;
   if (size > kMaxBlock) return std::nullopt;
   const size_t exec_path_offset = size - exec_path.size() - 1;
-  auto block = WriteRestartBlock(c, size, [&](uint64_t at) {
-    std::vector<uint64_t> pointers;
-    std::string text;
-    for (const auto& s : strings) {
-      pointers.push_back(at + slots * 8 + text.size());
-      text += s;
-      text.push_back('\0');
-    }
-    pointers.insert(pointers.end(), args.begin(), args.end());
-    pointers.push_back(0);
-    text += exec_path;
-    text.push_back('\0');
-    return std::string(reinterpret_cast<const char*>(pointers.data()), pointers.size() * 8) + text;
-  }, chained ? c.s.interp_block : 0);  // argv[1...] may point into the previous block
+  auto block = WriteRestartBlock(
+      c, size,
+      [&](uint64_t at) {
+        std::vector<uint64_t> pointers;
+        std::string text;
+        for (const auto& s : strings) {
+          pointers.push_back(at + slots * 8 + text.size());
+          text += s;
+          text.push_back('\0');
+        }
+        pointers.insert(pointers.end(), args.begin(), args.end());
+        pointers.push_back(0);
+        text += exec_path;
+        text.push_back('\0');
+        return std::string(reinterpret_cast<const char*>(pointers.data()), pointers.size() * 8) +
+               text;
+      },
+      chained ? c.s.interp_block : 0);  // argv[1...] may point into the previous block
   if (!block.ok()) return std::nullopt;
   c.s.interp_block = *block;
   c.s.interp_name = interp;

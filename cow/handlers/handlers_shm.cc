@@ -116,8 +116,7 @@ std::optional<Decision> UnlinkShm(Call& c, const ChildPath& p, int flags) {
   return Return(0);
 }
 
-std::optional<Decision> LinkShm(Call& c, const ChildPath& from, const ChildPath& to,
-                                bool follow) {
+std::optional<Decision> LinkShm(Call& c, const ChildPath& from, const ChildPath& to, bool follow) {
   c.s.shm_used = true;
   (void)follow;  // nothing there is a symlink
   auto a = ParentBeneath(c.s, from.path);
@@ -137,8 +136,7 @@ std::optional<Decision> RenameShm(Call& c, const ChildPath& from, const ChildPat
   if (!a.ok()) return FromError(a.error());
   auto b = ParentBeneath(c.s, to.path);
   if (!b.ok()) return FromError(b.error());
-  if (renameat2(a->first.get(), a->second.c_str(), b->first.get(), b->second.c_str(), flags) !=
-      0) {
+  if (renameat2(a->first.get(), a->second.c_str(), b->first.get(), b->second.c_str(), flags) != 0) {
     return Errno(errno);
   }
   return Return(0);

@@ -270,8 +270,7 @@ std::optional<Decision> HandleSendmmsg(Call& c) {
     uint64_t total = 0;
     for (const iovec& v : iov) total += v.iov_len;
     const auto len = static_cast<unsigned>(std::min<uint64_t>(total, UINT32_MAX));
-    if (Status s = c.Write(vec + offsetof(mmsghdr, msg_len),
-                           std::as_bytes(std::span(&len, 1)));
+    if (Status s = c.Write(vec + offsetof(mmsghdr, msg_len), std::as_bytes(std::span(&len, 1)));
         !s.ok()) {
       return RefuseSend(c, s.error());
     }

@@ -237,8 +237,9 @@ echo "nested $0 $1 $2"
     printf '#!
 ' > empty; chmod +x empty; ./empty; echo "empty: $?"
   )sh");
-  for (const char* want : {"0=./sub/s.sh args=\n", "0=sub/s.sh args=a b c\n", "['./p.py', 'x', 'y z']",
-                           "opt ./o.sh e", "True ['./tool', '1', '2']", "loop: 127", "bad: 127"}) {
+  for (const char* want :
+       {"0=./sub/s.sh args=\n", "0=sub/s.sh args=a b c\n", "['./p.py', 'x', 'y z']", "opt ./o.sh e",
+        "True ['./tool', '1', '2']", "loop: 127", "bad: 127"}) {
     EXPECT_NE(native_out_.find(want), std::string::npos) << want << " in\n" << native_out_;
   }
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
@@ -308,9 +309,10 @@ PY
     timeout 0.3 sh -c 'echo five > p'; echo "timeout: $?"
     ls -l p | cut -c1-10
   )sh");
-  EXPECT_NE(native_out_.find("one\ntwo\n300000\nthree\nwriter-done\ntimed out waiting for a reader\n"
-                             "opened after 1 signal\nread four\ntimeout: 124\nprw-r--r--\n"),
-            std::string::npos)
+  EXPECT_NE(
+      native_out_.find("one\ntwo\n300000\nthree\nwriter-done\ntimed out waiting for a reader\n"
+                       "opened after 1 signal\nread four\ntimeout: 124\nprw-r--r--\n"),
+      std::string::npos)
       << native_out_;
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
 }

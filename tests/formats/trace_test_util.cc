@@ -151,11 +151,11 @@ std::vector<EventRecord> SampleEvents() {
   e = base;
   e.seq = 2;
   e.nr = 332;
-  e.calls = {read_mem,   read_mem_fail, link_cwd,  link_fd, link_root,    link_exe,
-             umask,      umask_fail,    valid,     invalid, write_mem,    write_fail,
-             proc_ids,   proc_ids_fail, seek,      install, install_fail, stack,
-             stack_fail, bind,          bind_fail, connect, connect_fail, head,
-             head_fail};
+  e.calls = {read_mem,  read_mem_fail, link_cwd,     link_fd,       link_root,
+             link_exe,  umask,         umask_fail,   valid,         invalid,
+             write_mem, write_fail,    proc_ids,     proc_ids_fail, seek,
+             install,   install_fail,  stack,        stack_fail,    bind,
+             bind_fail, connect,       connect_fail, head,          head_fail};
   e.decision.kind = DecisionKind::kReturn;
   e.decision.value = -1234567890123LL;
   e.outcome = ResponseOutcome::kTargetGone;

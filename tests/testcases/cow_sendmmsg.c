@@ -53,10 +53,9 @@ int main(void) {
   ssize_t n = recv(r2, buf, sizeof buf, 0);
   printf("r2 got %.*s\n", (int)n, buf);
   struct sockaddr_un missing = {AF_UNIX, "missing"};
-  struct mmsghdr b = {.msg_hdr = {.msg_name = &missing,
-                                  .msg_namelen = sizeof missing,
-                                  .msg_iov = iov,
-                                  .msg_iovlen = 1}};
+  struct mmsghdr b = {
+      .msg_hdr = {
+          .msg_name = &missing, .msg_namelen = sizeof missing, .msg_iov = iov, .msg_iovlen = 1}};
   if (sendmmsg(s, &b, 1, 0) < 0) printf("to a missing socket: %s\n", strerror(errno));
   return 0;
 }
