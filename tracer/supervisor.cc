@@ -477,6 +477,14 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   };
   constexpr int kSweepMs = 250;  // reaps even if another thread swallowed SIGCHLD
   constexpr int kWaitingSweepMs = 20;
+  // Children waiting in a FIFO open are looked after every kWaitingSweepMs
+  // (not at every notification: a sweep reads /proc/<tid>/status).
+  uint64_t next_sweep = 0;
+  auto maybe_sweep = [&] {
+    if (waiting.empty() || last_now < next_sweep) return;
+    waiting.Sweep();
+    next_sweep = last_now + static_cast<uint64_t>(kWaitingSweepMs) * 1000000ULL;
+  };
   try {
     if (observer_ != nullptr) {
       ProcessEvent ev;
@@ -506,7 +514,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       if (pr < 0 && errno != EINTR) ThrowErrno("poll");
       if (pr <= 0) {
         last_now = NowNs();
-        if (!waiting.empty()) waiting.Sweep();
+        maybe_sweep();
         maybe_tick();
         reap();
         continue;
@@ -528,7 +536,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
       if (fds[1].revents & POLLIN) reap();
       if (fds[3].revents & (POLLIN | POLLHUP)) read_status();
       if (!(fds[0].revents & POLLIN)) last_now = NowNs();  // no notification read the clock
-      if (!waiting.empty()) waiting.Sweep();
+      maybe_sweep();
       maybe_tick();
     }
   } catch (const std::exception& e) {
