@@ -59,9 +59,9 @@ void AddRecordCommand(CLI::App& app, Action* action) {
   cmd->add_flag("--no-process-events", flags->no_process_events,
                 "Do not use the kernel's process-events connector (fork/exec/exit records)");
   cmd->add_option("--writer", flags->writer,
-                  "Where the trace is encoded and written: thread (a thread of its own), inline "
-                  "(on the supervisor's loop) or auto (with two CPUs or more, inline for the "
-                  "first 2,048 events, then a thread)")
+                  "Where the trace is encoded and written: inline (on the supervisor's loop), "
+                  "thread (a thread of its own, for trace storage slow enough to stall the "
+                  "loop) or auto (inline)")
       ->check(CLI::IsMember({"auto", "thread", "inline"}));
   AddRunOptions(cmd, &flags->run);
   cmd->footer(

@@ -91,10 +91,10 @@ int RecordSandboxed(SandboxOptions options, const RecordOptions& record,
   RecorderOptions ro;
   ro.snapshot = record.snapshot;
   ro.process_monitor = record.process_monitor;
-  ro.writer_thread = record.writer_thread.value_or(sysconf(_SC_NPROCESSORS_ONLN) >= 2);
-  // Chosen explicitly, the thread writes from the first event; chosen
-  // automatically, only once the run is long enough to pay for it.
-  if (record.writer_thread.has_value()) ro.writer_thread_after = 0;
+  // Inline unless asked (see RecordOptions::writer_thread); asked for, the
+  // thread writes from the first event.
+  ro.writer_thread = record.writer_thread.value_or(false);
+  ro.writer_thread_after = 0;
   auto recorder = std::make_unique<Recorder>(ro);
 
   // The listener features (ADDFD SEND, SYNC_WAKE_UP) for the header come

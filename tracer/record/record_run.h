@@ -41,9 +41,16 @@ struct RecordOptions {
   trace::SnapshotMode snapshot = trace::SnapshotMode::kMetadata;
   bool record_env = false;
   bool process_monitor = true;
-  // RecorderOptions::writer_thread; unset: when at least two CPUs are online
-  // (the thread needs a CPU of its own to pay off), from event 2,048 on
-  // (RecorderOptions::writer_thread_after); set: as said, from the start.
+  // RecorderOptions::writer_thread, from the first event; unset: inline.
+  // On the 2-vCPU VM this was measured on, the thread cost more than it
+  // saved (bench/record/compare.sh, seven paired runs, twice: cp -r + rm -rf
+  // 21.2-21.5 % over `trace run` with the thread, 16.1-16.4 % inline; the
+  // other workloads equal within noise; pinned to one CPU, 11.2 % against
+  // 6.1 %): swapping each record into the ring and recycling the one that
+  // comes back costs the loop about as much as encoding it, and the
+  // thread's compression competes with the command for the CPUs. The
+  // thread is for trace storage slow enough that writing a frame would
+  // stall the loop.
   std::optional<bool> writer_thread;
   trace::WriterOptions writer;
 };
