@@ -143,6 +143,23 @@ void BM_CreateAndInject(benchmark::State& state) {
 }
 BENCHMARK(BM_CreateAndInject)->Iterations(2000);
 
+// rm of a file made in this run (as cp -r + rm -rf does 10,000 times).
+void BM_UnlinkMadeInTheRun(benchmark::State& state) {
+  Fixture fx(true);
+  constexpr int kFiles = 2000;
+  for (int i = 0; i < kFiles; ++i) {
+    fx.child.path = "d5/new" + std::to_string(i);
+    (void)fx.Call(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), kPath, O_WRONLY | O_CREAT, 0644});
+  }
+  int i = 0;
+  for (auto _ : state) {
+    fx.child.path = "d5/new" + std::to_string(i++);
+    auto r = fx.Call(SYS_unlinkat, {static_cast<uint64_t>(AT_FDCWD), kPath, 0});
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_UnlinkMadeInTheRun)->Iterations(2000);
+
 // What a mkdir costs the handlers' index once the run has made
 // state.range(0) directories (each one opaque, with a listing): it must not
 // grow with that number (Forget takes a range of a sorted index).
