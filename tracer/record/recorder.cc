@@ -146,8 +146,7 @@ Tracee& Recorder::WrapTracee(const Notification& n, Tracee& live) {
     (void)EnsureHeader();
     ThrowIfFailed();
   }
-  // A handler that threw last time left its calls behind.
-  if (!event_.calls.empty()) tracee_.Recycle(event_.calls);
+  // (Calls a handler that threw last time left behind are overwritten.)
   tracee_.Begin(live, event_.calls);
   in_event_ = true;
   current_seq_ = n.seq;
@@ -170,6 +169,7 @@ std::optional<uint64_t> Recorder::TakeRestart(const Notification& n) {
 void Recorder::OnNotification(const Notification& n, const DispatchResult& result,
                               const Response& response, const NotificationTimes& times) {
   trace::EventRecord& e = event_;
+  tracee_.End();  // e.calls: exactly this event's
   e.seq = n.seq;
   e.id = n.id;
   e.tid = n.tid;
@@ -220,8 +220,8 @@ void Recorder::OnNotification(const Notification& n, const DispatchResult& resul
     async_ = std::make_unique<AsyncTraceWriter>(*writer_);
   }
   Status s = Check(async_ ? async_->Write(e) : writer_->Write(e));
-  tracee_.End();
-  tracee_.Recycle(e.calls);
+  // e.calls stays as it is (or as the writer thread's ring handed it back):
+  // the next event overwrites those calls in place.
   in_event_ = false;
   if (s.ok()) ++stats_.events;
   ThrowIfFailed();

@@ -5,19 +5,30 @@
 namespace sandtrace::record {
 
 void RecordingTracee::Begin(Tracee& live, std::vector<trace::TraceeCall>& log) {
-  if (!log.empty()) throw Fatal("RecordingTracee::Begin: the call log is not empty");
   live_ = &live;
   log_ = &log;
+  used_ = 0;
+}
+
+void RecordingTracee::End() {
+  if (log_ != nullptr && used_ < log_->size()) {
+    for (size_t i = used_; i < log_->size(); ++i) Keep((*log_)[i]);
+    log_->resize(used_);
+  }
+  live_ = nullptr;
+}
+
+void RecordingTracee::Keep(trace::TraceeCall& call) {
+  // Keep ordinary buffers for reuse; let go of the rare huge one (a large
+  // getrandom payload) so a long run does not hold it forever.
+  if (call.bytes.capacity() > kMaxKeptBytes) std::string().swap(call.bytes);
+  pool_.push_back(std::move(call));
 }
 
 void RecordingTracee::Recycle(std::vector<trace::TraceeCall>& log) {
-  for (auto& call : log) {
-    // Keep ordinary buffers for reuse; let go of the rare huge one (a large
-    // getrandom payload) so a long run does not hold it forever.
-    if (call.bytes.capacity() > kMaxKeptBytes) std::string().swap(call.bytes);
-    pool_.push_back(std::move(call));
-  }
+  for (auto& call : log) Keep(call);
   log.clear();
+  if (&log == log_) used_ = 0;
 }
 
 Tracee& RecordingTracee::live() {
@@ -26,13 +37,17 @@ Tracee& RecordingTracee::live() {
 }
 
 trace::TraceeCall& RecordingTracee::Append(trace::TraceeCallKind kind) {
-  if (pool_.empty()) {
-    log_->emplace_back();
-  } else {
-    log_->push_back(std::move(pool_.back()));
-    pool_.pop_back();
+  if (used_ == log_->size()) {
+    if (pool_.empty()) {
+      log_->emplace_back();
+    } else {
+      log_->push_back(std::move(pool_.back()));
+      pool_.pop_back();
+    }
   }
-  trace::TraceeCall& c = log_->back();
+  // A call of an earlier event in this log is reused where it is.
+  trace::TraceeCall& c = (*log_)[used_++];
+  if (c.bytes.capacity() > kMaxKeptBytes) std::string().swap(c.bytes);
   c.Clear();  // every field, keeping the byte buffer's capacity
   c.kind = kind;
   return c;

@@ -31,11 +31,13 @@
 // are left empty. Error contexts (strings) are not recorded: a replayed
 // handler sees the errno with an empty context.
 //
-// Allocation: the TraceeCall objects (and their byte buffers) are recycled
-// through a pool between events, so once the pool has warmed up recording a
-// call copies bytes into existing capacity and allocates nothing. Buffers
-// that grew past kMaxKeptBytes are released when recycled, so memory stays
-// bounded by the largest event rather than growing with the run.
+// Allocation: the TraceeCall objects (and their byte buffers) are reused:
+// those the log holds from an earlier event in place, the rest through a
+// pool, so once warmed up recording a call copies bytes into existing
+// capacity and allocates nothing (and moves nothing when events make as
+// many calls as the one before). Buffers that grew past kMaxKeptBytes are
+// released when reused or pooled, so memory stays bounded by the largest
+// event rather than growing with the run.
 //
 // Ownership: borrows the live Tracee and the log vector for one event.
 // Thread-safety: one thread (the supervisor loop).
@@ -58,13 +60,16 @@ class RecordingTracee final : public Tracee {
   RecordingTracee(const RecordingTracee&) = delete;
   RecordingTracee& operator=(const RecordingTracee&) = delete;
 
-  // Starts logging one notification's calls to `log` (which must be empty)
-  // and forwarding to `live`. Both must outlive the event.
+  // Starts logging one notification's calls to `log` and forwarding to
+  // `live`. Both must outlive the event. Calls `log` still holds (an
+  // earlier event's) are overwritten in place, their buffers reused.
   void Begin(Tracee& live, std::vector<trace::TraceeCall>& log);
+  // Ends the event: `log` then holds exactly its calls (any left over from
+  // an earlier event go to the pool).
+  void End();
   // Moves the entries of `log` back into the pool and clears it.
   void Recycle(std::vector<trace::TraceeCall>& log);
   bool active() const { return live_ != nullptr; }
-  void End() { live_ = nullptr; }
 
   Result<size_t> ReadMemory(uint64_t addr, std::span<std::byte> out) override;
   Result<std::string> ReadString(uint64_t addr, size_t max_len) override;
@@ -85,10 +90,12 @@ class RecordingTracee final : public Tracee {
 
  private:
   trace::TraceeCall& Append(trace::TraceeCallKind kind);
+  void Keep(trace::TraceeCall& call);
   Tracee& live();
 
   Tracee* live_ = nullptr;
   std::vector<trace::TraceeCall>* log_ = nullptr;
+  size_t used_ = 0;  // calls of this event in *log_
   std::vector<trace::TraceeCall> pool_;
 };
 
