@@ -321,6 +321,7 @@ std::optional<Decision> OpenShm(Call& c, const ChildPath& p, int flags, mode_t m
 Result<std::optional<struct statx>> StatShm(Call& c, const ChildPath& p, bool follow);
 std::optional<Decision> AccessShm(Call& c, const ChildPath& p, int mode, int at_flags);
 std::optional<Decision> UnlinkShm(Call& c, const ChildPath& p, int flags);
+std::optional<Decision> MkdirShm(Call& c, const ChildPath& p, mode_t mode);
 std::optional<Decision> LinkShm(Call& c, const ChildPath& from, const ChildPath& to, bool follow);
 std::optional<Decision> RenameShm(Call& c, const ChildPath& from, const ChildPath& to,
                                   unsigned flags);

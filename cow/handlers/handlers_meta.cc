@@ -104,6 +104,10 @@ std::optional<Decision> ApplyOutside(Call& c, const std::string& abs_base, const
   ssize_t n = readlink(fs::ProcFdPath(obj.get()).c_str(), buf, sizeof buf - 1);
   if (n <= 0) return Errno(EIO);
   std::string real(buf, static_cast<size_t>(n));
+  // The run's own /dev/shm (handlers_shm.cc) is the child's to change.
+  if (!c.s.shm_root.empty() && fs::PathWithin(real, c.s.shm_root)) {
+    return FromStatus(ApplyReal(obj.get(), op));
+  }
   if (fs::PathWithin(real, c.s.storage_root)) return Errno(EACCES);
   if (fs::PathWithin(real, c.s.lower_root)) {
     // An outside name for a workdir object (a symlink pointing in): the
@@ -141,6 +145,15 @@ std::optional<Decision> ApplyMeta(Call& c, bool fd_form, int dirfd, int path_arg
       lo.follow_final = follow;
       auto p = c.Locate(dirfd, *raw, lo);
       if (!p.ok()) return FromError(p.error());
+      if (p->kind == ChildPath::Kind::kShm) {
+        c.s.shm_used = true;
+        // An object of the run's own /dev/shm, else the host's (below).
+        struct stat st {};
+        const std::string rel = p->path.empty() ? "." : p->path;
+        if (fstatat(c.s.shm_fd.get(), rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+          return ApplyOutside(c, c.s.shm_root, rel, follow, op);
+        }
+      }
       if (p->kind == ChildPath::Kind::kView) {
         auto v = c.ViewPath(*p, follow);
         if (!v.ok()) return FromError(v.error());

@@ -42,12 +42,13 @@ Result<std::optional<Where>> LocateEntry(Call& c, int dirfd, int path_arg, bool 
 }  // namespace
 
 std::optional<Decision> HandleMkdir(Call& c, int dirfd, int path_arg, uint64_t mode64) {
-  auto w = LocateEntry(c, dirfd, path_arg);
+  auto w = LocateEntry(c, dirfd, path_arg, false, /*shm=*/true);
   if (!w.ok()) return FromError(w.error());
   if (!w->has_value()) return c.Kernel();
   auto um = c.Umask();
   if (!um.ok()) return FromError(um.error());
   const mode_t mode = static_cast<mode_t>(mode64) & (07777 & ~*um);
+  if ((*w)->p.kind == ChildPath::Kind::kShm) return MkdirShm(c, (*w)->p, mode);
   const std::string& v = *(*w)->view;
   c.s.index.MarkChanged(v);
   c.s.RemeasureRecent();

@@ -7,14 +7,16 @@
 // uses (ChildPath::Kind::kShm, made by Locate). The supervisor makes the
 // entries there and hands over the fds; what happens to the fds (ftruncate,
 // mmap, read, write) is the kernel's. Handled by path: open, stat, access,
-// unlink, link and rename within /dev/shm (what glibc's shm_open,
-// shm_unlink, sem_open and sem_unlink do, and what `ls /dev/shm` needs); a
+// unlink, link, rename, mkdir and rmdir within /dev/shm (what glibc's
+// shm_open, shm_unlink, sem_open and sem_unlink do, what `ls /dev/shm` and
+// `mktemp -d -p /dev/shm` need), and metadata changes (chmod, chown,
+// utimes, xattrs) of its objects by path or fd; a
 // link or rename between /dev/shm and elsewhere fails with EXDEV, as
 // between two filesystems. A name the run's /dev/shm does not have is the
 // kernel's, on the host's /dev/shm (reads work, as for any path Landlock
 // lets the child read; writes are refused), and so is anything else on a
-// /dev/shm path (mkdir, symlink, chmod by path). The directory goes with
-// the storage area.
+// /dev/shm path (symlink, mknod). The directory goes with the storage
+// area.
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -102,6 +104,14 @@ std::optional<Decision> AccessShm(Call& c, const ChildPath& p, int mode, int at_
   if (faccessat(fd->get(), "", mode, AT_EMPTY_PATH | (at_flags & AT_EACCESS)) != 0) {
     return Errno(errno);
   }
+  return Return(0);
+}
+
+std::optional<Decision> MkdirShm(Call& c, const ChildPath& p, mode_t mode) {
+  c.s.shm_used = true;
+  auto where = ParentBeneath(c.s, p.path);
+  if (!where.ok()) return where.code() == EBUSY ? Errno(EEXIST) : FromError(where.error());
+  if (mkdirat(where->first.get(), where->second.c_str(), mode) != 0) return Errno(errno);
   return Return(0);
 }
 

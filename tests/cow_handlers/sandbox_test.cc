@@ -389,11 +389,13 @@ PY
     cat "/dev/shm/$1"; echo; ls /dev/shm; ln "/dev/shm/$1" here 2>/dev/null || echo "ln: $?"
     mv "/dev/shm/$1" "/dev/shm/$1.moved" && ls /dev/shm && rm "/dev/shm/$1.moved" && ls /dev/shm | wc -l
     cat "/dev/shm/$1-host"; test -f "/dev/shm/$1-host" && echo seen; rm -f "/dev/shm/$1-host" 2>/dev/null || echo kept
+    d=$(mktemp -d -p /dev/shm); mkdir "$d/sub"; echo x > "$d/sub/f"; chmod 600 "$d/sub/f"
+    stat -c %a "$d/sub/f"; rm -r "$d" && ls /dev/shm | wc -l
   )sh";
   Ran r = Trace({"--discard"}, "set -- " + name + "\n" + script);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "hello\n12\nTrue\nFalse\nmine\n" + name + "\nln: 1\n" + name +
-                       ".moved\n0\nfrom the host\nseen\nkept\n")
+                       ".moved\n0\nfrom the host\nseen\nkept\n600\n0\n")
       << r.err;
   EXPECT_EQ(ReadFile("/dev/shm/" + name + "-host"), "from the host\n");
   unlink(("/dev/shm/" + name + "-host").c_str());
