@@ -304,16 +304,23 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
     p.kind = ChildPath::Kind::kKernel;
     return p;
   }
-  if (fb->base.outside && s.shm_fd.valid() && fs::PathWithin(fb->real, s.shm_root) &&
-      !HasDotDot(path) && path.find("//") == std::string::npos &&
-      path.find("/./") == std::string::npos && path != "." && path.rfind("./", 0) != 0 &&
-      path.back() != '/') {
-    // Relative to a directory of the run's own /dev/shm (rm -r there).
-    ChildPath p;
-    p.kind = ChildPath::Kind::kShm;
-    std::string_view dir = RestAfter(fb->real, s.shm_root);
-    p.path = dir.empty() ? path : std::string(dir) + "/" + path;
-    return p;
+  if (fb->base.outside && s.shm_fd.valid() && !HasDotDot(path) &&
+      path.find("//") == std::string::npos && path.find("/./") == std::string::npos &&
+      path != "." && path.rfind("./", 0) != 0 && path.back() != '/') {
+    // Relative to a directory of the run's own /dev/shm (rm -r there), or
+    // to the host's /dev/shm as the cwd (cd /dev/shm && touch x): the run's.
+    std::optional<std::string_view> dir;
+    if (fs::PathWithin(fb->real, s.shm_root)) {
+      dir = RestAfter(fb->real, s.shm_root);
+    } else if (fs::PathWithin(fb->real, "/dev/shm") && !s.OutsideWritable(fb->real)) {
+      dir = RestAfter(fb->real, "/dev/shm");
+    }
+    if (dir) {
+      ChildPath p;
+      p.kind = ChildPath::Kind::kShm;
+      p.path = dir->empty() ? path : std::string(*dir) + "/" + path;
+      return p;
+    }
   }
   if (fb->base.outside) {
     ChildPath p;

@@ -391,17 +391,19 @@ PY
     cat "/dev/shm/$1-host"; test -f "/dev/shm/$1-host" && echo seen; rm -f "/dev/shm/$1-host" 2>/dev/null || echo kept
     d=$(mktemp -d -p /dev/shm); mkdir "$d/sub"; echo x > "$d/sub/f"; chmod 600 "$d/sub/f"
     stat -c %a "$d/sub/f"; rm -r "$d" && ls /dev/shm | wc -l
+    (cd /dev/shm && echo rel > "$1.rel" && cat "$1.rel" && ls /dev/shm && rm "$1.rel")
   )sh";
   Ran r = Trace({"--discard"}, "set -- " + name + "\n" + script);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "hello\n12\nTrue\nFalse\nmine\n" + name + "\nln: 1\n" + name +
-                       ".moved\n0\nfrom the host\nseen\nkept\n600\n0\n")
+                       ".moved\n0\nfrom the host\nseen\nkept\n600\n0\nrel\n" + name + ".rel\n")
       << r.err;
   EXPECT_EQ(ReadFile("/dev/shm/" + name + "-host"), "from the host\n");
   unlink(("/dev/shm/" + name + "-host").c_str());
   struct stat st {};
   EXPECT_NE(lstat(("/dev/shm/" + name).c_str(), &st), 0) << "the host's /dev/shm got the file";
   EXPECT_NE(lstat(("/dev/shm/" + name + ".moved").c_str(), &st), 0);
+  EXPECT_NE(lstat(("/dev/shm/" + name + ".rel").c_str(), &st), 0);
   // With -w /dev/shm the host's is used, as asked.
   Ran w = Trace({"--discard", "-w", "/dev/shm"}, "echo host > /dev/shm/" + name);
   EXPECT_EQ(w.status, 0) << w.err;
