@@ -72,22 +72,6 @@ Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s) {
   return WriteRestartBlock(c, bytes.size(), [&](uint64_t) { return bytes; });
 }
 
-// The child opens an upper FIFO itself (so it blocks for the other end as
-// natively): its open is restarted with the path of the FIFO's link beneath
-// the storage area, which Landlock lets it open (see Overlay::Open).
-static std::optional<Decision> RestartOpenOfFifo(Call& c, int path_arg,
-                                                 const std::string& fifo_path) {
-  auto copy = c.after_restart ? Result<uint64_t>(Err(ELOOP, "restarted twice"))
-                              : WriteRestartCopy(c, fifo_path);
-  if (!copy.ok()) {
-    c.s.Warn("a blocking open of a FIFO made in the sandbox could not be handed to the child (" +
-             copy.error().Message() + "): it failed with ENXIO");
-    return Errno(ENXIO);
-  }
-  ++c.s.stats.fifo_restarts;
-  return Decision::Restart(path_arg, *copy, ENXIO);
-}
-
 std::optional<Decision> InjectOpened(Call& c, OpenedFile f, int child_flags) {
   InjectedFile what;
   what.root = RootOf(f.layer);
@@ -120,13 +104,24 @@ Result<OpenedFile> OpenViewDir(Call& c, const std::string& view, int flags) {
   return c.s.overlay->Open(Base::Root(), view.empty() ? "." : view, flags & ~O_CLOEXEC, 0);
 }
 
-// An upper FIFO the engine would not open (a blocking open): restarted so
-// the child opens it; with openat2's RESOLVE_* flags (which an absolute path
-// beneath the storage area would not pass) the supervisor opens it on a
-// thread that waits for the other end instead (InjectedFile::waits).
+// An upper FIFO the engine would not open (a blocking open): the child
+// opens it itself (so it blocks for the other end, signals and all, as
+// natively): its open is restarted with the path of the FIFO's link beneath
+// the storage area, which Landlock lets it open (see Overlay::Open). With
+// openat2's RESOLVE_* flags (which an absolute path beneath the storage
+// area would not pass), or when no copy of that path can be written, the
+// supervisor opens it on a thread that waits for the other end instead
+// (InjectedFile::waits).
 static std::optional<Decision> OpenFifo(Call& c, int path_arg, bool special_resolve,
                                         int child_flags, OpenedFile f) {
-  if (!special_resolve) return RestartOpenOfFifo(c, path_arg, f.fifo_path);
+  if (!special_resolve) {
+    auto copy = c.after_restart ? Result<uint64_t>(Err(ELOOP, "restarted twice"))
+                                : WriteRestartCopy(c, f.fifo_path);
+    if (copy.ok()) {
+      ++c.s.stats.fifo_restarts;
+      return Decision::Restart(path_arg, *copy, ENXIO);
+    }
+  }
   UniqueFd path_fd(::open(f.fifo_path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!path_fd.valid()) return Errno(errno);
   f.fd = std::move(path_fd);
