@@ -358,6 +358,15 @@ TEST_F(SandboxTest, AWriterLeftWaitingForAReaderDoesNotHoldTheRun) {
   struct stat st {};
   ASSERT_EQ(lstat((work_ + "/p").c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  // SIGTERM to `trace` while a writer waits: the run ends (128+15), its
+  // waiting thread with it.
+  Ran t = RunProgram({"/bin/sh", "-c",
+                      "\"$0\" run -- sh -c 'echo x > p' & pid=$!; sleep 0.3; kill -TERM $pid; "
+                      "wait $pid; echo \"rc=$?\"",
+                      TraceBin()},
+                     work_, env_, 30);
+  EXPECT_FALSE(t.timed_out) << "trace run hung on SIGTERM with a writer waiting";
+  EXPECT_EQ(t.out, "rc=143\n") << t.err;
 }
 
 TEST_F(SandboxTest, PosixSharedMemoryAndSemaphoresLiveInTheRunsOwnDevShm) {
