@@ -435,22 +435,13 @@ Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t
   auto sock = ChildFd(fd);
   if (!sock.ok()) return sock.error();
   Status bound = OkStatus();
-  // Empty `address`: bound through the supervisor's fd of the directory.
-  const std::string path = address.empty() ? ProcFdName(dirfd, name) : address;
-  auto sa = MakeUnixAddress(path);
-  if (!sa) return Err(ENAMETOOLONG, "socket path " + path);
+  auto sa = MakeUnixAddress(address);
+  if (!address.empty() && !sa) return Err(ENAMETOOLONG, "socket path " + address);
+  // Bound already (0), bind's errno, or -1: bound by no path of the child's.
+  int by_address = -1;
   if (!address.empty() && address[0] == '/') {
-    const int r = BindUnderMount(sock->get(), *sa, dirfd, address);
-    if (r > 0) return Err(r, "bind");
-    if (r < 0) {
-      // No mount namespace here: bound by the /proc/self/fd path instead.
-      auto proc = MakeUnixAddress(ProcFdName(dirfd, name));
-      if (!proc) return Err(ENAMETOOLONG, "socket path " + ProcFdName(dirfd, name));
-      if (bind(sock->get(), proc->get(), proc->len) != 0) return ErrnoError("bind");
-    }
-  } else if (address.empty()) {
-    if (bind(sock->get(), sa->get(), sa->len) != 0) return ErrnoError("bind");
-  } else {
+    by_address = BindUnderMount(sock->get(), *sa, dirfd, address);
+  } else if (!address.empty()) {
     // The kernel keeps the path bind(2) was given as the socket's address:
     // the child's own relative path, resolved from the directory it names
     // relative to (as many levels above `dirfd` as it has components
@@ -481,6 +472,16 @@ Status LiveTracee::BindSocket(int fd, int dirfd, const std::string& name, mode_t
       return Err(e.code().value() != 0 ? e.code().value() : EAGAIN, "bind thread");
     }
     if (!bound.ok()) return bound;
+    by_address = 0;
+  }
+  if (by_address > 0) return Err(by_address, "bind");
+  if (by_address < 0) {
+    // No address given, or no mount namespace to be had for an absolute
+    // one: bound through the supervisor's fd of the directory.
+    const std::string proc = ProcFdName(dirfd, name);
+    auto pa = MakeUnixAddress(proc);
+    if (!pa) return Err(ENAMETOOLONG, "socket path " + proc);
+    if (bind(sock->get(), pa->get(), pa->len) != 0) return ErrnoError("bind");
   }
   if (fchmodat(dirfd, name.c_str(), mode & 07777, 0) != 0) return ErrnoError("chmod socket");
   return OkStatus();
