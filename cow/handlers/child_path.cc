@@ -49,7 +49,43 @@ int ParseFd(std::string_view s) {
   return v;
 }
 
+// Where `dir` (an absolute directory: the host's /dev/shm or beneath it,
+// or the run's own /dev/shm or beneath it) is in the run's own /dev/shm,
+// relative to it; nullopt when it is neither, or when it is a place the
+// child may write for real (a -w path, its TMPDIR).
+std::optional<std::string_view> RunShmDir(const SessionState& s, std::string_view dir) {
+  if (!s.shm_fd.valid()) return std::nullopt;
+  if (fs::PathWithin(dir, s.shm_root)) return RestAfter(dir, s.shm_root);
+  if (fs::PathWithin(dir, "/dev/shm") && !s.OutsideWritable(std::string(dir))) {
+    return RestAfter(dir, "/dev/shm");
+  }
+  return std::nullopt;
+}
+
+// A path of the run's own /dev/shm (ChildPath::Kind::kShm); its users are
+// no longer pristine (reads of /dev/shm go through Locate from now on).
+ChildPath RunShmPath(SessionState& s, std::string path) {
+  s.shm_used = true;
+  ChildPath p;
+  p.kind = ChildPath::Kind::kShm;
+  p.path = std::move(path);
+  return p;
+}
+
 }  // namespace
+
+bool PlainRelative(std::string_view path) {
+  if (path.empty() || path.front() == '/' || path.back() == '/') return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view comp = path.substr(start, end - start);
+    if (comp.empty() || comp == "." || comp == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
 
 std::optional<Decision> FromError(const Error& e) {
   if (e.code == ESRCH) return Decision::Errno(EINTR);  // the notification is gone
@@ -304,22 +340,11 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
     p.kind = ChildPath::Kind::kKernel;
     return p;
   }
-  if (fb->base.outside && s.shm_fd.valid() && !HasDotDot(path) &&
-      path.find("//") == std::string::npos && path.find("/./") == std::string::npos &&
-      path != "." && path.rfind("./", 0) != 0 && path.back() != '/') {
+  if (fb->base.outside && PlainRelative(path)) {
     // Relative to a directory of the run's own /dev/shm (rm -r there), or
     // to the host's /dev/shm as the cwd (cd /dev/shm && touch x): the run's.
-    std::optional<std::string_view> dir;
-    if (fs::PathWithin(fb->real, s.shm_root)) {
-      dir = RestAfter(fb->real, s.shm_root);
-    } else if (fs::PathWithin(fb->real, "/dev/shm") && !s.OutsideWritable(fb->real)) {
-      dir = RestAfter(fb->real, "/dev/shm");
-    }
-    if (dir) {
-      ChildPath p;
-      p.kind = ChildPath::Kind::kShm;
-      p.path = dir->empty() ? path : std::string(*dir) + "/" + path;
-      return p;
+    if (auto dir = RunShmDir(s, fb->real)) {
+      return RunShmPath(s, dir->empty() ? path : std::string(*dir) + "/" + path);
     }
   }
   if (fb->base.outside) {
@@ -384,19 +409,10 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
     // kernel answers, and Landlock keeps it read-only.
     return ChildPath{};
   }
-  if (s.shm_fd.valid() && fs::PathWithin(path, "/dev/shm")) {
-    // The run's own /dev/shm, unless this is a place the child may write
-    // for real (a -w path, its TMPDIR). Plain names only: "." and ".." and
-    // doubled slashes are the kernel's (it refuses the writes).
-    std::string_view rest = RestAfter(path, "/dev/shm");
-    if (!s.OutsideWritable(path) && rest.find("//") == std::string_view::npos &&
-        rest.find("/.") == std::string_view::npos && (rest.empty() || rest[0] != '.') &&
-        (rest.empty() || rest.back() != '/')) {
-      ChildPath p;
-      p.kind = ChildPath::Kind::kShm;
-      p.path = std::string(rest);
-      return p;
-    }
+  // The run's own /dev/shm. Plain names only: ".", ".." and doubled
+  // slashes are the kernel's (it refuses the writes).
+  if (auto rest = RunShmDir(s, path); rest && (rest->empty() || PlainRelative(*rest))) {
+    return RunShmPath(s, std::string(*rest));
   }
   ChildPath p;
   if (HasDotDot(path)) {

@@ -60,7 +60,7 @@ struct SessionState {
   uint32_t restart_tid = 0;
   // The run's private /dev/shm (handlers_shm.cc): a directory of the
   // storage area, or none (shm_fd invalid: /dev/shm is the host's, as when
-  // -w gives it). shm_used: something there was handled (reads of /dev/shm
+  // -w gives it). shm_used: a path there was located (reads of /dev/shm
   // paths then go through Locate too, not the pristine shortcut).
   std::string shm_root;
   UniqueFd shm_fd;
@@ -314,6 +314,9 @@ Result<uint64_t> WriteRestartCopy(Call& c, std::string_view s);
 Result<uint64_t> WriteRestartBlock(Call& c, size_t size,
                                    const std::function<std::string(uint64_t at)>& build,
                                    uint64_t below = 0);
+
+// "a/b/name": no leading or doubled slash, no "." or ".." (child_path.cc).
+bool PlainRelative(std::string_view path);
 
 // handlers_shm.cc: the run's private /dev/shm (ChildPath::Kind::kShm).
 std::optional<Decision> OpenShm(Call& c, const ChildPath& p, int flags, mode_t mode);

@@ -146,7 +146,6 @@ std::optional<Decision> ApplyMeta(Call& c, bool fd_form, int dirfd, int path_arg
       auto p = c.Locate(dirfd, *raw, lo);
       if (!p.ok()) return FromError(p.error());
       if (p->kind == ChildPath::Kind::kShm) {
-        c.s.shm_used = true;
         // An object of the run's own /dev/shm, else the host's (below).
         struct stat st {};
         const std::string rel = p->path.empty() ? "." : p->path;

@@ -61,7 +61,6 @@ Result<std::pair<UniqueFd, std::string>> ParentBeneath(const SessionState& s,
 }  // namespace
 
 std::optional<Decision> OpenShm(Call& c, const ChildPath& p, int flags, mode_t mode) {
-  c.s.shm_used = true;
   if (flags & O_CREAT) {
     auto um = c.Umask();
     if (!um.ok()) return FromError(um.error());
@@ -82,7 +81,6 @@ std::optional<Decision> OpenShm(Call& c, const ChildPath& p, int flags, mode_t m
 }
 
 Result<std::optional<struct statx>> StatShm(Call& c, const ChildPath& p, bool follow) {
-  c.s.shm_used = true;
   (void)follow;  // nothing there is a symlink
   struct statx stx {};
   if (p.path.empty()) return std::optional<struct statx>();  // /dev/shm itself: the host's
@@ -96,7 +94,6 @@ Result<std::optional<struct statx>> StatShm(Call& c, const ChildPath& p, bool fo
 }
 
 std::optional<Decision> AccessShm(Call& c, const ChildPath& p, int mode, int at_flags) {
-  c.s.shm_used = true;
   if (p.path.empty()) return c.Kernel();  // /dev/shm itself: the host's
   auto fd = OpenBeneath(c.s, p.path, O_PATH, 0);
   if (!fd.ok() && fd.code() == ENOENT) return c.Kernel();  // the host's
@@ -108,7 +105,6 @@ std::optional<Decision> AccessShm(Call& c, const ChildPath& p, int mode, int at_
 }
 
 std::optional<Decision> MkdirShm(Call& c, const ChildPath& p, mode_t mode) {
-  c.s.shm_used = true;
   auto where = ParentBeneath(c.s, p.path);
   if (!where.ok()) return where.code() == EBUSY ? Errno(EEXIST) : FromError(where.error());
   if (mkdirat(where->first.get(), where->second.c_str(), mode) != 0) return Errno(errno);
@@ -116,7 +112,6 @@ std::optional<Decision> MkdirShm(Call& c, const ChildPath& p, mode_t mode) {
 }
 
 std::optional<Decision> UnlinkShm(Call& c, const ChildPath& p, int flags) {
-  c.s.shm_used = true;
   auto where = ParentBeneath(c.s, p.path);
   if (!where.ok()) return FromError(where.error());
   if (unlinkat(where->first.get(), where->second.c_str(), flags) != 0) {
@@ -127,7 +122,6 @@ std::optional<Decision> UnlinkShm(Call& c, const ChildPath& p, int flags) {
 }
 
 std::optional<Decision> LinkShm(Call& c, const ChildPath& from, const ChildPath& to, bool follow) {
-  c.s.shm_used = true;
   (void)follow;  // nothing there is a symlink
   auto a = ParentBeneath(c.s, from.path);
   if (!a.ok()) return FromError(a.error());
@@ -141,7 +135,6 @@ std::optional<Decision> LinkShm(Call& c, const ChildPath& from, const ChildPath&
 
 std::optional<Decision> RenameShm(Call& c, const ChildPath& from, const ChildPath& to,
                                   unsigned flags) {
-  c.s.shm_used = true;
   auto a = ParentBeneath(c.s, from.path);
   if (!a.ok()) return FromError(a.error());
   auto b = ParentBeneath(c.s, to.path);

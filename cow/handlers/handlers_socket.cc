@@ -61,20 +61,6 @@ Result<std::optional<std::string>> UnixPathAt(Call& c, uint64_t addr, uint64_t l
   return std::optional<std::string>(std::string(path, strnlen(path, max)));
 }
 
-// "a/b/name": no leading or doubled slash, no "." or "..".
-bool PlainRelative(std::string_view path) {
-  if (path.empty() || path.front() == '/' || path.back() == '/') return false;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view comp = path.substr(start, end - start);
-    if (comp.empty() || comp == "." || comp == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 Result<std::optional<std::string>> UnixPath(Call& c, int addr_arg, int len_arg) {
   return UnixPathAt(c, c.arg(addr_arg), c.arg(len_arg));
 }
