@@ -503,7 +503,6 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
           {sigfd.get(), POLLIN, 0},
           {child.status.valid() ? child.status.get() : -1, POLLIN, 0},
       };
-      // Children waiting in a FIFO open are looked after this often.
       int timeout = waiting.empty() ? kSweepMs : kWaitingSweepMs;
       if (tick_) {
         const uint64_t now = last_now;

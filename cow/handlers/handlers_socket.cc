@@ -195,6 +195,23 @@ std::optional<Decision> HandleSendto(Call& c) {
       c, 4, 5, [&](const std::string&, const Error& why) { return RefuseSend(c, why); });
 }
 
+msghdr& HeaderOf(msghdr& m) { return m; }
+msghdr& HeaderOf(mmsghdr& m) { return m.msg_hdr; }
+
+// A copy of the child's message header `h` (msghdr, or mmsghdr) naming the
+// socket at `reachable` instead, that address right after it (the header
+// is 8-aligned), under the stack pointer: the copy's address.
+template <class Header>
+Result<uint64_t> WriteHeaderNaming(Call& c, Header h, const std::string& reachable) {
+  auto sa = SockaddrOf(reachable);
+  if (!sa) return Err(ENAMETOOLONG, reachable);
+  return WriteRestartBlock(c, sizeof(Header) + sa->size(), [&](uint64_t at) {
+    HeaderOf(h).msg_name = reinterpret_cast<void*>(at + sizeof(Header));
+    HeaderOf(h).msg_namelen = static_cast<socklen_t>(sa->size());
+    return std::string(reinterpret_cast<const char*>(&h), sizeof h) + *sa;
+  });
+}
+
 std::optional<Decision> HandleSendmsg(Call& c) {
   if (c.Pristine()) return c.PristineContinue();
   msghdr m{};
@@ -208,17 +225,7 @@ std::optional<Decision> HandleSendmsg(Call& c) {
   if (!path->has_value()) return c.Kernel();
   SocketTarget t = LocateSocket(c, **path);
   if (t.answer) return std::move(t.answer);
-  auto sa = SockaddrOf(t.reachable);
-  // The msghdr copy first (8-aligned), the address after it.
-  const size_t size = sizeof(msghdr) + (sa ? sa->size() : 0);
-  auto copy = !sa ? Result<uint64_t>(Err(ENAMETOOLONG, t.reachable))
-                  : WriteRestartBlock(c, size, [&](uint64_t at) {
-                      msghdr moved = m;
-                      moved.msg_name = reinterpret_cast<void*>(at + sizeof(msghdr));
-                      moved.msg_namelen = static_cast<socklen_t>(sa->size());
-                      std::string bytes(reinterpret_cast<const char*>(&moved), sizeof moved);
-                      return bytes + *sa;
-                    });
+  auto copy = WriteHeaderNaming(c, m, t.reachable);
   if (!copy.ok()) return RefuseSend(c, copy.error());
   ++c.s.stats.fifo_restarts;
   return Decision::Restart(1, *copy, ECONNREFUSED);
@@ -239,12 +246,12 @@ std::optional<Decision> HandleSendmmsg(Call& c) {
     if (!path.ok() || !path->has_value()) continue;  // the kernel's, as it is
     SocketTarget t = LocateSocket(c, **path);
     if (t.answer && t.answer->kind == DecisionKind::kContinue) continue;
-    ++c.s.stats.fifo_restarts;
     // The messages before it go as they are, by themselves.
-    if (i > 0) return Decision::Restart(2, i, ECONNREFUSED);
+    if (i > 0) {
+      ++c.s.stats.fifo_restarts;
+      return Decision::Restart(2, i, ECONNREFUSED);
+    }
     if (t.answer) return std::move(t.answer);  // the first message fails: so does the call
-    auto sa = SockaddrOf(t.reachable);
-    if (!sa) return RefuseSend(c, Err(ENAMETOOLONG, t.reachable));
     // A datagram goes whole: msg_len is the sum of its iovec lengths.
     const size_t iovlen = std::min<size_t>(m.msg_iovlen, UIO_MAXIOV);
     std::vector<iovec> iov(iovlen);
@@ -260,14 +267,11 @@ std::optional<Decision> HandleSendmmsg(Call& c) {
         !s.ok()) {
       return RefuseSend(c, s.error());
     }
-    auto copy = WriteRestartBlock(c, sizeof(mmsghdr) + sa->size(), [&](uint64_t at) {
-      mmsghdr moved = msgs[0];
-      moved.msg_hdr.msg_name = reinterpret_cast<void*>(at + sizeof(mmsghdr));
-      moved.msg_hdr.msg_namelen = static_cast<socklen_t>(sa->size());
-      moved.msg_len = 0;
-      return std::string(reinterpret_cast<const char*>(&moved), sizeof moved) + *sa;
-    });
+    mmsghdr first = msgs[0];
+    first.msg_len = 0;
+    auto copy = WriteHeaderNaming(c, first, t.reachable);
     if (!copy.ok()) return RefuseSend(c, copy.error());
+    ++c.s.stats.fifo_restarts;
     return Decision::Restart(1, *copy, 2, 1, ECONNREFUSED);
   }
   return c.Kernel();
