@@ -65,13 +65,16 @@ struct SessionState {
   std::string shm_root;
   UniqueFd shm_fd;
   bool shm_used = false;
-  // The thread whose exec of a script was restarted as an exec of its
-  // interpreter (an interpreter may be a script too), and how many times in
-  // a row; the kernel's own limit is applied.
-  uint32_t interp_tid = 0;
-  int interp_depth = 0;
-  uint64_t interp_block = 0;  // where that restart's argv block is (still in use)
-  std::string interp_name;    // the interpreter as its #! line wrote it
+  // The last exec of a script restarted as an exec of its interpreter (an
+  // interpreter may be a script too: the next exec of that thread follows
+  // it, up to the kernel's depth).
+  struct InterpreterRestart {
+    uint32_t tid = 0;    // 0: none pending
+    int depth = 0;       // restarts in a row
+    uint64_t block = 0;  // where its argv block is (still in use)
+    std::string name;    // the interpreter as its #! line wrote it
+  };
+  InterpreterRestart interp;
 
   // With a quota: upper files recently injected writable (view paths),
   // re-measured on the next change (they have usually been written and

@@ -331,8 +331,8 @@ static std::optional<Decision> ExecInterpreter(Call& c, int dirfd, int path_arg,
   auto blank = [](char ch) { return ch == ' ' || ch == '\t'; };
   std::string_view line(head.data() + 2, end - 2);
   while (!line.empty() && blank(line.front())) line.remove_prefix(1);
-  while (!line.empty() && blank(line.back()))
-    line.remove_suffix(1);  // a CR stays, as in the kernel
+  // Trailing blanks go; a CR stays, as in the kernel.
+  while (!line.empty() && blank(line.back())) line.remove_suffix(1);
   size_t cut = 0;
   while (cut < line.size() && !blank(line[cut]) && line[cut] != '\0') ++cut;
   const std::string interp(line.substr(0, cut));
@@ -345,7 +345,7 @@ static std::optional<Decision> ExecInterpreter(Call& c, int dirfd, int path_arg,
   if (!rest.empty()) strings.emplace_back(rest.substr(0, rest.find('\0')));
   // The script's name is the path the exec was given; after an interpreter
   // restart, the previous #! line's interpreter (unpadded).
-  strings.push_back(chained  ? c.s.interp_name
+  strings.push_back(chained  ? c.s.interp.name
                     : at_dir ? "/dev/fd/" + std::to_string(dirfd) + "/" + path
                              : path);
 
@@ -395,10 +395,10 @@ static std::optional<Decision> ExecInterpreter(Call& c, int dirfd, int path_arg,
         return std::string(reinterpret_cast<const char*>(pointers.data()), pointers.size() * 8) +
                text;
       },
-      chained ? c.s.interp_block : 0);  // argv[1...] may point into the previous block
+      chained ? c.s.interp.block : 0);  // argv[1...] may point into the previous block
   if (!block.ok()) return std::nullopt;
-  c.s.interp_block = *block;
-  c.s.interp_name = interp;
+  c.s.interp.block = *block;
+  c.s.interp.name = interp;
   ++c.s.stats.exec_restarts;
   return Decision::Restart(path_arg, *block + exec_path_offset, argv_arg, *block, ENOEXEC);
 }
@@ -478,14 +478,14 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
   auto head = c.t.ReadFileHead(f->fd.get(), kBinprmBuf);
   const bool script = head.ok() && head->size() >= 2 && (*head)[0] == '#' && (*head)[1] == '!';
   // An interpreter that is itself a script follows an interpreter restart.
-  const bool chained = c.after_restart && c.s.interp_tid == c.n.tid;
-  const int depth = chained ? c.s.interp_depth + 1 : 1;
-  c.s.interp_tid = 0;
+  const bool chained = c.after_restart && c.s.interp.tid == c.n.tid;
+  const int depth = chained ? c.s.interp.depth + 1 : 1;
+  c.s.interp.tid = 0;
   if (script && (!c.after_restart || chained)) {
     if (depth > kMaxInterpreterDepth) return Errno(ELOOP);
     if (auto d = ExecInterpreter(c, dirfd, path_arg, argv_arg, *path, *head, chained)) {
-      c.s.interp_tid = c.n.tid;
-      c.s.interp_depth = depth;
+      c.s.interp.tid = c.n.tid;
+      c.s.interp.depth = depth;
       return d;
     }
   }
