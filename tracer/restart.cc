@@ -8,16 +8,15 @@
 #include <cerrno>
 
 #include "tracer/base/errors.h"
+#include "tracer/core/kernel_abi.h"
 #include "tracer/unotify.h"
 
 namespace sandtrace {
 namespace {
 
-// Kernel-internal restart codes (include/linux/errno.h), seen in rax while a
-// restart is pending.
-constexpr long kErestartSys = 512;
-constexpr long kErestartNoIntr = 513;
-constexpr long kErestartNoHand = 514;
+using kabi::kErestartNoHand;
+using kabi::kErestartNoIntr;
+using kabi::kErestartSys;
 
 #if defined(__x86_64__)
 unsigned long long* ArgRegister(user_regs_struct& regs, int arg) {

@@ -16,14 +16,10 @@
 #include <thread>
 
 #include "tracer/base/errors.h"
+#include "tracer/core/kernel_abi.h"
 #include "tracer/unotify.h"
 
 namespace sandtrace {
-
-// -ERESTARTSYS: the syscall restarts after a handler installed with
-// SA_RESTART, fails with EINTR after any other, and restarts when no handler
-// runs (a stop signal). Kernel-internal; never seen by user space.
-constexpr int kErestartSys = 512;
 
 struct WaitingOpens::Waiter {
   uint64_t id = 0;
@@ -165,7 +161,8 @@ void WaitingOpens::Sweep() {
       if (!listener_.IdValid(w.id)) {
         w.stop.store(true);  // the child died: nobody to answer
       } else if (SignalWouldInterrupt(w.tid) && !w.answered.exchange(true)) {
-        (void)listener_.SendErrno(w.id, kErestartSys);
+        // Restarts after an SA_RESTART handler or none (a stop), else EINTR.
+        (void)listener_.SendErrno(w.id, static_cast<int>(kabi::kErestartSys));
         ++interrupted_;
         w.stop.store(true);
       }

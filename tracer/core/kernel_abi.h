@@ -104,4 +104,12 @@ struct LinuxDirent {
 };
 static_assert(offsetof(LinuxDirent, d_name) == 18);
 
+// Kernel-internal restart codes (include/linux/errno.h): never seen by user
+// space, but a supervisor may answer a syscall with one (the kernel then
+// restarts it, or fails it with EINTR, as it would have), and they show in
+// rax while a restart is pending.
+constexpr long kErestartSys = 512;     // restart after an SA_RESTART handler, else EINTR
+constexpr long kErestartNoIntr = 513;  // always restart
+constexpr long kErestartNoHand = 514;  // restart when no handler runs
+
 }  // namespace sandtrace::kabi
