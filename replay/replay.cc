@@ -246,6 +246,16 @@ void Run::ReplayEvent(const trace::EventRecord& e, bool compare) {
     if (dr.decision.fd.valid() && fstat(dr.decision.fd.get(), &st) == 0) {
       written_inodes_.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)});
     }
+    // The identity the view shows for it: a copied-up file keeps its lower
+    // original's (and unify_device changes st_dev), so stats name that one.
+    if (!shm && sets_.session != nullptr) {
+      auto shown = sets_.session->overlay().Stat(cow::Base::Root(), dr.decision.file.path,
+                                                 /*follow=*/false);
+      if (shown.ok()) {
+        written_inodes_.insert(
+            {static_cast<uint64_t>(shown->st_dev), static_cast<uint64_t>(shown->st_ino)});
+      }
+    }
   }
   if (!compare) {
     ++report_.warmed_up;

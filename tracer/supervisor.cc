@@ -141,12 +141,12 @@ Status Supervisor::Check(const RunOptions& o) const {
                  "Landlock is not available on this kernel (pass --no-landlock to run without "
                  "it)");
     }
-    if (Status s = CheckWritePaths(o.write_paths, workdir); !s.ok()) {
-      return Err(EINVAL, s.error().Message());
-    }
-    if (Status s = CheckWritePaths(o.open_rw_paths, workdir); !s.ok()) {
-      return Err(EINVAL, s.error().Message());
-    }
+    // Usage errors either way; an EINVAL's context says why by itself.
+    auto usage = [](const Error& e) {
+      return Err(EINVAL, e.code == EINVAL ? e.context : e.Message());
+    };
+    if (Status s = CheckWritePaths(o.write_paths, workdir); !s.ok()) return usage(s.error());
+    if (Status s = CheckWritePaths(o.open_rw_paths, workdir); !s.ok()) return usage(s.error());
     for (const auto& r : o.read_paths) {
       if (access(r.c_str(), F_OK) != 0) return Err(EINVAL, "-r " + r + ": " + strerror(errno));
     }

@@ -260,9 +260,9 @@ std::string FormatStats(const CowStats& s, const ArchTable& table) {
                 " FIFO opens and socket connects or sends handed to the child, %" PRIu64
                 " virtual chdirs, %" PRIu64 " getdents served, %" PRIu64
                 " metadata changes outside the workdir, %" PRIu64
-                " outside objects reached through the view\n",
+                " outside objects reached through the view, %" PRIu64 " tmpfile(3)s of /tmp\n",
                 s.empty_path, s.exec_rewrites, s.exec_restarts, s.fifo_restarts, s.virtual_chdirs,
-                s.getdents_served, s.outside_metadata, s.detoured);
+                s.getdents_served, s.outside_metadata, s.detoured, s.host_tmpfiles);
   out += line;
   std::vector<std::pair<uint64_t, int>> by;
   for (size_t nr = 0; nr < s.by_nr.size(); ++nr) {

@@ -214,6 +214,7 @@ struct CowStats {
   // Outside objects reached through the view only (an upper symlink out of
   // the workdir), answered by the supervisor (handlers_outside.cc).
   uint64_t detoured = 0;
+  uint64_t host_tmpfiles = 0;   // O_TMPFILE opens of /tmp made in the storage area
   std::vector<uint64_t> by_nr;  // notifications per syscall number
 };
 

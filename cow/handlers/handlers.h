@@ -264,6 +264,11 @@ std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags,
                                     bool follow);
 // A regular executable file there, opened read-only for an exec rewrite.
 Result<OpenedFile> OpenOutsideForExec(Call& c, const std::string& path);
+// An O_TMPFILE open of the host's /tmp or /var/tmp that the child may not
+// write (glibc's tmpfile(3) uses P_tmpdir whatever TMPDIR says): the file
+// is made in the storage area instead and injected. nullopt: not such an
+// open (the kernel decides).
+std::optional<Decision> OpenHostTmpfile(Call& c, const std::string& path, int flags, mode_t mode);
 
 // handlers_open.cc
 std::optional<Decision> InjectOpened(Call& c, OpenedFile f, int child_flags);

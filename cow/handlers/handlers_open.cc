@@ -158,6 +158,9 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
     if (!located.ok()) return FromError(located.error());
     p = std::move(*located);
     if (p.kind == ChildPath::Kind::kShm) return OpenShm(c, p, flags, static_cast<mode_t>(mode64));
+    if (p.kind == ChildPath::Kind::kKernel && IsTmpfile(flags)) {
+      if (auto d = OpenHostTmpfile(c, *path, flags, static_cast<mode_t>(mode64))) return d;
+    }
   }
   if (p.kind != ChildPath::Kind::kView) return c.Kernel();
   ResolveOptions ro = ropts != nullptr ? *ropts : ResolveOptions{};

@@ -156,6 +156,48 @@ std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags,
   return Decision::Inject(std::move(*fd), std::move(what));
 }
 
+namespace {
+
+// "/tmp", "/var/tmp", with any redundant slashes.
+bool IsHostTmpDir(const std::string& path) {
+  std::string norm;
+  for (char ch : path) {
+    if (ch == '/' && !norm.empty() && norm.back() == '/') continue;
+    norm += ch;
+  }
+  if (norm.size() > 1 && norm.back() == '/') norm.pop_back();
+  return norm == "/tmp" || norm == "/var/tmp";
+}
+
+}  // namespace
+
+std::optional<Decision> OpenHostTmpfile(Call& c, const std::string& path, int flags, mode_t mode) {
+  if ((flags & O_TMPFILE) != O_TMPFILE || !IsHostTmpDir(path)) return std::nullopt;
+  // Decided from the child's string and the run's -w paths only, so that
+  // replay decides the same on any machine.
+  if (c.s.OutsideWritable(path)) return std::nullopt;
+  auto um = c.Umask();
+  if (!um.ok()) return FromError(um.error());
+  const int open_flags = flags & ~(O_CLOEXEC | O_NOFOLLOW);
+  InjectedFile what;
+  what.root = FileRoot::kOutside;
+  what.path = path;
+  what.open_flags = open_flags | O_CLOEXEC;
+  what.fd_flags = static_cast<uint32_t>(flags & O_CLOEXEC);
+  ++c.s.stats.host_tmpfiles;
+  if (!c.s.apply_outside_metadata) {  // replay: a stand-in, see above
+    UniqueFd placeholder(memfd_create("sandtrace-outside", MFD_CLOEXEC));
+    if (!placeholder.valid()) return Errno(errno);
+    return Decision::Inject(std::move(placeholder), std::move(what));
+  }
+  // Anonymous until linked, so where it lives is invisible to the child,
+  // except that linking it into /tmp fails (EACCES, as any write there).
+  auto fd = OpenHost(AT_FDCWD, c.s.storage_root + "/work", static_cast<uint64_t>(open_flags),
+                     mode & ~*um & 07777);
+  if (!fd.ok()) return FromError(fd.error());
+  return Decision::Inject(std::move(*fd), std::move(what));
+}
+
 Result<OpenedFile> OpenOutsideForExec(Call& c, const std::string& path) {
   OpenedFile f;
   f.layer = Layer::kNone;

@@ -420,6 +420,43 @@ PY
   unlink(("/dev/shm/" + name).c_str());
 }
 
+TEST_F(SandboxTest, TmpfileOfTheHostsTmpWorks) {
+  // glibc's tmpfile(3) (ed, and many C programs) opens /tmp with O_TMPFILE
+  // whatever TMPDIR says; Landlock keeps the child from writing /tmp, so
+  // the supervisor makes the anonymous file elsewhere. The mode follows the
+  // child's umask; the host's /tmp gets nothing.
+  WriteFile(work_ + "/t.c",
+            "#include <stdio.h>\n#include <sys/stat.h>\n"
+            "int main(void) { FILE* f = tmpfile(); if (!f) { perror(\"tmpfile\"); return 1; }\n"
+            "  fputs(\"data\", f); rewind(f); char b[8] = {0}; fgets(b, sizeof b, f);\n"
+            "  struct stat st; fstat(fileno(f), &st);\n"
+            "  printf(\"%s %o %lu\\n\", b, st.st_mode & 0777, (unsigned long)st.st_nlink);\n"
+            "  return 0; }\n");
+  const std::string script = R"sh(
+    cc -o t t.c && ./t
+    python3 -c '
+import os
+os.umask(0o027)
+fd = os.open("//var/tmp/", os.O_TMPFILE | os.O_RDWR, 0o666)
+os.write(fd, b"x" * 10); st = os.fstat(fd); print(oct(st.st_mode & 0o777), st.st_size)
+try: os.open("/tmp/plain", os.O_CREAT | os.O_WRONLY)
+except PermissionError: print("plain refused")
+'
+  )sh";
+  Ran r = Trace({"--discard"}, script);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "data 600 0\n0o640 10\nplain refused\n") << r.err;
+  struct stat st {};
+  EXPECT_NE(lstat("/tmp/plain", &st), 0);
+  // Where the child may write the directory (-w), the kernel makes it there.
+  Ran w =
+      Trace({"--discard", "-w", "/var/tmp", "--stats"},
+            "python3 -c 'import os; os.open(\"/var/tmp\", os.O_TMPFILE | os.O_RDWR)' && echo ok");
+  EXPECT_EQ(w.status, 0) << w.err;
+  EXPECT_EQ(w.out, "ok\n") << w.err;
+  EXPECT_NE(w.err.find(" 0 tmpfile(3)s of /tmp"), std::string::npos) << w.err;
+}
+
 TEST_F(SandboxTest, ShortAndReadOnlyExecPathsOfNewFilesRun) {
   // "./s" is too short to become "/dev/fd/N" in place, and a C string
   // literal is read-only: both are run by restarting the exec with a padded

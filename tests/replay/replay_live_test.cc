@@ -70,6 +70,29 @@ TEST_F(ReplayLive, ShellEditsFiles) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, FilesOfTheWorkdirWrittenInPlaceAndStatted) {
+  // A file the workdir had, truncated or appended to through the child's
+  // fd, keeps its lower original's identity in the view; replay, which has
+  // no child to write the bytes, must still take its size as the child's.
+  std::string t = Record(
+      "echo new > old.txt && cat old.txt > /dev/null && stat -c %s old.txt > s1 && "
+      "echo more >> data.txt && wc -c < data.txt > s2 && cat data.txt > /dev/null");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
+TEST_F(ReplayLive, TmpfileOfTheHostsTmp) {
+  // O_TMPFILE on /tmp (glibc's tmpfile(3)) is made by the supervisor and
+  // injected; replay answers with a stand-in and compares the decision.
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  std::string t = Record(
+      "/usr/bin/python3 -S -c \"import os\n"
+      "fd = os.open('/tmp', os.O_TMPFILE | os.O_RDWR, 0o600); os.write(fd, b'x' * 5)\n"
+      "assert os.fstat(fd).st_size == 5\"");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, SymlinksMadeInTheRunThatLeadOutside) {
   // The supervisor reaches those outside objects itself; replay answers the
   // opens with stand-ins of the recorded description (no host access).

@@ -69,8 +69,14 @@ TEST_F(RunTest, UsageErrors) {
   EXPECT_EQ(w.code(), 2);
   EXPECT_NE(w.err.find("contains the workdir"), std::string::npos);
   EXPECT_EQ(std::count(w.err.begin(), w.err.end(), '\n'), 1);
+  EXPECT_EQ(w.err.find("Invalid argument"), std::string::npos) << w.err;  // says why once
   EXPECT_EQ(Traced({"-w", work_.path(), "--", "true"}).code(), 2);
-  EXPECT_EQ(Traced({"-w", "/nonexistent-sandtrace", "--", "true"}).code(), 2);
+  // A missing -w path is named with the reason.
+  ProcResult missing = Traced({"-w", "/nonexistent-sandtrace", "--", "true"});
+  EXPECT_EQ(missing.code(), 2);
+  EXPECT_NE(missing.err.find("-w /nonexistent-sandtrace: No such file or directory"),
+            std::string::npos)
+      << missing.err;
 }
 
 TEST_F(RunTest, WritesOnlyWhereAllowed) {
