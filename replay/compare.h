@@ -73,8 +73,12 @@ std::optional<Difference> CompareWrite(const CompareContext& ctx, const trace::T
                                        const RecordedTracee::Write& got);
 std::optional<Difference> CompareInstall(const trace::TraceeCall& expected,
                                          const RecordedTracee::Install& got);
+// `written_length_delta`: when the handler returned the length of the one
+// buffer it wrote (getcwd, readlink) and mapping the scratch paths in it
+// back changed that length, the change, added to a returned value.
 std::optional<Difference> CompareDecision(const trace::DecisionRecord& expected,
-                                          const Decision& got, const PathMap& map);
+                                          const Decision& got, const PathMap& map,
+                                          int64_t written_length_delta = 0);
 
 // "continue", "return 3", "errno ENOENT", "inject upper \"a/b\" flags 0x80241 fd_flags 0x80000"
 std::string DescribeDecision(const trace::DecisionRecord& d);

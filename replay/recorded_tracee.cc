@@ -234,7 +234,7 @@ Result<size_t> RecordedTracee::WriteMemory(uint64_t addr, std::span<const std::b
   asked.bytes.assign(reinterpret_cast<const char*>(data.data()), data.size());
   const size_t index = next_;
   const TraceeCall& rec = Take(asked.kind, asked);
-  Write w{index, addr, std::move(asked.bytes)};
+  Write w{index, addr, std::move(asked.bytes), data.size()};
   map_.ToRecorded(w.bytes);
   writes_.push_back(std::move(w));
   if (rec.error != 0) return Err(rec.error);

@@ -74,7 +74,8 @@ class RecordedTracee final : public Tracee {
   struct Write {
     size_t index = 0;  // position in the call log
     uint64_t addr = 0;
-    std::string bytes;  // as the handler wrote them, scratch paths mapped back
+    std::string bytes;   // as the handler wrote them, scratch paths mapped back
+    size_t written = 0;  // how many bytes the handler wrote (before the mapping)
   };
   struct Install {
     size_t index = 0;

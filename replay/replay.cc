@@ -161,8 +161,8 @@ Status Run::Setup(trace::TraceReader& reader) {
   if (!scratch_->lower_matched() && has_cow) {
     report_.warnings.push_back(
         "the scratch directory's path is too long to stand in for the workdir " + h.workdir +
-        " with the same length: path lengths the child saw (getcwd, readlink) will differ "
-        "(give a shorter --scratch)");
+        " with the same length: paths are compared mapped back, but a path the child read "
+        "into a buffer too short for the scratch one would differ (give a shorter --scratch)");
   }
 
   const uint64_t t0 = NowNs();
@@ -291,7 +291,19 @@ void Run::ReplayEvent(const trace::EventRecord& e, bool compare) {
   const bool outside =
       sets_.session != nullptr && sets_.session->stats().outside_metadata != outside_before;
   if (finished && !outside) {
-    if (auto d = CompareDecision(e.decision, dr.decision, map_)) diffs.push_back(std::move(*d));
+    // getcwd and readlink return the length of the path they wrote, which
+    // the scratch paths may have changed (when they could not be given the
+    // recorded paths' lengths).
+    int64_t delta = 0;
+    const auto& writes = tracee_.writes();
+    if (dr.decision.kind == DecisionKind::kReturn && writes.size() == 1 &&
+        dr.decision.value == static_cast<int64_t>(writes[0].written)) {
+      delta =
+          static_cast<int64_t>(writes[0].bytes.size()) - static_cast<int64_t>(writes[0].written);
+    }
+    if (auto d = CompareDecision(e.decision, dr.decision, map_, delta)) {
+      diffs.push_back(std::move(*d));
+    }
   }
   if (diffs.empty()) {
     if (outside) {
