@@ -202,6 +202,16 @@ Result<std::string> RecordedTracee::ReadString(uint64_t addr, size_t max_len) {
   return MapIn(rec.bytes);
 }
 
+size_t RecordedTracee::ChildStringSize(uint64_t addr, const std::string& as_read) {
+  for (size_t i = std::min(next_, recorded()); i-- > 0;) {
+    const TraceeCall& c = (*calls_)[i];
+    if (c.kind == TraceeCallKind::kReadString && c.addr == addr && c.error == 0) {
+      return c.bytes.size();
+    }
+  }
+  return as_read.size();
+}
+
 Result<std::string> RecordedTracee::ReadProcLink(ProcLink which, int fd) {
   TraceeCall asked;
   asked.kind = TraceeCallKind::kReadProcLink;

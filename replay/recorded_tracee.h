@@ -109,6 +109,8 @@ class RecordedTracee final : public Tracee {
   Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                     const std::string& address) override;
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
+  // The recorded string's size (not a call of the log).
+  size_t ChildStringSize(uint64_t addr, const std::string& as_read) override;
 
   // Recorded calls served so far (== calls.size() when all were asked for).
   size_t consumed() const { return next_; }

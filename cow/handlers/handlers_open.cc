@@ -451,7 +451,7 @@ std::optional<Decision> HandleExec(Call& c, int dirfd, int path_arg, int argv_ar
   // The kernel must run the upper bytes: install the file in the child and
   // point the path string at it (see the design note in cow_session.h).
   const uint64_t addr = c.arg(path_arg);
-  const size_t room = path->size();  // bytes before the NUL
+  const size_t room = c.t.ChildStringSize(addr, *path);  // bytes before the NUL
   const std::string& prefix = c.s.self_fd_prefix;
   auto refuse = [&](const std::string& why) {
     c.s.Warn("exec of '" + *path +

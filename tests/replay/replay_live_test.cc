@@ -158,6 +158,31 @@ TEST_F(ReplayLive, CompileAndRunTheResult) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, ExecRewritesDecideByTheChildsStringLength) {
+  if (access("/usr/bin/cc", X_OK) != 0) GTEST_SKIP() << "no cc";
+  // execv of a binary made in the run by its absolute path, with argv[0]
+  // right after that string's NUL: the rewrite must not take argv[0] for
+  // the path string itself. Replayed from a scratch path longer than the
+  // workdir's, where the path the handler sees is longer than the child's.
+  WriteFile(work_ + "/x.c",
+            "#include <limits.h>\n#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n"
+            "int main(void) { char cwd[PATH_MAX], buf[PATH_MAX + 64];\n"
+            "  if (!getcwd(cwd, sizeof cwd)) return 2;\n"
+            "  int n = snprintf(buf, sizeof buf, \"%s/prog\", cwd);\n"
+            "  strcpy(buf + n + 1, \"zero\"); char* a[] = {buf + n + 1, 0};\n"
+            "  execv(buf, a); return 3; }\n");
+  std::string t = Record("cc -o x x.c && cp /bin/true prog && ./x");
+  EXPECT_EQ(last_exit_, 0);
+  TempDir other("/tmp");
+  std::string deep = other.path() + "/" + std::string(100, 'd');
+  ASSERT_EQ(mkdir(deep.c_str(), 0700), 0);
+  ReplayOptions o;
+  o.scratch.base = deep;
+  auto r = Replay(t, o);
+  ASSERT_TRUE(r.ok()) << r.error().Message();
+  EXPECT_EQ(r->diverged, 0u) << FormatText(*r);
+}
+
 TEST_F(ReplayLive, ScriptsMadeInTheRunRunAsTheirInterpreter) {
   // The #! line the child wrote is recorded (read_file_head): replay, which
   // has no child to write it, restarts the same execs with the same argv.

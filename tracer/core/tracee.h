@@ -121,6 +121,13 @@ class Tracee {
   // The child's socket `fd` connected to the socket file `name` in `dirfd`,
   // as above. Blocks as connect(2) does while a listener's backlog is full.
   virtual Status ConnectSocket(int fd, int dirfd, const std::string& name);
+  // The length, in the child, of the string ReadString(addr) returned as
+  // `as_read`: its size, except in replay, which maps recorded paths to its
+  // scratch directories (whose lengths may differ). For decisions that
+  // depend on the child's buffer (room to rewrite a path in place).
+  virtual size_t ChildStringSize(uint64_t addr, const std::string& as_read) {
+    return as_read.size();
+  }
 };
 
 // ReadString(addr, PATH_MAX) followed by the ID_VALID check: returns ESRCH
