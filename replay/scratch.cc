@@ -137,7 +137,8 @@ Result<std::unique_ptr<Scratch>> Scratch::Create(const ScratchOptions& options, 
   if (realpath(base.c_str(), real) == nullptr) return ErrnoError("scratch directory " + base);
   std::string dir = real;
   if (dir == "/") dir.clear();
-  std::string templ = dir + "/replay-XXXXXX";
+  // Short, so that the padded lower path can match short workdirs too.
+  std::string templ = dir + "/rp-XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) return ErrnoError("create a scratch directory in " + base);
   std::unique_ptr<Scratch> s(new Scratch());
   s->root_ = templ;

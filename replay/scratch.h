@@ -1,6 +1,6 @@
 // The scratch directories of one replay, and the rebuilt lower layer.
 //
-// Layout (root = <base>/replay-XXXXXX, mkdtemp; base = ScratchOptions::base,
+// Layout (root = <base>/rp-XXXXXX, mkdtemp; base = ScratchOptions::base,
 // $TMPDIR or /tmp):
 //   <root>/l___...   the lower layer rebuilt from the trace's snapshot
 //   <root>/s___...   the storage area of the replayed overlay (upper, work...)

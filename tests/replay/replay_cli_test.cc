@@ -154,7 +154,7 @@ TEST_F(ReplayCli, ReplaysAsAnUnprivilegedUser) {
                   scratch.path(), T("t.capnp")});
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   left = RunCommand({"/bin/ls", "-A", scratch.path()});
-  ASSERT_EQ(left.out.rfind("replay-", 0), 0u) << left.out;
+  ASSERT_EQ(left.out.rfind("rp-", 0), 0u) << left.out;
   struct stat st {};
   ASSERT_EQ(stat((scratch.path() + "/" + left.out.substr(0, left.out.find('\n'))).c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, nobody->pw_uid);
