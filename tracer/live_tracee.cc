@@ -155,6 +155,18 @@ bool CwdCache::Alive(const UniqueFd& pidfd) {
   return poll(&p, 1, 0) == 0;
 }
 
+const ProcIds* ProcIdsCache::Get(pid_t tid) const {
+  auto it = entries_.find(tid);
+  if (it == entries_.end() || !it->second.pidfd.valid()) return nullptr;
+  pollfd p{it->second.pidfd.get(), POLLIN, 0};
+  return poll(&p, 1, 0) == 0 ? &it->second.ids : nullptr;
+}
+
+void ProcIdsCache::Put(pid_t tid, const ProcIds& ids, UniqueFd pidfd) {
+  if (entries_.size() >= kMaxEntries && entries_.count(tid) == 0) entries_.clear();
+  entries_[tid] = Entry{ids, std::move(pidfd)};
+}
+
 bool CwdCache::SettleExited() {
   for (size_t i = 0; i < unsettled_.size();) {
     if (unsettled_[i].second && !Alive(unsettled_[i].second)) {
@@ -288,6 +300,12 @@ long long StatusField(const std::string& text, const char* key) {
 
 Result<ProcIds> LiveTracee::ReadProcIds() {
   Touch();
+  if (ids_ != nullptr) {
+    if (const ProcIds* hit = ids_->Get(tid_)) return *hit;
+  }
+  // Asked again for this tid: a pidfd taken before the read (which ID_VALID
+  // then vouches for) lets the answer be cached.
+  UniqueFd pidfd = ids_ != nullptr && ids_->WantsPidfd(tid_) ? OpenThreadPidfd(tid_) : UniqueFd();
   auto status = ReadProcFile(ProcPath(tid_, "status"));
   if (!status.ok()) {
     if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
@@ -313,6 +331,7 @@ Result<ProcIds> LiveTracee::ReadProcIds() {
     }
   }
   if (!CheckNow()) return Err(ESRCH, "notification no longer valid");
+  if (ids_ != nullptr) ids_->Put(tid_, ids, std::move(pidfd));
   return ids;
 }
 

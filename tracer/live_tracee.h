@@ -91,11 +91,41 @@ class CwdCache {
   uint64_t epoch_ = 1;
 };
 
+// ProcIdsCache: ReadProcIds answers for a tid asked again. The COW
+// handlers ask on every notification of a process with a virtual cwd (to
+// tell a reused pid from the process that had it), and reading
+// /proc/<tid>/status and /proc/<tgid>/stat costs ~20 us, most of such a
+// notification's handler time. The second read of a tid takes a pidfd
+// first (then reads, then ID_VALID: the pidfd is of the very task that
+// notified); later reads are answered from the entry while that pidfd shows
+// the task alive (one poll). A thread on a kernel before 6.9 (no
+// PIDFD_THREAD) is not cached. The answer is the first one: a ppid that
+// changed since (the parent died) is not seen, which the handlers do not
+// need (they use it when they first see a process).
+class ProcIdsCache {
+ public:
+  // The cached ids of `tid` if its task is alive, else nullptr.
+  const ProcIds* Get(pid_t tid) const;
+  // Whether a read of `tid` should take a pidfd first (seen before).
+  bool WantsPidfd(pid_t tid) const { return entries_.count(tid) != 0; }
+  void Put(pid_t tid, const ProcIds& ids, UniqueFd pidfd);
+  void Forget(pid_t tid) { entries_.erase(tid); }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  static constexpr size_t kMaxEntries = 4096;
+  struct Entry {
+    ProcIds ids;
+    UniqueFd pidfd;  // invalid: seen once, not cached yet
+  };
+  std::unordered_map<pid_t, Entry> entries_;
+};
+
 class LiveTracee final : public Tracee {
  public:
   LiveTracee(const Listener& listener, MemFdCache& cache, uint64_t id, pid_t tid,
-             CwdCache* cwd = nullptr)
-      : listener_(listener), cache_(cache), cwd_(cwd), id_(id), tid_(tid) {}
+             CwdCache* cwd = nullptr, ProcIdsCache* ids = nullptr)
+      : listener_(listener), cache_(cache), cwd_(cwd), ids_(ids), id_(id), tid_(tid) {}
 
   Result<size_t> ReadMemory(uint64_t addr, std::span<std::byte> out) override;
   Result<std::string> ReadString(uint64_t addr, size_t max_len) override;
@@ -127,7 +157,8 @@ class LiveTracee final : public Tracee {
 
   const Listener& listener_;
   MemFdCache& cache_;
-  CwdCache* cwd_;  // may be null: no caching
+  CwdCache* cwd_;      // may be null: no caching
+  ProcIdsCache* ids_;  // may be null: no caching
   uint64_t id_;
   pid_t tid_;
   // The last operation ended with a successful ID_VALID of its own (reads

@@ -263,6 +263,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   result.enforced = prep.enforced;
   MemFdCache mem;
   CwdCache cwd;
+  ProcIdsCache proc_ids;
   // The syscalls after which no cached cwd is trusted (see CwdCache).
   std::vector<bool> moves_dirs(static_cast<size_t>(NativeSyscalls().nr_limit()), false);
   for (const char* name : {"chdir", "fchdir", "rename", "renameat", "renameat2", "rmdir"}) {
@@ -299,6 +300,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   auto on_exit = [&](pid_t p, int st) {
     mem.Forget(p);
     cwd.Forget(p);
+    proc_ids.Forget(p);
     cwd.Settle(p);
     if (p == child.watchdog) {
       child.watchdog = -1;
@@ -356,7 +358,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
     const auto tid = static_cast<pid_t>(n.tid);
     cwd.Settle(tid);
     if (may_move_dirs(n)) cwd.Unsettle(tid);
-    LiveTracee live(listener, mem, n.id, tid, cwd_cacheable ? &cwd : nullptr);
+    LiveTracee live(listener, mem, n.id, tid, cwd_cacheable ? &cwd : nullptr, &proc_ids);
     Tracee& tracee = observer_ != nullptr ? observer_->WrapTracee(n, live) : live;
     times.handler_start = NowNs();
     DispatchResult dr;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,7 @@
 
 #include "tests/tracer/test_util.h"
 #include "tracer/base/errors.h"
+#include "tracer/live_tracee.h"
 
 namespace sandtrace {
 namespace {
@@ -132,6 +134,70 @@ TEST_F(SupervisorTest, HandlerReturnValueReachesTheChild) {
   EXPECT_TRUE(rec.events.front().root);
   EXPECT_EQ(rec.events.back().kind, ProcessEvent::Kind::kExit);
   EXPECT_EQ(rec.events.back().exit_status, 0);
+}
+
+TEST_F(SupervisorTest, ProcessIdsAskedAgainAreTheSame) {
+  // The handlers ask for a task's ids on each of its notifications when it
+  // has a virtual cwd; from the third ask on they come from ProcIdsCache.
+  HandlerRegistry reg;
+  std::vector<ProcIds> seen;
+  std::vector<uint32_t> tids;
+  ASSERT_TRUE(reg.AddByName("t", {"getppid"},
+                            [&](const Notification& n, Tracee& t) {
+                              for (int i = 0; i < 2; ++i) {
+                                auto ids = t.ReadProcIds();
+                                if (ids.ok()) seen.push_back(*ids);
+                                tids.push_back(n.tid);
+                              }
+                              return std::optional<Decision>(Decision::Continue());
+                            })
+                  .ok());
+  Supervisor sup(reg, features_);
+  RunResult r;
+  CaptureStdout([&] { r = MustRun(sup, Options({TC_GETPPID, "4"})); });
+  EXPECT_EQ(r.exit_code, 0);
+  ASSERT_EQ(seen.size(), 8u);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].tgid, static_cast<pid_t>(tids[i])) << i;
+    EXPECT_EQ(seen[i].ppid, seen[0].ppid) << i;
+    EXPECT_EQ(seen[i].start_time, seen[0].start_time) << i;
+  }
+  EXPECT_GT(seen[0].start_time, 0u);
+}
+
+TEST(ProcIdsCache, AnswersOnlyWhileTheTaskItWasFilledForLives) {
+  int pipefd[2];
+  ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(pipefd[1]);
+    char c;
+    (void)!read(pipefd[0], &c, 1);
+    _exit(0);
+  }
+  close(pipefd[0]);
+  ProcIdsCache cache;
+  ProcIds ids;
+  ids.tgid = child;
+  ids.ppid = getpid();
+  ids.start_time = 12345;
+  EXPECT_FALSE(cache.WantsPidfd(child));
+  cache.Put(child, ids, UniqueFd());  // a first read: remembered, not answered
+  EXPECT_TRUE(cache.WantsPidfd(child));
+  EXPECT_EQ(cache.Get(child), nullptr);
+  long pidfd = syscall(SYS_pidfd_open, child, 0);
+  ASSERT_GE(pidfd, 0);
+  cache.Put(child, ids, UniqueFd(static_cast<int>(pidfd)));
+  const ProcIds* hit = cache.Get(child);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->start_time, 12345u);
+  close(pipefd[1]);  // the child exits: its tid may now be reused
+  int st = 0;
+  ASSERT_EQ(waitpid(child, &st, 0), child);
+  EXPECT_EQ(cache.Get(child), nullptr);
+  cache.Forget(child);
+  EXPECT_FALSE(cache.WantsPidfd(child));
 }
 
 TEST_F(SupervisorTest, ArgumentTestsDecideInTheFilterWhatIsNotified) {
