@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -36,6 +37,12 @@ std::string ProcPath(pid_t tid, const char* what) {
 
 }  // namespace
 
+size_t FdCacheEntries() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return 256;
+  return std::clamp<size_t>(static_cast<size_t>(r.rlim_cur / 4), 16, 4096);
+}
+
 int MemFdCache::Get(pid_t tid) {
   auto it = fds_.find(tid);
   if (it != fds_.end()) return it->second.get();
@@ -46,8 +53,13 @@ int MemFdCache::Reopen(pid_t tid) {
   fds_.erase(tid);
   // A bound on a long run's many short-lived processes; entries are cheap to
   // reopen.
-  if (fds_.size() >= kMaxEntries) fds_.clear();
+  if (fds_.size() >= max_entries_) fds_.clear();
   int fd = open(ProcPath(tid, "mem").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+    // Out of fds: the cached ones are only a speed-up.
+    fds_.clear();
+    fd = open(ProcPath(tid, "mem").c_str(), O_RDONLY | O_CLOEXEC);
+  }
   if (fd < 0) return -errno;
   fds_.emplace(tid, UniqueFd(fd));
   return fd;
@@ -142,7 +154,7 @@ void CwdCache::Put(pid_t tid, const std::string& target) {
   if (it == entries_.end()) {
     UniqueFd pidfd = OpenThreadPidfd(tid);
     if (!pidfd) return;  // a thread on a kernel before 6.9: not cached
-    if (entries_.size() >= kMaxEntries) entries_.clear();
+    if (entries_.size() >= max_entries_) entries_.clear();
     it = entries_.emplace(tid, Entry{std::move(pidfd), {}, 0}).first;
   }
   it->second.target = target;
@@ -163,7 +175,7 @@ const ProcIds* ProcIdsCache::Get(pid_t tid) const {
 }
 
 void ProcIdsCache::Put(pid_t tid, const ProcIds& ids, UniqueFd pidfd) {
-  if (entries_.size() >= kMaxEntries && entries_.count(tid) == 0) entries_.clear();
+  if (entries_.size() >= max_entries_ && entries_.count(tid) == 0) entries_.clear();
   entries_[tid] = Entry{ids, std::move(pidfd)};
 }
 

@@ -31,6 +31,12 @@
 
 namespace sandtrace {
 
+// How many fds each of the caches below may hold: a quarter of the soft
+// RLIMIT_NOFILE when it is made (the supervisor raises it first), between
+// 16 and 4096, so that together they leave room for the fds the handlers
+// need (an open they make for the child must not fail with EMFILE).
+size_t FdCacheEntries();
+
 class MemFdCache {
  public:
   // The cached fd for `tid` (opening it if needed), or -errno.
@@ -41,7 +47,7 @@ class MemFdCache {
   size_t size() const { return fds_.size(); }
 
  private:
-  static constexpr size_t kMaxEntries = 4096;
+  const size_t max_entries_ = FdCacheEntries();
   std::unordered_map<pid_t, UniqueFd> fds_;
 };
 
@@ -77,7 +83,7 @@ class CwdCache {
   size_t size() const { return entries_.size(); }
 
  private:
-  static constexpr size_t kMaxEntries = 4096;
+  const size_t max_entries_ = FdCacheEntries();
   struct Entry {
     UniqueFd pidfd;
     std::string target;
@@ -113,7 +119,7 @@ class ProcIdsCache {
   size_t size() const { return entries_.size(); }
 
  private:
-  static constexpr size_t kMaxEntries = 4096;
+  const size_t max_entries_ = FdCacheEntries();
   struct Entry {
     ProcIds ids;
     UniqueFd pidfd;  // invalid: seen once, not cached yet

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,6 +43,8 @@ struct ChildPlan {
   int cookie_arg;
   uint64_t cookie;
   bool foreground_tty;
+  bool restore_nofile;
+  rlimit nofile;
 };
 
 [[noreturn]] void ChildFail(const ChildPlan& p, int stage, int err) {
@@ -75,6 +78,7 @@ struct ChildPlan {
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     for (int fd = 3; fd < 65536; ++fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
+  if (p.restore_nofile) setrlimit(RLIMIT_NOFILE, &p.nofile);  // lowering cannot fail
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ChildFail(p, kStageNoNewPrivs, errno);
   if (p.landlock_fd >= 0) {
     int r = LandlockRestrictSelf(p.landlock_fd);
@@ -259,6 +263,8 @@ Result<SpawnedChild> Spawn(const SpawnRequest& req) {
   plan.cookie = req.cookie;
   plan.foreground_tty =
       req.foreground_tty && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+  plan.restore_nofile = req.nofile.has_value();
+  if (req.nofile) plan.nofile = *req.nofile;
   if (req.filter.empty() || req.filter.size() > 4096) return Err(EINVAL, "bad filter size");
 
   pid_t pid = fork();

@@ -20,9 +20,11 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,10 @@ struct SpawnRequest {
   int cookie_arg = 5;
   uint64_t cookie = 0;
   bool foreground_tty = false;  // give the terminal to the child's process group
+  // RLIMIT_NOFILE for the command (the supervisor raises its own soft limit
+  // for its caches; the command gets what it would have had). Unset: as
+  // inherited.
+  std::optional<rlimit> nofile;
 };
 
 struct SpawnedChild {

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -172,8 +173,43 @@ Result<std::string> Supervisor::Describe(const RunOptions& o) const {
   return out;
 }
 
+namespace {
+
+// The supervisor's caches keep fds per live task (a /proc/<tid>/mem fd,
+// pidfds): under the usual soft limit of 1024 a few hundred tasks would
+// exhaust it and the command's syscalls would fail. The soft limit is
+// raised to the hard one for the run; the command gets the limit it would
+// have had (SpawnRequest::nofile), and the caller's is restored after.
+class RaisedFdLimit {
+ public:
+  RaisedFdLimit() {
+    if (getrlimit(RLIMIT_NOFILE, &original_) != 0) return;
+    known_ = true;
+    if (original_.rlim_cur >= original_.rlim_max) return;
+    rlimit raised = original_;
+    raised.rlim_cur = std::min<rlim_t>(original_.rlim_max, rlim_t{1} << 20);
+    raised_ = setrlimit(RLIMIT_NOFILE, &raised) == 0;
+  }
+  ~RaisedFdLimit() {
+    if (raised_) setrlimit(RLIMIT_NOFILE, &original_);
+  }
+  RaisedFdLimit(const RaisedFdLimit&) = delete;
+  RaisedFdLimit& operator=(const RaisedFdLimit&) = delete;
+  std::optional<rlimit> for_command() const {
+    return known_ ? std::optional<rlimit>(original_) : std::nullopt;
+  }
+
+ private:
+  rlimit original_{};
+  bool known_ = false;
+  bool raised_ = false;
+};
+
+}  // namespace
+
 Result<RunResult> Supervisor::Run(const RunOptions& o) {
   if (Status s = Check(o); !s.ok()) return s.error();
+  RaisedFdLimit fd_limit;
   Prepared prep;
   prep.workdir = o.workdir.empty() ? RealPathOr(".", "") : RealPathOr(o.workdir, "");
   auto tmp = TempDir::Create(prep.workdir);
@@ -224,6 +260,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   req.cookie_arg = 5;
   req.cookie = prep.cookie;
   req.foreground_tty = o.foreground_tty;
+  req.nofile = fd_limit.for_command();
 
   // Signals first, so no SIGCHLD or SIGINT is missed between fork and poll.
   sigset_t set = SupervisorSignals(), old_mask;

@@ -457,6 +457,32 @@ except PermissionError: print("plain refused")
   EXPECT_NE(w.err.find(" 0 tmpfile(3)s of /tmp"), std::string::npos) << w.err;
 }
 
+TEST_F(SandboxTest, ManyTasksUnderALowFdLimit) {
+  // The supervisor keeps fds per live task (child memory, pidfds). Under a
+  // low soft limit it raises its own for the run, while the command keeps
+  // the limits it was given; under a low hard limit its caches stay within
+  // a share of it. Either way every task's syscalls work: 120 processes
+  // alive at once, each in a directory made in the run.
+  const std::string tasks = R"sh(
+    mkdir -p d && cd d
+    for i in $(seq 1 120); do
+      (echo $i > f$i && sleep 0.3 && cat f$i > /dev/null && ls > /dev/null && echo ok) &
+    done | grep -c ok
+  )sh";
+  const std::string trace = "exec " + TraceBin() + " run --discard -- sh -c '";
+  Ran soft = RunProgram({"/bin/sh", "-c",
+                         "ulimit -Sn 64 && ulimit -Hn > hard && " + trace +
+                             "ulimit -Sn; test \"$(ulimit -Hn)\" = \"$(cat hard)\" && echo same "
+                             "hard; " +
+                             tasks + "'"},
+                        work_, env_);
+  EXPECT_EQ(soft.status, 0) << soft.err;
+  EXPECT_EQ(soft.out, "64\nsame hard\n120\n") << soft.err;
+  Ran hard = RunProgram({"/bin/sh", "-c", "ulimit -n 64 && " + trace + tasks + "'"}, work_, env_);
+  EXPECT_EQ(hard.status, 0) << hard.err;
+  EXPECT_EQ(hard.out, "120\n") << hard.err;
+}
+
 TEST_F(SandboxTest, ShortAndReadOnlyExecPathsOfNewFilesRun) {
   // "./s" is too short to become "/dev/fd/N" in place, and a C string
   // literal is read-only: both are run by restarting the exec with a padded
