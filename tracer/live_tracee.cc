@@ -122,6 +122,12 @@ namespace {
 
 // A pidfd of thread `tid` (of its process before 6.9, where only a thread
 // group leader has one); invalid with errno set when it cannot be had.
+// A pidfd is readable once its task has exited.
+bool Alive(const UniqueFd& pidfd) {
+  pollfd p{pidfd.get(), POLLIN, 0};
+  return poll(&p, 1, 0) == 0;
+}
+
 UniqueFd OpenThreadPidfd(pid_t tid) {
   long pidfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
   if (pidfd < 0 && errno == EINVAL) pidfd = syscall(SYS_pidfd_open, tid, 0);
@@ -161,17 +167,11 @@ void CwdCache::Put(pid_t tid, const std::string& target) {
   it->second.epoch = epoch_;
 }
 
-bool CwdCache::Alive(const UniqueFd& pidfd) {
-  // A pidfd is readable once its task has exited.
-  pollfd p{pidfd.get(), POLLIN, 0};
-  return poll(&p, 1, 0) == 0;
-}
 
 const ProcIds* ProcIdsCache::Get(pid_t tid) const {
   auto it = entries_.find(tid);
   if (it == entries_.end() || !it->second.pidfd.valid()) return nullptr;
-  pollfd p{it->second.pidfd.get(), POLLIN, 0};
-  return poll(&p, 1, 0) == 0 ? &it->second.ids : nullptr;
+  return Alive(it->second.pidfd) ? &it->second.ids : nullptr;
 }
 
 void ProcIdsCache::Put(pid_t tid, const ProcIds& ids, UniqueFd pidfd) {

@@ -89,7 +89,6 @@ class CwdCache {
     std::string target;
     uint64_t epoch = 0;
   };
-  static bool Alive(const UniqueFd& pidfd);
   // Settles the unsettled tasks that have exited; true if none is left.
   bool SettleExited();
   std::unordered_map<pid_t, Entry> entries_;
