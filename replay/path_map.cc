@@ -35,7 +35,37 @@ bool PathMap::ToReplay(std::string& path) const {
       return true;
     }
   }
-  return false;
+  // The kernel reads "//a//b" and "/./a/b" as "/a/b": so does the map, up to
+  // the end of the recorded prefix (the rest stays as the child wrote it).
+  if (path.find("//") == std::string::npos && path.find("/./") == std::string::npos) {
+    return false;
+  }
+  std::string norm;  // path[0, i) without doubled slashes and "." components
+  const Entry* best = nullptr;
+  size_t best_end = 0;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = i;
+    while (j < path.size() && path[j] == '/') ++j;
+    if (j == path.size()) break;
+    size_t end = path.find('/', j);
+    if (end == std::string::npos) end = path.size();
+    const std::string_view comp(path.data() + j, end - j);
+    if (comp != ".") {
+      norm += '/';
+      norm += comp;
+    }
+    i = end;
+    for (const Entry& e : entries_) {
+      if (norm == e.recorded) {
+        best = &e;  // a longer prefix found later wins
+        best_end = i;
+      }
+    }
+  }
+  if (best == nullptr) return false;
+  path.replace(0, best_end, best->replay);
+  return true;
 }
 
 bool PathMap::ToRecorded(std::string& bytes) const {

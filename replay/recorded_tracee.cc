@@ -115,6 +115,7 @@ void RecordedTracee::Begin(const std::vector<TraceeCall>& calls) {
   next_ = 0;
   writes_.clear();
   installs_.clear();
+  unmapped_.clear();
 }
 
 const TraceeCall& RecordedTracee::Take(TraceeCallKind kind, const TraceeCall& asked) {
@@ -133,7 +134,15 @@ const TraceeCall& RecordedTracee::Take(TraceeCallKind kind, const TraceeCall& as
 }
 
 std::string RecordedTracee::MapIn(std::string path) {
-  if (!path.empty() && path[0] == '/') map_.ToReplay(path);
+  if (path.empty() || path[0] != '/') return path;
+  std::string original = path;
+  if (!map_.ToReplay(path)) return path;
+  std::string back = path;
+  map_.ToRecorded(back);
+  // Mapped from a form the kernel reads the same ("//w/x"): what the
+  // handler writes back of it (an exec rewrite's checks) is compared as
+  // the child's own bytes.
+  if (back != original) unmapped_.emplace_back(path, std::move(original));
   return path;
 }
 
@@ -245,6 +254,12 @@ Result<size_t> RecordedTracee::WriteMemory(uint64_t addr, std::span<const std::b
   const size_t index = next_;
   const TraceeCall& rec = Take(asked.kind, asked);
   Write w{index, addr, std::move(asked.bytes), data.size()};
+  for (const auto& [mapped, original] : unmapped_) {
+    for (size_t at = w.bytes.find(mapped); at != std::string::npos;
+         at = w.bytes.find(mapped, at + original.size())) {
+      w.bytes.replace(at, mapped.size(), original);
+    }
+  }
   map_.ToRecorded(w.bytes);
   writes_.push_back(std::move(w));
   if (rec.error != 0) return Err(rec.error);

@@ -135,6 +135,9 @@ class RecordedTracee final : public Tracee {
   size_t next_ = 0;
   std::vector<Write> writes_;
   std::vector<Install> installs_;
+  // This event's paths that the map took in a form other than the recorded
+  // prefix (doubled slashes, "." components): (scratch path, as recorded).
+  std::vector<std::pair<std::string, std::string>> unmapped_;
 };
 
 }  // namespace sandtrace::replay

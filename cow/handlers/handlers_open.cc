@@ -291,11 +291,17 @@ std::optional<Decision> HandleOpenat2(Call& c) {
 // ---- execve / execveat --------------------------------------------------------
 
 // `path` made at least `size` bytes long without changing where it leads:
-// "/" repeated before an absolute path, "./" before a relative one.
+// "/" repeated before the last name of an absolute path (so that its
+// directories, the workdir's path among them, stay as they were written),
+// "./" before a relative one.
 static std::string PaddedPath(const std::string& path, size_t size) {
   if (path.size() >= size) return path;
   const size_t missing = size - path.size();
-  if (!path.empty() && path[0] == '/') return std::string(missing, '/') + path;
+  if (!path.empty() && path[0] == '/') {
+    std::string out = path;
+    out.insert(path.find_last_of('/'), missing, '/');
+    return out;
+  }
   std::string out;
   while (out.size() < missing) out += "./";
   return out + path;

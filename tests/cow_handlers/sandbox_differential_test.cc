@@ -459,6 +459,22 @@ TEST_F(SandboxDifferential, NewEntriesGetTheModeTheChildAsksUnderItsOwnUmask) {
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
 }
 
+TEST_F(SandboxDifferential, AbsolutePathsWithDoubledSlashesAndDots) {
+  // The kernel takes "//w/d", "/w//d" and "/./w/./d" for "/w/d": so must the
+  // lookup of the workdir in absolute paths (the exec of an interpreter
+  // made in the run is padded with leading slashes to fit "/dev/fd/N").
+  Differential(R"(
+    mkdir d && echo x > d/f && cp /bin/true t
+    cat "/$PWD/d/f" "$PWD//d///f" "/.$PWD/./d/./f" d//f
+    "//$PWD/t" && echo exec ok
+    ls "//$PWD/d" && stat -c %s "///$PWD//d/f"
+    echo y > "/$PWD//d/g" && cat d/g && rm "/.$PWD/d/g" && ls d
+    cat "$PWD/d/f/." 2>/dev/null || echo "not a directory"
+  )");
+  EXPECT_NE(native_out_.find("exec ok"), std::string::npos) << native_out_;
+  for (const auto& line : trace_lines_) ADD_FAILURE() << line;
+}
+
 TEST_F(SandboxDifferential, DirectoryReading) {
   Differential(
       "touch bigdir/new1 bigdir/new2 && rm bigdir/f103 && mkdir bigdir/d && "

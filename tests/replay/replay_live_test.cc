@@ -93,6 +93,14 @@ TEST_F(ReplayLive, TmpfileOfTheHostsTmp) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, AbsolutePathsWithDoubledSlashesAndDots) {
+  std::string t = Record(
+      "echo x > \"//$PWD/./n\" && cat \"/$PWD//n\" \"/.$PWD/data.txt\" > /dev/null && "
+      "cp /bin/true t && \"//$PWD/t\" && ls \"$PWD//src\" > /dev/null");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, SymlinksMadeInTheRunThatLeadOutside) {
   // The supervisor reaches those outside objects itself; replay answers the
   // opens with stand-ins of the recorded description (no host access).

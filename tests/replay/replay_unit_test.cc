@@ -44,6 +44,27 @@ TEST(ReplayPathMap, MapsWholeComponentsBothWays) {
   EXPECT_FALSE(m.IsRecorded("/run/st"));
 }
 
+TEST(ReplayPathMap, DoubledSlashesAndDotsInTheRecordedPrefix) {
+  // As the kernel reads them: the prefix is mapped, the rest stays.
+  PathMap m;
+  m.Add("/w", "/tmp/r/l");
+  m.Add("/w/deeper", "/tmp/r/d");
+  std::string p = "///w//x/./y";
+  EXPECT_TRUE(m.ToReplay(p));
+  EXPECT_EQ(p, "/tmp/r/l//x/./y");
+  p = "/./w";
+  EXPECT_TRUE(m.ToReplay(p));
+  EXPECT_EQ(p, "/tmp/r/l");
+  p = "//w//deeper/z";  // the longer recorded prefix wins
+  EXPECT_TRUE(m.ToReplay(p));
+  EXPECT_EQ(p, "/tmp/r/d/z");
+  p = "//wx/y";
+  EXPECT_FALSE(m.ToReplay(p));
+  p = "//w/../w";  // ".." is not taken lexically
+  EXPECT_TRUE(m.ToReplay(p));
+  EXPECT_EQ(p, "/tmp/r/l/../w");
+}
+
 TEST(ReplayScratch, PaddedPathsHaveTheRecordedLength) {
   for (size_t len : {size_t{12}, size_t{13}, size_t{40}, size_t{266}, size_t{267}, size_t{268},
                      size_t{600}, size_t{4000}}) {
