@@ -27,9 +27,9 @@ TRACE=$(cd "$BUILD" 2>/dev/null && pwd)/bin/trace
 WORK=$(mktemp -d /tmp/sandtrace-compare-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT INT TERM
 
-# type mode size target path, sorted by path
+# type mode size target path, sorted by path (the directory itself as DIR)
 tree_of() {
-  (cd "$1" && find . -printf '%y %m %s %l %p\n' |
+  (cd "$1" && find . -printf '%y %m %s %l %p\n' | sed "s#$1#DIR#g" |
     awk '$1 == "d" { $3 = "-" } { print }' |
     grep -v '^d .* \./\(.*/\)\?\.git/objects/' | sort -k5)
 }

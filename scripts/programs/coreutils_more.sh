@@ -16,7 +16,6 @@ touch -h -d 2001-01-01 zlink && stat -c %y zlink | cut -c1-10
 find tree -type f -exec sh -c 'echo found $1' _ {} \; | sort
 printf '%s\n' a b c d | xargs -P 2 -I{} touch px_{} && ls px_* | wc -l
 find . -name 'px_*' -print0 | xargs -0 rm; ls px_* 2>/dev/null | wc -l
-tar cf inc.tar --listed-incremental=snap tree && tar tf inc.tar | sort | head -3
 mkfifo pipe && (echo through > pipe &) && cat pipe
 realpath tree/x/../t | sed "s#$PWD#P#"
 rm -rf tree_links tree/x && ls tree

@@ -1,7 +1,8 @@
 # A run of real programs for scripts/compare_native.sh (natively vs trace run vs replay).
 set -e
+export GIT_AUTHOR_DATE=2001-01-01T00:00:00Z GIT_COMMITTER_DATE=2001-01-01T00:00:00Z
 printf 'int f(void){return 1;}\n' > a.c; printf 'int f(void); int main(void){return f()-1;}\n' > m.c
-gcc -flto -O2 -c a.c m.c && gcc -flto -O2 -o lto a.o m.o && ./lto && echo lto
+gcc -flto -frandom-seed=1 -O2 -c a.c m.c && gcc -flto -O2 -o lto a.o m.o && ./lto && echo lto
 gcc -save-temps -c a.c && ls a.i a.s a.o | wc -l
 gcc -o s m.c a.c && strip s && ./s && echo strip
 objcopy --only-keep-debug s s.dbg && objcopy --add-gnu-debuglink=s.dbg s && echo objcopy
