@@ -128,6 +128,11 @@ int CowRun::Finish(int exit_code, bool command_succeeded, bool stats, std::FILE*
   }
   for (const std::string& w : session_->TakeWarnings()) std::fprintf(err, "trace: %s\n", w.c_str());
   if (stats) std::fputs(cow::FormatStats(session_->stats(), *table_).c_str(), err);
+  // A failed command after writes Landlock refused: say where, once.
+  if (!command_succeeded && !aborted) {
+    const std::string note = cow::RefusedWritesNote(session_->stats());
+    if (!note.empty()) std::fprintf(err, "trace: %s", note.c_str());
+  }
   finished_ = true;
   auto done = cow::FinishSession(*session_, disposition_, command_succeeded, err);
   if (!done.ok() && exit_code == 0) return kExitInternal;

@@ -245,6 +245,14 @@ std::vector<std::string> CowSession::TakeWarnings() {
   return out;
 }
 
+std::string RefusedWritesNote(const CowStats& s) {
+  if (s.outside_writes == 0) return "";
+  return "note: the sandbox refused " + std::to_string(s.outside_writes) +
+         (s.outside_writes == 1 ? " write" : " writes") +
+         " outside the workdir (first: " + s.first_outside_write +
+         "); -w DIR allows writes beneath DIR\n";
+}
+
 std::string FormatStats(const CowStats& s, const ArchTable& table) {
   char line[512];
   std::string out;

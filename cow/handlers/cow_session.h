@@ -214,9 +214,19 @@ struct CowStats {
   // Outside objects reached through the view only (an upper symlink out of
   // the workdir), answered by the supervisor (handlers_outside.cc).
   uint64_t detoured = 0;
-  uint64_t host_tmpfiles = 0;   // O_TMPFILE opens of /tmp made in the storage area
+  uint64_t host_tmpfiles = 0;  // O_TMPFILE opens of /tmp made in the storage area
+  // Creations, removals, renames and opens for writing by an absolute path
+  // outside the workdir where the child may not write (not -w, not its
+  // TMPDIR, not /dev, /proc or /sys): Landlock refuses them (EACCES). For
+  // the note after a failed run, with the first such path.
+  uint64_t outside_writes = 0;
+  std::string first_outside_write;
   std::vector<uint64_t> by_nr;  // notifications per syscall number
 };
+
+// "trace: note: ..." when the command failed after writes Landlock refused
+// (CowStats::outside_writes), or "" otherwise.
+std::string RefusedWritesNote(const CowStats& s);
 
 struct CowSessionOptions {
   std::string workdir;       // the lower layer; absolute or relative to the cwd

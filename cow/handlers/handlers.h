@@ -252,6 +252,11 @@ std::optional<Decision> FromStatus(const Status& s);
 
 // ---- Handler families (handlers_*.cc) -------------------------------------
 
+// A write (open for writing, a creation, a removal, a rename) that the
+// kernel answers by the child's absolute `path`, outside the workdir: if
+// the child may not write there, counted for the note after a failed run.
+void NoteOutsideWrite(Call& c, const std::string& path);
+
 // handlers_outside.cc: outside objects the kernel cannot reach by the
 // child's string (an upper-only or changed symlink leads there).
 // The engine's outside path of p when the kernel, walking the child's

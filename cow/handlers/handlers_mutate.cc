@@ -27,11 +27,14 @@ Result<std::optional<Where>> LocateEntry(Call& c, int dirfd, int path_arg, bool 
                                          bool shm = false) {
   LocateOptions lo;
   lo.follow_final = follow;
-  auto p = c.LocateArg(path_arg, dirfd, lo);
+  auto path = c.ReadPath(path_arg);
+  if (!path.ok()) return path.error();
+  auto p = c.Locate(dirfd, *path, lo);
   if (!p.ok()) return p.error();
   if (shm && p->kind == ChildPath::Kind::kShm) {
     return std::optional<Where>(Where{std::move(*p), std::nullopt});
   }
+  if (p->kind == ChildPath::Kind::kKernel) NoteOutsideWrite(c, *path);
   if (p->kind != ChildPath::Kind::kView) return std::optional<Where>();
   auto v = c.ViewPath(*p, follow);
   if (!v.ok()) return v.error();

@@ -161,6 +161,14 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
     if (p.kind == ChildPath::Kind::kKernel && IsTmpfile(flags)) {
       if (auto d = OpenHostTmpfile(c, *path, flags, static_cast<mode_t>(mode64))) return d;
     }
+    if (p.kind == ChildPath::Kind::kKernel && writes) {
+      // O_CREAT alone of an existing file only reads it: Landlock lets it.
+      const bool creates_only =
+          (flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC) && !IsTmpfile(flags);
+      if (!creates_only || (c.s.apply_outside_metadata && access(path->c_str(), F_OK) != 0)) {
+        NoteOutsideWrite(c, *path);
+      }
+    }
   }
   if (p.kind != ChildPath::Kind::kView) return c.Kernel();
   ResolveOptions ro = ropts != nullptr ? *ropts : ResolveOptions{};

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstring>
 
 #include "cow/fs_util.h"
 #include "cow/handlers/handlers.h"
@@ -170,6 +171,15 @@ bool IsHostTmpDir(const std::string& path) {
 }
 
 }  // namespace
+
+void NoteOutsideWrite(Call& c, const std::string& path) {
+  if (path.empty() || path[0] != '/') return;  // relative: not judged
+  for (const char* free : {"/dev/", "/proc/", "/sys/"}) {
+    if (path.compare(0, std::strlen(free), free) == 0) return;
+  }
+  if (c.s.OutsideWritable(path)) return;
+  if (c.s.stats.outside_writes++ == 0) c.s.stats.first_outside_write = path;
+}
 
 std::optional<Decision> OpenHostTmpfile(Call& c, const std::string& path, int flags, mode_t mode) {
   if ((flags & O_TMPFILE) != O_TMPFILE || !IsHostTmpDir(path)) return std::nullopt;

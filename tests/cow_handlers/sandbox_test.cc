@@ -483,6 +483,29 @@ TEST_F(SandboxTest, ManyTasksUnderALowFdLimit) {
   EXPECT_EQ(hard.out, "120\n") << hard.err;
 }
 
+TEST_F(SandboxTest, AFailedRunSaysWhereWritesWereRefused) {
+  // Landlock answers EACCES; the note after a failed run names the first
+  // place, once. Not after a run that succeeded, nor for writes the child
+  // may make (its TMPDIR, -w, /dev nodes).
+  const std::string victim = out_ + "/new";
+  Ran r = Trace({"--discard"}, "echo x > " + victim + "; mkdir " + out_ +
+                                   "/d; echo y > \"$TMPDIR/ok\"; echo z > /dev/null; exit 3");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("trace: note: the sandbox refused 2 writes outside the workdir (first: " +
+                       victim + "); -w DIR allows writes beneath DIR\n"),
+            std::string::npos)
+      << r.err;
+  Ran ok = Trace({"--discard"}, "echo x > " + victim + " 2>/dev/null; exit 0");
+  EXPECT_EQ(ok.status, 0);
+  EXPECT_EQ(ok.err.find("note:"), std::string::npos) << ok.err;
+  Ran allowed = Trace({"--discard", "-w", out_}, "echo x > " + victim + "; exit 1");
+  EXPECT_EQ(allowed.status, 1);
+  EXPECT_EQ(allowed.err.find("note:"), std::string::npos) << allowed.err;
+  EXPECT_EQ(ReadFile(victim), "x\n");
+  Ran tmp = Trace({"--discard"}, "echo y > \"$TMPDIR/ok\"; cat /etc/hostname >/dev/null; exit 1");
+  EXPECT_EQ(tmp.err.find("note:"), std::string::npos) << tmp.err;
+}
+
 TEST_F(SandboxTest, ShortAndReadOnlyExecPathsOfNewFilesRun) {
   // "./s" is too short to become "/dev/fd/N" in place, and a C string
   // literal is read-only: both are run by restarting the exec with a padded
