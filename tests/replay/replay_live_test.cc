@@ -52,6 +52,16 @@ class ReplayLive : public ::testing::Test {
     EXPECT_GT(r->events, 5u);
     EXPECT_TRUE(r->changes_compared);
   }
+  // Replays `trace` from a scratch directory whose path is longer than the
+  // workdir's, so the scratch paths cannot take the recorded lengths.
+  Result<ReplayReport> ReplayFromALongerScratch(const std::string& trace) {
+    std::string deep = longer_.path() + "/" + std::string(100, 'd');
+    if (mkdir(deep.c_str(), 0700) != 0 && errno != EEXIST) return ErrnoError("mkdir " + deep);
+    ReplayOptions o;
+    o.scratch.base = deep;
+    return Replay(trace, o);
+  }
+  TempDir longer_;
   TempDir root_;
   // Long enough for scratch paths of the same length (replay/scratch.h).
   std::string work_ = root_ / "workdir-of-the-replay-tests";
@@ -181,12 +191,7 @@ TEST_F(ReplayLive, ExecRewritesDecideByTheChildsStringLength) {
             "  execv(buf, a); return 3; }\n");
   std::string t = Record("cc -o x x.c && cp /bin/true prog && ./x");
   EXPECT_EQ(last_exit_, 0);
-  TempDir other("/tmp");
-  std::string deep = other.path() + "/" + std::string(100, 'd');
-  ASSERT_EQ(mkdir(deep.c_str(), 0700), 0);
-  ReplayOptions o;
-  o.scratch.base = deep;
-  auto r = Replay(t, o);
+  auto r = ReplayFromALongerScratch(t);
   ASSERT_TRUE(r.ok()) << r.error().Message();
   EXPECT_EQ(r->diverged, 0u) << FormatText(*r);
 }
@@ -384,10 +389,7 @@ TEST_F(ReplayLive, OtherScratchDirectories) {
   ExpectIdentical(t, o);
   // A scratch path longer than the workdir's cannot stand in byte for
   // byte: the replay says so.
-  std::string deep = other.path() + "/" + std::string(100, 'd');
-  ASSERT_EQ(mkdir(deep.c_str(), 0700), 0);
-  o.scratch.base = deep;
-  auto r = Replay(t, o);
+  auto r = ReplayFromALongerScratch(t);
   ASSERT_TRUE(r.ok()) << r.error().Message();
   ASSERT_FALSE(r->warnings.empty());
   EXPECT_NE(r->warnings[0].find("too long"), std::string::npos) << r->warnings[0];
