@@ -352,7 +352,10 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
     // From outside, only ".." can lead (lexically) into the workdir; a
     // symlink outside can too, and then the kernel and Landlock decide, as
     // for any path that is outside as far as the engine can see.
-    if (!HasDotDot(path)) return p;
+    if (!HasDotDot(path)) {
+      p.outside_path = (fb->real == "/" ? "" : fb->real) + "/" + path;
+      return p;
+    }
     p.kind = ChildPath::Kind::kView;
     p.base = fb->base;
     p.path = std::move(path);

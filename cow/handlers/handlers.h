@@ -132,6 +132,9 @@ struct ChildPath {
   // When the child's string is a magic link into the upper layer with
   // nothing after it: the real path the kernel opens.
   std::string kernel_real;
+  // kKernel from a relative path and an outside directory: that directory's
+  // path joined with the child's string (for NoteOutsideWrite).
+  std::string outside_path;
 };
 
 struct LocateOptions {
@@ -256,6 +259,7 @@ std::optional<Decision> FromStatus(const Status& s);
 // kernel answers by the child's absolute `path`, outside the workdir: if
 // the child may not write there, counted for the note after a failed run.
 void NoteOutsideWrite(Call& c, const std::string& path);
+void NoteOutsideWrite(Call& c, const ChildPath& p, const std::string& path);
 
 // handlers_outside.cc: outside objects the kernel cannot reach by the
 // child's string (an upper-only or changed symlink leads there).

@@ -34,7 +34,7 @@ Result<std::optional<Where>> LocateEntry(Call& c, int dirfd, int path_arg, bool 
   if (shm && p->kind == ChildPath::Kind::kShm) {
     return std::optional<Where>(Where{std::move(*p), std::nullopt});
   }
-  if (p->kind == ChildPath::Kind::kKernel) NoteOutsideWrite(c, *path);
+  if (p->kind == ChildPath::Kind::kKernel) NoteOutsideWrite(c, *p, *path);
   if (p->kind != ChildPath::Kind::kView) return std::optional<Where>();
   auto v = c.ViewPath(*p, follow);
   if (!v.ok()) return v.error();

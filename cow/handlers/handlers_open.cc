@@ -165,8 +165,9 @@ std::optional<Decision> HandleOpen(Call& c, int dirfd, int path_arg, uint64_t fl
       // O_CREAT alone of an existing file only reads it: Landlock lets it.
       const bool creates_only =
           (flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC) && !IsTmpfile(flags);
-      if (!creates_only || (c.s.apply_outside_metadata && access(path->c_str(), F_OK) != 0)) {
-        NoteOutsideWrite(c, *path);
+      const std::string where = (*path)[0] == '/' ? *path : p.outside_path;
+      if (!creates_only || (c.s.apply_outside_metadata && access(where.c_str(), F_OK) != 0)) {
+        NoteOutsideWrite(c, where);
       }
     }
   }

@@ -181,6 +181,10 @@ void NoteOutsideWrite(Call& c, const std::string& path) {
   if (c.s.stats.outside_writes++ == 0) c.s.stats.first_outside_write = path;
 }
 
+void NoteOutsideWrite(Call& c, const ChildPath& p, const std::string& path) {
+  NoteOutsideWrite(c, !path.empty() && path[0] == '/' ? path : p.outside_path);
+}
+
 std::optional<Decision> OpenHostTmpfile(Call& c, const std::string& path, int flags, mode_t mode) {
   if ((flags & O_TMPFILE) != O_TMPFILE || !IsHostTmpDir(path)) return std::nullopt;
   // Decided from the child's string and the run's -w paths only, so that

@@ -489,9 +489,10 @@ TEST_F(SandboxTest, AFailedRunSaysWhereWritesWereRefused) {
   // may make (its TMPDIR, -w, /dev nodes).
   const std::string victim = out_ + "/new";
   Ran r = Trace({"--discard"}, "echo x > " + victim + "; mkdir " + out_ +
-                                   "/d; echo y > \"$TMPDIR/ok\"; echo z > /dev/null; exit 3");
+                                   "/d; echo y > \"$TMPDIR/ok\"; echo z > /dev/null; (cd " + out_ +
+                                   " && touch rel); exit 3");
   EXPECT_EQ(r.status, 3);
-  EXPECT_NE(r.err.find("trace: note: the sandbox refused 2 writes outside the workdir (first: " +
+  EXPECT_NE(r.err.find("trace: note: the sandbox refused 3 writes outside the workdir (first: " +
                        victim + "); -w DIR allows writes beneath DIR\n"),
             std::string::npos)
       << r.err;
