@@ -58,8 +58,11 @@ std::optional<Decision> HandleGetdents(Call& c, bool legacy) {
   auto target = c.FdTarget(fd);
   if (!target.ok() || !target->view) return c.Kernel();  // EBADF, outside, not a directory...
   const std::string& view = *target->view;
-  if (target->lower ? c.s.index.Clean(view) : c.s.index.IsOpaque(view)) {
-    // The kernel's listing of this real directory is the view's.
+  // The kernel's listing of this real directory is the view's, except, for
+  // an upper one, the inode numbers when the view shows the workdir's
+  // st_dev (unify_device: upper inodes get kUpperInoBit, as stat shows them).
+  if (target->lower ? c.s.index.Clean(view)
+                    : c.s.index.IsOpaque(view) && !c.s.overlay->unify_device()) {
     return c.FastContinue();
   }
   ++c.s.stats.engine;

@@ -163,9 +163,12 @@ TEST_F(SandboxTest, TheViewIsOneFilesystemWhereverTheStorageIs) {
             "mkdir nd && touch nd/f && stat -c %d . nd nd/f a.txt | sort -u | wc -l && "
             "find . -xdev -name f && du -x -a nd | wc -l && "
             "[ \"$(ls -i nd/f | cut -d' ' -f1)\" = \"$(stat -c %i nd/f)\" ] && echo same-ino && "
+            // a listing of a directory made in the run (readdir's d_ino)
+            "python3 -c 'import os; print(all(e.inode() == e.stat(follow_symlinks=False).st_ino "
+            "for e in os.scandir(\"nd\")))' && "
             "cd nd && python3 -c 'import os; print(os.path.ismount(\".\"))'");
   rmdir(tmpl);
-  EXPECT_EQ(r.out, "1\n./nd/f\n2\nsame-ino\nFalse\n") << r.err;
+  EXPECT_EQ(r.out, "1\n./nd/f\n2\nsame-ino\nTrue\nFalse\n") << r.err;
 }
 
 TEST_F(SandboxTest, GitLocalCloneLinksAndChecksItsObjects) {
