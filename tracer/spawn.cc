@@ -45,6 +45,9 @@ struct ChildPlan {
   bool foreground_tty;
   bool restore_nofile;
   rlimit nofile;
+  // {"/bin/sh", <the candidate>, argv[1]...}: for a file without a #! line,
+  // which execvp runs with the shell (slot 1 is set before use).
+  char** sh_argv;
 };
 
 [[noreturn]] void ChildFail(const ChildPlan& p, int stage, int err) {
@@ -115,6 +118,13 @@ struct ChildPlan {
   int err = ENOENT;
   for (size_t i = 0; i < p.n_candidates; ++i) {
     execve(p.candidates[i], p.argv, p.envp);
+    if (errno == ENOEXEC) {
+      // As execvp (and env, timeout, xargs) do: a file the kernel cannot
+      // run is a shell script without its #! line.
+      p.sh_argv[1] = const_cast<char*>(p.candidates[i]);
+      execve(p.sh_argv[0], p.sh_argv, p.envp);
+      errno = ENOEXEC;
+    }
     // Like execvp: a permission problem is more telling than "not found".
     if (errno == EACCES)
       err = EACCES;
@@ -245,7 +255,13 @@ Result<SpawnedChild> Spawn(const SpawnRequest& req) {
   std::vector<const char*> cand_ptrs;
   for (const auto& c : candidates) cand_ptrs.push_back(c.c_str());
 
+  std::string shell = "/bin/sh";
+  std::vector<char*> sh_argv = {shell.data(), nullptr};
+  for (size_t i = 1; i + 1 < argv.size(); ++i) sh_argv.push_back(argv[i]);
+  sh_argv.push_back(nullptr);
+
   ChildPlan plan{};
+  plan.sh_argv = sh_argv.data();
   plan.argv = argv.data();
   plan.envp = envp.data();
   plan.candidates = cand_ptrs.data();

@@ -57,6 +57,23 @@ TEST_F(RunTest, MissingCommandIs127WithTheReason) {
   EXPECT_NE(noexec.err.find("Permission denied"), std::string::npos) << noexec.err;
 }
 
+TEST_F(RunTest, AFileWithoutAShebangRunsWithTheShellAsExecvpWould) {
+  // env, timeout and xargs run such a file with /bin/sh (execvp's ENOEXEC
+  // rule); so does trace run, with the arguments after it.
+  const std::string script = work_.path() + "/noshebang";
+  FILE* f = std::fopen(script.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("echo \"ran: $0 $*\"\nexit 4\n", f);
+  std::fclose(f);
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  ProcResult r = Traced({"--", "./noshebang", "a", "b c"});
+  EXPECT_EQ(r.code(), 4) << r.err;
+  EXPECT_EQ(r.out, "ran: ./noshebang a b c\n") << r.err;
+  ProcResult native =
+      RunProcess({"/usr/bin/env", "./noshebang", "a", "b c"}, kTimeout, work_.path());
+  EXPECT_EQ(native.out, r.out);
+}
+
 TEST_F(RunTest, UsageErrors) {
   ProcResult none = Traced({});
   EXPECT_EQ(none.code(), 2);
