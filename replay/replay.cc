@@ -158,11 +158,16 @@ Status Run::Setup(trace::TraceReader& reader) {
   } else {
     tracee_.LearnStorage(scratch_->storage());
   }
-  if (!scratch_->lower_matched() && has_cow) {
+  const bool storage_recorded = !storage.empty() && storage[0] == '/';
+  if (has_cow &&
+      (!scratch_->lower_matched() || (storage_recorded && !scratch_->storage_matched()))) {
+    const std::string what =
+        !scratch_->lower_matched() ? "the workdir " + h.workdir : "the storage area " + storage;
     report_.warnings.push_back(
-        "the scratch directory's path is too long to stand in for the workdir " + h.workdir +
-        " with the same length: paths are compared mapped back, but a path the child read "
-        "into a buffer too short for the scratch one would differ (give a shorter --scratch)");
+        "the scratch directory's path is too long to stand in for " + what +
+        " with the same length: paths are compared mapped back, but what depends on a path's "
+        "length can differ (a path read into a buffer too short for the scratch one, a path "
+        "copied under the stack for a restart); give a shorter --scratch");
   }
 
   const uint64_t t0 = NowNs();
