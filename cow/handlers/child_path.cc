@@ -364,15 +364,8 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
   return Walk(fb->base, fb->kernel, std::move(path), o);
 }
 
-namespace {
-
-// An absolute path with runs of slashes collapsed and "." components
-// dropped, but not a last one ("x/." must still fail when x is no
-// directory): the kernel resolves it to the same object, and the
-// workdir, storage and /dev/shm prefixes are then found by lexical
-// comparison ("//wx/d", "/./wx/d": the exec of an interpreter padded with
-// leading slashes is one).
 std::string NormalAbsolute(const std::string& path) {
+  if (path.find("//") == std::string::npos && path.find("/./") == std::string::npos) return path;
   std::string out;
   out.reserve(path.size());
   size_t i = 0;
@@ -394,12 +387,8 @@ std::string NormalAbsolute(const std::string& path) {
   return out;
 }
 
-}  // namespace
-
 Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o) {
-  if (path.find("//") != std::string::npos || path.find("/./") != std::string::npos) {
-    path = NormalAbsolute(path);
-  }
+  path = NormalAbsolute(path);
   Magic m = ParseMagic(path);
   if (m.kind == Magic::kOther) return ChildPath{};  // /proc/self/status...: the kernel's
   if (m.kind == Magic::kLink) {

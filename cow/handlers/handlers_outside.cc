@@ -157,28 +157,14 @@ std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags,
   return Decision::Inject(std::move(*fd), std::move(what));
 }
 
-namespace {
-
-// "/tmp", "/var/tmp", with any redundant slashes.
-bool IsHostTmpDir(const std::string& path) {
-  std::string norm;
-  for (char ch : path) {
-    if (ch == '/' && !norm.empty() && norm.back() == '/') continue;
-    norm += ch;
-  }
-  if (norm.size() > 1 && norm.back() == '/') norm.pop_back();
-  return norm == "/tmp" || norm == "/var/tmp";
-}
-
-}  // namespace
-
-void NoteOutsideWrite(Call& c, const std::string& path) {
-  if (path.empty() || path[0] != '/') return;  // relative: not judged
+void NoteOutsideWrite(Call& c, const std::string& raw) {
+  if (raw.empty() || raw[0] != '/') return;  // relative: not judged
+  const std::string path = NormalAbsolute(raw);
   for (const char* free : {"/dev/", "/proc/", "/sys/"}) {
     if (path.compare(0, std::strlen(free), free) == 0) return;
   }
   if (c.s.OutsideWritable(path)) return;
-  if (c.s.stats.outside_writes++ == 0) c.s.stats.first_outside_write = path;
+  if (c.s.stats.outside_writes++ == 0) c.s.stats.first_outside_write = raw;
 }
 
 void NoteOutsideWrite(Call& c, const ChildPath& p, const std::string& path) {
@@ -186,10 +172,13 @@ void NoteOutsideWrite(Call& c, const ChildPath& p, const std::string& path) {
 }
 
 std::optional<Decision> OpenHostTmpfile(Call& c, const std::string& path, int flags, mode_t mode) {
-  if ((flags & O_TMPFILE) != O_TMPFILE || !IsHostTmpDir(path)) return std::nullopt;
+  if ((flags & O_TMPFILE) != O_TMPFILE) return std::nullopt;
+  std::string dir = NormalAbsolute(path);
+  if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (dir != "/tmp" && dir != "/var/tmp") return std::nullopt;
   // Decided from the child's string and the run's -w paths only, so that
   // replay decides the same on any machine.
-  if (c.s.OutsideWritable(path)) return std::nullopt;
+  if (c.s.OutsideWritable(dir)) return std::nullopt;
   auto um = c.Umask();
   if (!um.ok()) return FromError(um.error());
   const int open_flags = flags & ~(O_CLOEXEC | O_NOFOLLOW);

@@ -454,7 +454,7 @@ except PermissionError: print("plain refused")
   // Where the child may write the directory (-w), the kernel makes it there.
   Ran w =
       Trace({"--discard", "-w", "/var/tmp", "--stats"},
-            "python3 -c 'import os; os.open(\"/var/tmp\", os.O_TMPFILE | os.O_RDWR)' && echo ok");
+            "python3 -c 'import os; os.open(\"//var/tmp/\", os.O_TMPFILE | os.O_RDWR)' && echo ok");
   EXPECT_EQ(w.status, 0) << w.err;
   EXPECT_EQ(w.out, "ok\n") << w.err;
   EXPECT_NE(w.err.find(" 0 tmpfile(3)s of /tmp"), std::string::npos) << w.err;
@@ -502,7 +502,7 @@ TEST_F(SandboxTest, AFailedRunSaysWhereWritesWereRefused) {
   Ran ok = Trace({"--discard"}, "echo x > " + victim + " 2>/dev/null; exit 0");
   EXPECT_EQ(ok.status, 0);
   EXPECT_EQ(ok.err.find("note:"), std::string::npos) << ok.err;
-  Ran allowed = Trace({"--discard", "-w", out_}, "echo x > " + victim + "; exit 1");
+  Ran allowed = Trace({"--discard", "-w", out_}, "echo x > /" + victim + "; exit 1");
   EXPECT_EQ(allowed.status, 1);
   EXPECT_EQ(allowed.err.find("note:"), std::string::npos) << allowed.err;
   EXPECT_EQ(ReadFile(victim), "x\n");
