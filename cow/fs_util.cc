@@ -219,6 +219,29 @@ bool PathWithin(std::string_view path, std::string_view prefix) {
   return path.size() == prefix.size() || path[prefix.size()] == '/';
 }
 
+std::string NormalAbsolute(const std::string& path) {
+  if (path.find("//") == std::string::npos && path.find("/./") == std::string::npos) return path;
+  std::string out;
+  out.reserve(path.size());
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      if (out.empty() || out.back() != '/') out += '/';
+      ++i;
+      continue;
+    }
+    const size_t end = path.find('/', i);
+    const size_t len = (end == std::string::npos ? path.size() : end) - i;
+    if (len == 1 && path[i] == '.' && end != std::string::npos) {
+      i = end;  // "./" in the middle
+      continue;
+    }
+    out.append(path, i, len);
+    i += len;
+  }
+  return out;
+}
+
 Status ReadDir(int dir_path_fd, const std::function<void(std::string, uint8_t, ino_t)>& add) {
   auto fd = fs::OpenAt(dir_path_fd, "", O_RDONLY | O_DIRECTORY);
   if (!fd) return fd.error();

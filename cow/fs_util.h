@@ -67,6 +67,12 @@ std::vector<std::string> SplitComponents(std::string_view path);
 // True when `path` is `prefix` or lies under it ("a" contains "a/b", not
 // "ab"); "" contains every relative path and "/" every absolute one.
 bool PathWithin(std::string_view path, std::string_view prefix);
+// An absolute path with runs of slashes collapsed and "." components
+// dropped, but not a last one ("x/." must still fail when x is no
+// directory): the kernel resolves it to the same object, so prefixes (the
+// workdir, the storage area, /dev/shm, -w paths) can then be found by
+// lexical comparison ("//wx/d", "/./wx/d").
+std::string NormalAbsolute(const std::string& path);
 
 // Reads the entries of a directory (any fd of it, O_PATH included), minus
 // "." and "..", calling add(name, d_type, ino). DT_UNKNOWN is resolved by

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cow/fs_util.h"
+
 namespace sandtrace::replay {
 
 bool PathWithin(std::string_view path, std::string_view dir) {
@@ -37,31 +39,20 @@ bool PathMap::ToReplay(std::string& path) const {
   }
   // The kernel reads "//a//b" and "/./a/b" as "/a/b": so does the map, up to
   // the end of the recorded prefix (the rest stays as the child wrote it).
-  if (path.find("//") == std::string::npos && path.find("/./") == std::string::npos) {
-    return false;
-  }
-  std::string norm;  // path[0, i) without doubled slashes and "." components
+  if (cow::fs::NormalAbsolute(path) == path) return false;
+  // The longest leading part of `path`, on a component boundary, that reads
+  // as a recorded prefix.
   const Entry* best = nullptr;
   size_t best_end = 0;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = i;
-    while (j < path.size() && path[j] == '/') ++j;
-    if (j == path.size()) break;
-    size_t end = path.find('/', j);
-    if (end == std::string::npos) end = path.size();
-    const std::string_view comp(path.data() + j, end - j);
-    if (comp != ".") {
-      norm += '/';
-      norm += comp;
-    }
-    i = end;
+  for (size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+    const std::string head = cow::fs::NormalAbsolute(path.substr(0, end));
     for (const Entry& e : entries_) {
-      if (norm == e.recorded) {
-        best = &e;  // a longer prefix found later wins
-        best_end = i;
+      if (head == e.recorded) {
+        best = &e;
+        best_end = end == std::string::npos ? path.size() : end;
       }
     }
+    if (end == std::string::npos) break;
   }
   if (best == nullptr) return false;
   path.replace(0, best_end, best->replay);

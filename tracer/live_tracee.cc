@@ -120,14 +120,15 @@ Result<std::string> LiveTracee::ReadString(uint64_t addr, size_t max_len) {
 
 namespace {
 
-// A pidfd of thread `tid` (of its process before 6.9, where only a thread
-// group leader has one); invalid with errno set when it cannot be had.
-// A pidfd is readable once its task has exited.
+// Whether the task of `pidfd` lives on (a pidfd is readable once its task
+// has exited).
 bool Alive(const UniqueFd& pidfd) {
   pollfd p{pidfd.get(), POLLIN, 0};
   return poll(&p, 1, 0) == 0;
 }
 
+// A pidfd of thread `tid` (of its process before 6.9, where only a thread
+// group leader has one); invalid with errno set when it cannot be had.
 UniqueFd OpenThreadPidfd(pid_t tid) {
   long pidfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
   if (pidfd < 0 && errno == EINVAL) pidfd = syscall(SYS_pidfd_open, tid, 0);
@@ -167,18 +168,6 @@ void CwdCache::Put(pid_t tid, const std::string& target) {
   it->second.epoch = epoch_;
 }
 
-
-const ProcIds* ProcIdsCache::Get(pid_t tid) const {
-  auto it = entries_.find(tid);
-  if (it == entries_.end() || !it->second.pidfd.valid()) return nullptr;
-  return Alive(it->second.pidfd) ? &it->second.ids : nullptr;
-}
-
-void ProcIdsCache::Put(pid_t tid, const ProcIds& ids, UniqueFd pidfd) {
-  if (entries_.size() >= max_entries_ && entries_.count(tid) == 0) entries_.clear();
-  entries_[tid] = Entry{ids, std::move(pidfd)};
-}
-
 bool CwdCache::SettleExited() {
   for (size_t i = 0; i < unsettled_.size();) {
     if (unsettled_[i].second && !Alive(unsettled_[i].second)) {
@@ -206,6 +195,17 @@ void CwdCache::Unsettle(pid_t tid) {
     if (u.first == tid) return;
   }
   unsettled_.emplace_back(tid, OpenThreadPidfd(tid));
+}
+
+const ProcIds* ProcIdsCache::Get(pid_t tid) const {
+  auto it = entries_.find(tid);
+  if (it == entries_.end() || !it->second.pidfd.valid()) return nullptr;
+  return Alive(it->second.pidfd) ? &it->second.ids : nullptr;
+}
+
+void ProcIdsCache::Put(pid_t tid, const ProcIds& ids, UniqueFd pidfd) {
+  if (entries_.size() >= max_entries_ && entries_.count(tid) == 0) entries_.clear();
+  entries_[tid] = Entry{ids, std::move(pidfd)};
 }
 
 Result<std::string> LiveTracee::ReadProcLink(ProcLink which, int fd) {

@@ -364,31 +364,8 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
   return Walk(fb->base, fb->kernel, std::move(path), o);
 }
 
-std::string NormalAbsolute(const std::string& path) {
-  if (path.find("//") == std::string::npos && path.find("/./") == std::string::npos) return path;
-  std::string out;
-  out.reserve(path.size());
-  size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      if (out.empty() || out.back() != '/') out += '/';
-      ++i;
-      continue;
-    }
-    const size_t end = path.find('/', i);
-    const size_t len = (end == std::string::npos ? path.size() : end) - i;
-    if (len == 1 && path[i] == '.' && end != std::string::npos) {
-      i = end;  // "./" in the middle
-      continue;
-    }
-    out.append(path, i, len);
-    i += len;
-  }
-  return out;
-}
-
 Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o) {
-  path = NormalAbsolute(path);
+  path = fs::NormalAbsolute(path);
   Magic m = ParseMagic(path);
   if (m.kind == Magic::kOther) return ChildPath{};  // /proc/self/status...: the kernel's
   if (m.kind == Magic::kLink) {

@@ -255,14 +255,6 @@ std::optional<Decision> FromStatus(const Status& s);
 
 // ---- Handler families (handlers_*.cc) -------------------------------------
 
-// An absolute path with runs of slashes collapsed and "." components
-// dropped, but not a last one ("x/." must still fail when x is no
-// directory): the kernel resolves it to the same object, and prefixes (the
-// workdir, the storage area, /dev/shm, -w paths) are then found by lexical
-// comparison ("//wx/d", "/./wx/d": the exec of an interpreter padded with
-// slashes is one).
-std::string NormalAbsolute(const std::string& path);
-
 // A write (open for writing, a creation, a removal, a rename) that the
 // kernel answers by the child's absolute `path`, outside the workdir: if
 // the child may not write there, counted for the note after a failed run.

@@ -159,7 +159,7 @@ std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags,
 
 void NoteOutsideWrite(Call& c, const std::string& raw) {
   if (raw.empty() || raw[0] != '/') return;  // relative: not judged
-  const std::string path = NormalAbsolute(raw);
+  const std::string path = fs::NormalAbsolute(raw);
   for (const char* free : {"/dev/", "/proc/", "/sys/"}) {
     if (path.compare(0, std::strlen(free), free) == 0) return;
   }
@@ -173,7 +173,7 @@ void NoteOutsideWrite(Call& c, const ChildPath& p, const std::string& path) {
 
 std::optional<Decision> OpenHostTmpfile(Call& c, const std::string& path, int flags, mode_t mode) {
   if ((flags & O_TMPFILE) != O_TMPFILE) return std::nullopt;
-  std::string dir = NormalAbsolute(path);
+  std::string dir = fs::NormalAbsolute(path);
   if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   if (dir != "/tmp" && dir != "/var/tmp") return std::nullopt;
   // Decided from the child's string and the run's -w paths only, so that
