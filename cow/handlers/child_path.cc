@@ -365,7 +365,10 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
 }
 
 Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o) {
-  path = fs::NormalAbsolute(path);
+  // Most paths are normal already: no copy on the hot path.
+  if (path.find("//") != std::string::npos || path.find("/./") != std::string::npos) {
+    path = fs::NormalAbsolute(path);
+  }
   Magic m = ParseMagic(path);
   if (m.kind == Magic::kOther) return ChildPath{};  // /proc/self/status...: the kernel's
   if (m.kind == Magic::kLink) {
