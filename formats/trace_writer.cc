@@ -7,9 +7,16 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "formats/codec.h"
@@ -40,9 +47,15 @@ uint64_t CoarseMonotonicNs() {
 class ByteBuffer {
  public:
   std::byte* data() { return data_.get(); }
+  const std::byte* data() const { return data_.get(); }
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }
   void clear() { size_ = 0; }
+  void swap(ByteBuffer& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
+  }
   void Reserve(size_t capacity) {
     if (capacity <= capacity_) return;
     auto bigger = std::make_unique_for_overwrite<std::byte[]>(capacity);
@@ -72,7 +85,7 @@ struct TraceWriter::Impl {
   std::unique_ptr<capnp::word[]> scratch;  // zeroed; capnp re-zeroes what it used
   ByteBuffer frame;                        // uncompressed records of the current frame
   ByteBuffer compressed;
-  std::optional<Error> error;  // latched I/O error
+  std::optional<Error> error;  // latched I/O error (the owner's copy)
   bool header_written = false;
   bool closed = false;
 
@@ -88,6 +101,23 @@ struct TraceWriter::Impl {
   std::vector<FrameIndexEntry> index;
   uint32_t frames_per_entry = 1;
 
+  // With options.compress_thread: the compressor thread and the one frame
+  // handed to it. While `busy`, the thread owns `handed`, `compressed`, the
+  // fd, file_bytes, frames and the index; the owner touches them only after
+  // WaitForCompressor.
+  struct Compressor {
+    std::thread thread;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool busy = false;           // guarded by mu
+    bool stop = false;           // guarded by mu
+    std::optional<Error> error;  // guarded by mu
+    std::atomic<bool> failed{false};
+  };
+  std::unique_ptr<Compressor> compressor;
+  ByteBuffer handed;
+  FrameIndexEntry handed_entry;
+
   uint64_t Now() const { return options.clock ? options.clock() : CoarseMonotonicNs(); }
 
   Status Fail(int code, const std::string& what) {
@@ -95,14 +125,15 @@ struct TraceWriter::Impl {
     return *error;
   }
 
+  // Does not latch: the caller does (Latch), on its own thread's side.
   Status WriteAll(const std::byte* data, size_t size) {
     while (size > 0) {
       ssize_t n = ::write(fd.get(), data, size);
       if (n < 0) {
         if (errno == EINTR) continue;
-        return Fail(errno, "write at byte " + std::to_string(file_bytes));
+        return Err(errno, name + ": write at byte " + std::to_string(file_bytes));
       }
-      if (n == 0) return Fail(EIO, "write at byte " + std::to_string(file_bytes));
+      if (n == 0) return Err(EIO, name + ": write at byte " + std::to_string(file_bytes));
       data += n;
       size -= static_cast<size_t>(n);
       file_bytes += static_cast<uint64_t>(n);
@@ -130,25 +161,113 @@ struct TraceWriter::Impl {
     }
   }
 
-  Status FlushFrame() {
-    if (error) return *error;
-    if (frame.size() == 0) return OkStatus();
-    size_t n = ZSTD_compress2(cctx.get(), compressed.data(), compressed.capacity(), frame.data(),
-                              frame.size());
+  Status Latch(Status st) {
+    if (!st.ok() && !error) error = st.error();
+    return st;
+  }
+
+  // Compresses `src` and appends it to the file as one frame described by
+  // `entry` (records, seqs, time; the offset and size are filled here).
+  Status WriteFrame(const ByteBuffer& src, FrameIndexEntry entry) {
+    size_t n = ZSTD_compress2(cctx.get(), compressed.data(), compressed.capacity(), src.data(),
+                              src.size());
     if (ZSTD_isError(n)) {
       // Only a bug (bad parameters, too small a buffer) gets here.
       throw Fatal(name + ": zstd compression failed: " + ZSTD_getErrorName(n));
     }
-    pending.offset = file_bytes;
-    pending.size = n;
-    frame.clear();
-    deltas = internal::EventDeltas{};
+    entry.offset = file_bytes;
+    entry.size = n;
     Status st = WriteAll(compressed.data(), n);
     if (!st.ok()) return st;
     ++frames;
-    AddIndexEntry(pending);
-    pending = FrameIndexEntry{};
+    AddIndexEntry(entry);
     return OkStatus();
+  }
+
+  // Cuts the current frame: compresses and writes it here, or, with
+  // options.compress_thread and `may_hand_over`, hands it to the compressor
+  // thread (after the one handed before it has been written).
+  Status FlushFrame(bool may_hand_over = true) {
+    if (error) return *error;
+    if (Status st = WaitForCompressor(); !st.ok()) return st;
+    if (frame.size() == 0) return OkStatus();
+    FrameIndexEntry entry = pending;
+    pending = FrameIndexEntry{};
+    deltas = internal::EventDeltas{};
+    if (may_hand_over && options.compress_thread && StartCompressor()) {
+      frame.swap(handed);
+      frame.clear();
+      handed_entry = entry;
+      {
+        std::lock_guard lock(compressor->mu);
+        compressor->busy = true;
+      }
+      compressor->cv.notify_one();
+      return OkStatus();
+    }
+    Status st = WriteFrame(frame, entry);
+    frame.clear();
+    return Latch(st);
+  }
+
+  // The thread, started with the first frame handed over (a run shorter
+  // than one frame never pays for it). False when it cannot be started: the
+  // frames are then written on the owner's thread.
+  bool StartCompressor() {
+    if (compressor) return true;
+    auto c = std::make_unique<Compressor>();
+    handed.Reserve(frame.capacity());
+    try {
+      c->thread = std::thread([this, raw = c.get()] { CompressorLoop(*raw); });
+    } catch (const std::system_error&) {
+      return false;
+    }
+    compressor = std::move(c);
+    return true;
+  }
+
+  void CompressorLoop(Compressor& c) {
+    std::unique_lock lock(c.mu);
+    for (;;) {
+      c.cv.wait(lock, [&] { return c.busy || c.stop; });
+      if (!c.busy) return;
+      lock.unlock();
+      Status st = OkStatus();
+      try {
+        st = WriteFrame(handed, handed_entry);
+      } catch (const Fatal& f) {
+        st = Err(EIO, f.what());
+      }
+      handed.clear();
+      lock.lock();
+      if (!st.ok() && !c.error) {
+        c.error = st.error();
+        c.failed.store(true, std::memory_order_release);
+      }
+      c.busy = false;
+      c.cv.notify_all();
+    }
+  }
+
+  // Waits until the frame handed over (if any) is in the file; latches the
+  // thread's error.
+  Status WaitForCompressor() {
+    if (compressor) {
+      std::unique_lock lock(compressor->mu);
+      compressor->cv.wait(lock, [&] { return !compressor->busy; });
+      if (compressor->error && !error) error = compressor->error;
+    }
+    return error ? Status(*error) : OkStatus();
+  }
+
+  void StopCompressor() {
+    if (!compressor || !compressor->thread.joinable()) return;
+    {
+      std::lock_guard lock(compressor->mu);
+      compressor->stop = true;
+    }
+    compressor->cv.notify_all();
+    compressor->thread.join();
   }
 
   // Frames `record` into the frame buffer and does the bookkeeping.
@@ -156,6 +275,9 @@ struct TraceWriter::Impl {
   Status Append(const R& record) {
     if (closed) throw Fatal(name + ": write after Close()");
     if (error) return *error;
+    if (compressor && compressor->failed.load(std::memory_order_acquire)) {
+      return WaitForCompressor();
+    }
     if constexpr (std::is_same_v<R, HeaderRecord>) {
       if (header_written) throw Fatal(name + ": a trace has exactly one header");
       header_written = true;
@@ -193,6 +315,8 @@ struct TraceWriter::Impl {
           if (attempt == 0) continue;
         }
         if (frame.size() + record_bytes > frame.capacity()) {
+          // `compressed` grows too: not while the thread compresses into it.
+          if (Status st = WaitForCompressor(); !st.ok()) return st;
           GrowBuffers(frame.size() + record_bytes);
         }
         std::byte* out = frame.Extend(record_bytes);
@@ -280,10 +404,12 @@ struct TraceWriter::Impl {
 
   Status CloseFile() {
     if (closed) return error ? Status(*error) : OkStatus();
-    Status st = FlushFrame();
+    Status st = FlushFrame(/*may_hand_over=*/false);
+    StopCompressor();
     if (st.ok()) {
       std::string index_frame = EncodeIndexFrame(index);
-      st = WriteAll(reinterpret_cast<const std::byte*>(index_frame.data()), index_frame.size());
+      st = Latch(
+          WriteAll(reinterpret_cast<const std::byte*>(index_frame.data()), index_frame.size()));
     }
     // A pipe or character device cannot be fsynced; that is not an error.
     if (st.ok() && options.fsync_on_close && ::fsync(fd.get()) != 0 && errno != EINVAL &&
@@ -299,12 +425,15 @@ struct TraceWriter::Impl {
 TraceWriter::TraceWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 TraceWriter::~TraceWriter() {
-  if (!impl_ || impl_->closed) return;
-  try {
-    (void)impl_->CloseFile();
-  } catch (const Fatal&) {
-    // Only a zstd bug can throw here; a destructor must not.
+  if (!impl_) return;
+  if (!impl_->closed) {
+    try {
+      (void)impl_->CloseFile();
+    } catch (const Fatal&) {
+      // Only a zstd bug can throw here; a destructor must not.
+    }
   }
+  impl_->StopCompressor();
 }
 
 Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path,
@@ -357,6 +486,7 @@ Status TraceWriter::Write(const SnapshotChunk& record) { return impl_->Append(re
 Status TraceWriter::Write(const FooterRecord& record) {
   if (!impl_->options.fill_footer_totals) return impl_->Append(record);
   FooterRecord filled = record;
+  (void)impl_->WaitForCompressor();  // file_bytes is the thread's until then
   filled.totals = impl_->totals;
   filled.totals.compressed_bytes = impl_->file_bytes;
   return impl_->Append(filled);
@@ -368,6 +498,9 @@ Status TraceWriter::Write(const Record& record) {
 
 Status TraceWriter::Tick() {
   if (impl_->error) return *impl_->error;
+  if (impl_->compressor && impl_->compressor->failed.load(std::memory_order_acquire)) {
+    return impl_->WaitForCompressor();
+  }
   if (impl_->frame.size() == 0) return OkStatus();
   if (impl_->Now() - impl_->frame_start_ns < impl_->options.flush_interval_ns) return OkStatus();
   return impl_->FlushFrame();
@@ -381,6 +514,7 @@ Status TraceWriter::Flush() {
 Status TraceWriter::Close() { return impl_->CloseFile(); }
 
 WriterStats TraceWriter::stats() const {
+  (void)impl_->WaitForCompressor();  // the frame handed over is counted once written
   WriterStats s;
   s.totals = impl_->totals;
   s.frames = impl_->frames;

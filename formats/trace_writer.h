@@ -7,18 +7,25 @@
 // 1 by default, content checksum and size in the header) and written in one
 // go when the buffer reaches `frame_bytes`, when `flush_interval_ns` has
 // passed since the frame's first record (checked on every Write and by
-// Tick()), and on Flush()/Close(). A writer killed at any moment therefore
-// loses at most the frame in memory. Close() appends the seek index (a zstd
-// skippable frame) and fsyncs. Memory stays bounded by about twice
-// max(frame_bytes, largest record) however long the trace.
+// Tick()), and on Flush()/Close(). With `compress_thread`, a cut frame is
+// handed to a thread of the writer's own that compresses and writes it
+// while the owner fills the next one (at most one frame in flight: a second
+// cut waits for the first). A writer killed at any moment therefore loses
+// at most the frame in memory (two with the thread). Close() appends the
+// seek index (a zstd skippable frame) and fsyncs. Memory stays bounded by
+// about twice max(frame_bytes, largest record) however long the trace
+// (three times with the thread).
 //
 // Errors: I/O failures (ENOSPC, EIO...) come back as an Error from the call
-// that hit them, and latch: every later call returns the same error, since
-// the file may now hold a partial frame. Misuse (a first record that is not
+// that hit them (with `compress_thread`: from the next call after the thread
+// hit them, at the latest the next frame cut, Flush or Close), and latch:
+// every later call returns the same error, since the file may now hold a
+// partial frame. Misuse (a first record that is not
 // the header, a write after Close) is a bug and throws Fatal.
 //
 // Thread-safety: none; one owner calls everything (the recorder's loop or
-// its writer thread). Not async-signal-safe.
+// its writer thread); the compressor thread is internal. Not
+// async-signal-safe.
 #pragma once
 
 #include <cstddef>
@@ -39,6 +46,11 @@ struct WriterOptions {
   // ...and once this long has passed since its first record.
   uint64_t flush_interval_ns = 100'000'000;
   int zstd_level = 1;
+  // Compress and write frames on a thread of the writer's own (started at
+  // the first frame cut before Close), so the owner only encodes. Pays off
+  // where the owner's time is someone else's wait: the recorder's loop
+  // answers the command's syscalls. See bench/record.
+  bool compress_thread = false;
   bool fsync_on_close = true;
   // Overwrite FooterRecord::totals with the writer's own counts.
   bool fill_footer_totals = true;

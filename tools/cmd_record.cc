@@ -34,6 +34,7 @@ int RecordMain(const RecordFlags& f) {
   ro.record_env = f.record_env;
   ro.process_monitor = !f.no_process_events;
   if (f.writer != "auto") ro.writer_thread = f.writer == "thread";
+  ro.writer.compress_thread = f.writer == "auto" || f.writer == "split";
   return record::RecordSandboxed(ToSandboxOptions(f.run), ro,
                                  ToReportOptions(f.run, "trace record"), stderr);
 }
@@ -59,10 +60,11 @@ void AddRecordCommand(CLI::App& app, Action* action) {
   cmd->add_flag("--no-process-events", flags->no_process_events,
                 "Do not use the kernel's process-events connector (fork/exec/exit records)");
   cmd->add_option("--writer", flags->writer,
-                  "Where the trace is encoded and written: inline (on the supervisor's loop), "
-                  "thread (a thread of its own, for trace storage slow enough to stall the "
-                  "loop) or auto (inline)")
-      ->check(CLI::IsMember({"auto", "thread", "inline"}));
+                  "Where the trace is encoded and written: inline (all on the supervisor's "
+                  "loop), split (encoded on the loop, compressed and written by a thread), "
+                  "thread (all on a thread of its own, for trace storage slow enough to "
+                  "stall the loop) or auto (split)")
+      ->check(CLI::IsMember({"auto", "split", "thread", "inline"}));
   AddRunOptions(cmd, &flags->run);
   cmd->footer(
       "Exit status: CMD's own; 128+N if signal N killed it or ended the run; 127 if CMD "

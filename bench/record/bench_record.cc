@@ -93,10 +93,15 @@ void BM_HandlerCallsWithoutRecorder(benchmark::State& state) {
 }
 BENCHMARK(BM_HandlerCallsWithoutRecorder);
 
-// state.range(0): 1 = encode and write on the recorder's writer thread.
+// state.range(0): 0 = encode, compress and write on the loop (`--writer
+// inline`); 1 = all on the recorder's writer thread (`--writer thread`);
+// 2 = encode on the loop, compress and write on the trace writer's
+// compressor thread (`--writer split`, the default).
 void BM_HandlerCallsRecorded(benchmark::State& state) {
   const std::string path = "/dev/shm/bench-record-" + std::to_string(getpid()) + ".capnp";
-  auto writer = trace::TraceWriter::Open(path);
+  trace::WriterOptions wo;
+  wo.compress_thread = state.range(0) == 2;
+  auto writer = trace::TraceWriter::Open(path, wo);
   if (!writer.ok()) {
     state.SkipWithError(writer.error().Message().c_str());
     return;
@@ -128,7 +133,7 @@ void BM_HandlerCallsRecorded(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(ws.totals.record_bytes) / static_cast<double>(i));
   unlink(path.c_str());
 }
-BENCHMARK(BM_HandlerCallsRecorded)->Arg(0)->Arg(1);
+BENCHMARK(BM_HandlerCallsRecorded)->Arg(0)->Arg(1)->Arg(2);
 
 }  // namespace
 }  // namespace sandtrace::record

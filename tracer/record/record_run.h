@@ -52,6 +52,9 @@ struct RecordOptions {
   // thread is for trace storage slow enough that writing a frame would
   // stall the loop.
   std::optional<bool> writer_thread;
+  // writer.compress_thread (`--writer split`, the CLI's default) keeps the
+  // encoding on the loop and hands each full frame to the writer's own
+  // compressor thread: the loop's cost without the per-record hand-over.
   trace::WriterOptions writer;
 };
 
