@@ -232,6 +232,7 @@ Result<Call::MagicLink> Call::ExactMagicLink(std::string_view path) {
     if (const std::string* v = s.procs.VirtualCwd(tgid)) {
       out.rewritten = true;
       out.target = s.lower_root + (v->empty() ? "" : "/" + *v);
+      if (s.procs.VirtualCwdRemoved(tgid)) out.target += kDeleted;
       return out;
     }
   }
@@ -239,6 +240,11 @@ Result<Call::MagicLink> Call::ExactMagicLink(std::string_view path) {
   if (!link.ok()) {
     if (link.code() == ENOENT) return out;  // the kernel says ENOENT too
     return link.error();
+  }
+  if (m.which == ProcLink::kCwd && RealCwdRemoved(*link)) {
+    out.rewritten = true;
+    out.target = *link + std::string(kDeleted);
+    return out;
   }
   if (fs::PathWithin(*link, s.upper_root)) {
     std::string_view r = RestAfter(*link, s.upper_root);
@@ -294,6 +300,7 @@ Result<std::optional<std::string>> Call::ChildAbsolute(int dirfd, const std::str
     Magic m = ParseMagic(path);
     if (m.kind != Magic::kLink) return Out(path);
     std::string target;
+    if (m.which == ProcLink::kCwd && s.procs.VirtualCwdRemoved(tgid)) return Out();  // deleted
     if (m.which == ProcLink::kCwd && s.procs.VirtualCwd(tgid) != nullptr) {
       const std::string& vc = *s.procs.VirtualCwd(tgid);
       target = s.lower_root + (vc.empty() ? "" : "/" + vc);
@@ -332,9 +339,13 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
   }
   if (path.size() >= PATH_MAX) return Err(ENAMETOOLONG, "path");
   if (path[0] == '/') return LocateAbsolute(std::move(path), o);
+  if (dirfd == AT_FDCWD && s.procs.VirtualCwdRemoved(tgid)) return FromRemovedCwd(path, o);
 
   auto fb = BaseOfFd(dirfd);
   if (!fb.ok()) return fb.error();
+  if (dirfd == AT_FDCWD && fb->kernel == KernelBase::kLower && RealCwdRemoved(fb->real)) {
+    return FromRemovedCwd(path, o);
+  }
   if (!fb->usable) {
     ChildPath p;  // a pipe, a socket, a deleted directory: the kernel answers
     p.kind = ChildPath::Kind::kKernel;
@@ -364,6 +375,45 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
   return Walk(fb->base, fb->kernel, std::move(path), o);
 }
 
+bool Call::RealCwdRemoved(const std::string& link) {
+  if (s.removed_lower_dirs.empty() || tgid <= 0 || !fs::PathWithin(link, s.lower_root)) {
+    return false;
+  }
+  std::string view(RestAfter(link, s.lower_root));
+  if (!s.removed_lower_dirs.contains(view)) return false;
+  s.procs.SetVirtualCwd(tgid, std::move(view), /*removed=*/true);
+  return true;
+}
+
+Result<ChildPath> Call::FromRemovedCwd(std::string_view path, const LocateOptions& o) {
+  // As the kernel walks from a deleted directory: "." stays in it, ".."
+  // leaves it for the directory it was removed from, and every name fails.
+  // That directory may be gone too (rm -rf of the cwd's parent): then the
+  // same holds for it.
+  std::string dir = *s.procs.VirtualCwd(tgid);
+  bool removed = true;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view comp = path.substr(0, slash);
+    if (comp == "..") {
+      if (!removed) break;  // a live directory from here on: the usual walk does the rest
+      size_t cut = dir.rfind('/');
+      dir = cut == std::string::npos ? "" : dir.substr(0, cut);
+      ++s.stats.engine;
+      auto r = s.overlay->Resolve(Base::Root(), dir.empty() ? "." : dir);
+      removed = r.ok() && !r->exists;
+    } else if (!comp.empty() && comp != ".") {
+      if (removed) return Err(ENOENT, "a name in a removed directory");
+      break;
+    }
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  }
+  if (removed) return Err(ENOENT, "the removed cwd itself");
+  Base base = Base::View(dir);
+  base.real_is_upper = true;  // the kernel's cwd is elsewhere
+  return Walk(base, KernelBase::kNone, path.empty() ? std::string(".") : std::string(path), o);
+}
+
 Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o) {
   // Most paths are normal already: no copy on the hot path.
   if (path.find("//") != std::string::npos || path.find("/./") != std::string::npos) {
@@ -374,6 +424,12 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
   if (m.kind == Magic::kLink) {
     std::string target;
     bool via_vcwd = false;
+    if (m.which == ProcLink::kCwd && s.procs.VirtualCwdRemoved(tgid)) {
+      // "/proc/self/cwd/..." from a removed cwd; the link itself is a
+      // deleted directory's (readlink is answered by ExactMagicLink).
+      if (m.rest.empty()) return Err(ENOENT, "the removed cwd itself");
+      return FromRemovedCwd(std::string_view(m.rest).substr(1), o);
+    }
     if (m.which == ProcLink::kCwd && s.procs.VirtualCwd(tgid) != nullptr) {
       const std::string& vc = *s.procs.VirtualCwd(tgid);
       target = s.lower_root + (vc.empty() ? "" : "/" + vc);
@@ -386,6 +442,10 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
         return link.error();
       }
       target = std::move(*link);
+      if (m.which == ProcLink::kCwd && RealCwdRemoved(target)) {
+        if (m.rest.empty()) return Err(ENOENT, "the removed cwd itself");
+        return FromRemovedCwd(std::string_view(m.rest).substr(1), o);
+      }
     }
     if (target.empty() || target[0] != '/' || IsDeletedLink(target)) return ChildPath{};
     const bool into_upper = fs::PathWithin(target, s.upper_root);

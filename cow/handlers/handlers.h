@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "cow/handlers/cow_session.h"
@@ -52,6 +53,11 @@ struct SessionState {
 
   ViewIndex index;
   ProcessTable procs;
+  // View paths of workdir directories removed in the view that are still
+  // where they were in the lower (rmdir). A process whose real cwd is one
+  // of them is in a removed directory: Call::RealCwdRemoved makes that a
+  // removed virtual cwd. At most the workdir's own directories.
+  std::unordered_set<std::string> removed_lower_dirs;
   CowStats stats;
   std::vector<std::string> warnings;
   // The thread whose syscall was just answered with a restart (an exec by a
@@ -159,6 +165,9 @@ class Call {
 
   // Before the first change every read is the kernel's (no virtual cwd
   // exists either): decided without reading child memory.
+  // True when the real cwd `link` is a directory removed in the view; the
+  // process then has a removed virtual cwd (ProcessTable).
+  bool RealCwdRemoved(const std::string& link);
   bool Pristine() const { return s.index.pristine() && !s.procs.any_virtual_cwd() && !s.shm_used; }
   // CONTINUE, counted by why it was safe.
   std::optional<Decision> PristineContinue() {
@@ -240,6 +249,8 @@ class Call {
   // The child's own /proc links at the start of an absolute path.
   Magic ParseMagic(std::string_view path) const;
   Result<ChildPath> LocateAbsolute(std::string path, const LocateOptions& o);
+  // `path` (relative) from the process's removed virtual cwd.
+  Result<ChildPath> FromRemovedCwd(std::string_view path, const LocateOptions& o);
   Result<ChildPath> Walk(Base base, KernelBase kernel, std::string original,
                          const LocateOptions& o);
 };

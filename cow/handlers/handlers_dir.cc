@@ -177,11 +177,13 @@ std::optional<Decision> HandleGetcwd(Call& c) {
   const uint64_t size = c.arg(1);
   std::string cwd;
   if (const std::string* v = c.s.procs.VirtualCwd(c.tgid)) {
+    if (c.s.procs.VirtualCwdRemoved(c.tgid)) return Errno(ENOENT);  // as for a deleted cwd
     cwd = c.s.lower_root + (v->empty() ? "" : "/" + *v);
   } else {
     if (c.Pristine()) return c.PristineContinue();
     auto link = c.t.ReadProcLink(ProcLink::kCwd, 0);
     if (!link.ok()) return FromError(link.error());
+    if (c.RealCwdRemoved(*link)) return Errno(ENOENT);
     auto view = c.s.overlay->ViewPathOf(*link);
     const std::string& up = c.s.upper_root;
     const bool in_upper = link->size() >= up.size() && link->compare(0, up.size(), up) == 0 &&

@@ -95,7 +95,13 @@ std::optional<Decision> HandleUnlink(Call& c, int dirfd, int path_arg, uint64_t 
   c.s.index.MarkChanged(v);
   if (flags & AT_REMOVEDIR) {
     c.s.index.Forget(v);
-    return FromStatus(c.s.overlay->Rmdir((*w)->p.base, (*w)->p.path));
+    Status s = c.s.overlay->Rmdir((*w)->p.base, (*w)->p.path);
+    if (s.ok()) {
+      c.s.procs.RemoveVirtualCwds(v);
+      // A process may be in it by its real cwd (it was reachable).
+      if (c.s.LowerDirAt(v, /*path_only=*/true).ok()) c.s.removed_lower_dirs.insert(v);
+    }
+    return FromStatus(s);
   }
   return FromStatus(c.s.overlay->Unlink((*w)->p.base, (*w)->p.path));
 }
@@ -128,7 +134,11 @@ std::optional<Decision> HandleRename(Call& c, int olddirfd, int old_arg, int new
   }
   Status s = c.s.overlay->Rename((*from)->p.base, (*from)->p.path, (*to)->p.base, (*to)->p.path,
                                  static_cast<unsigned>(flags));
-  if (s.ok() && vf != vt) c.s.procs.MoveVirtualCwds(vf, vt, flags & RENAME_EXCHANGE);
+  if (s.ok() && vf != vt) {
+    // A directory replaced by the rename is gone: a cwd in it is removed.
+    if (!(flags & RENAME_EXCHANGE)) c.s.procs.RemoveVirtualCwds(vt);
+    c.s.procs.MoveVirtualCwds(vf, vt, flags & RENAME_EXCHANGE);
+  }
   return FromStatus(s);
 }
 

@@ -20,7 +20,10 @@ void ProcessTable::Register(uint32_t tid, const ProcIds& ids) {
   Proc proc;
   proc.start_time = ids.start_time;
   auto parent = procs_.find(ids.ppid);
-  if (parent != procs_.end() && parent->second.vcwd) proc.vcwd = parent->second.vcwd;
+  if (parent != procs_.end() && parent->second.vcwd) {
+    proc.vcwd = parent->second.vcwd;
+    proc.vcwd_removed = parent->second.vcwd_removed;
+  }
   if (it != procs_.end()) {
     if (it->second.vcwd) --virtual_count_;
     it->second = std::move(proc);
@@ -53,11 +56,25 @@ const std::string* ProcessTable::VirtualCwd(pid_t tgid) const {
   return it != procs_.end() && it->second.vcwd ? &*it->second.vcwd : nullptr;
 }
 
-void ProcessTable::SetVirtualCwd(pid_t tgid, std::string view_path) {
+void ProcessTable::SetVirtualCwd(pid_t tgid, std::string view_path, bool removed) {
   if (tgid <= 0) return;
   Proc& p = procs_[tgid];
   if (!p.vcwd) ++virtual_count_;
   p.vcwd = std::move(view_path);
+  p.vcwd_removed = removed;
+}
+
+bool ProcessTable::VirtualCwdRemoved(pid_t tgid) const {
+  if (virtual_count_ == 0 || tgid <= 0) return false;
+  auto it = procs_.find(tgid);
+  return it != procs_.end() && it->second.vcwd && it->second.vcwd_removed;
+}
+
+void ProcessTable::RemoveVirtualCwds(const std::string& dir) {
+  if (virtual_count_ == 0) return;
+  for (auto& [tgid, p] : procs_) {
+    if (p.vcwd && *p.vcwd == dir) p.vcwd_removed = true;
+  }
 }
 
 const mode_t* ProcessTable::Umask(pid_t tgid) const {
@@ -88,6 +105,9 @@ void ProcessTable::MoveVirtualCwds(const std::string& from, const std::string& t
   };
   for (auto& [tgid, p] : procs_) {
     if (!p.vcwd) continue;
+    // A removed cwd moves only with the directories above it: the one now
+    // at its own path is another directory.
+    if (p.vcwd_removed && (*p.vcwd == from || (exchange && *p.vcwd == to))) continue;
     if (within(*p.vcwd, from)) {
       p.vcwd = rebase(*p.vcwd, from, to);
     } else if (exchange && within(*p.vcwd, to)) {
@@ -100,6 +120,7 @@ void ProcessTable::ClearVirtualCwd(pid_t tgid) {
   auto it = procs_.find(tgid);
   if (it == procs_.end() || !it->second.vcwd) return;
   it->second.vcwd.reset();
+  it->second.vcwd_removed = false;
   --virtual_count_;
 }
 

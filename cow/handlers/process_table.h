@@ -13,6 +13,13 @@
 // process changes directory in a way the kernel can follow (an absolute
 // chdir to a directory the kernel reaches, fchdir).
 //
+// A removed virtual cwd: when the directory is removed (rmdir, or a rename
+// that replaces it), the process stays in it as the kernel keeps a process
+// in its deleted cwd: getcwd fails with ENOENT, names cannot be looked up
+// in it, and ".." still leads to the directory it was removed from (which
+// follows renames of that directory). A directory made later at the same
+// path is another one.
+//
 // Inheritance: a process is registered the first time one of its threads
 // sends a notification (Tracee::ReadProcIds: thread group, parent and start
 // time). A process first seen while its parent has a virtual cwd inherits
@@ -51,8 +58,13 @@ class ProcessTable {
 
   // The virtual cwd (a view path) of process `tgid`, if it has one.
   const std::string* VirtualCwd(pid_t tgid) const;
-  void SetVirtualCwd(pid_t tgid, std::string view_path);
+  // The directory's view path as it was when it was removed.
+  bool VirtualCwdRemoved(pid_t tgid) const;
+  void SetVirtualCwd(pid_t tgid, std::string view_path, bool removed = false);
   void ClearVirtualCwd(pid_t tgid);
+  // The directory at view path `dir` was removed: the virtual cwds that
+  // were it are now removed ones.
+  void RemoveVirtualCwds(const std::string& dir);
   bool any_virtual_cwd() const { return virtual_count_ > 0; }
   // A directory of the view moved from `from` to `to` (and, with exchange,
   // `to` to `from`): virtual cwds in it follow it, as a real cwd follows
@@ -71,6 +83,7 @@ class ProcessTable {
   struct Proc {
     uint64_t start_time = 0;
     std::optional<std::string> vcwd;
+    bool vcwd_removed = false;  // vcwd names where a removed directory was
     std::optional<mode_t> umask;
   };
   void Register(uint32_t tid, const ProcIds& ids);

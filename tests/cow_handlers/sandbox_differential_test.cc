@@ -492,6 +492,34 @@ TEST_F(SandboxDifferential, CwdInDirectoriesCreatedDuringTheRun) {
   )");
 }
 
+TEST_F(SandboxDifferential, ARemovedCwdIsTheKernelsDeletedDirectory) {
+  // A process whose cwd is removed stays in it: getcwd fails, no name can
+  // be looked up or made there, ".." leads to where it was (and on up
+  // through removed parents), and a directory made later at its path is
+  // another one. Both for a cwd made in the run (virtual) and for one of
+  // the workdir (the kernel's cwd is the lower directory, which lives on).
+  Differential(R"(
+    set -e
+    mkdir -p L/sub && echo f > L/f
+    mkdir g && cd g && rmdir ../g
+    /bin/pwd -P 2>/dev/null || echo "no cwd"
+    readlink /proc/self/cwd | sed 's|.*/||'
+    (echo x > inside) 2>/dev/null || echo "no names in a removed directory"
+    ls ../g 2>/dev/null || echo "../g is gone"
+    echo up > ../up && cd .. && cat up && pwd -P | sed 's|.*/||'
+    cd L && rm -rf "$PWD" && (/bin/pwd -P 2>/dev/null || echo "no cwd either")
+    readlink /proc/self/cwd | sed 's|.*/||'
+    (cat f 2>/dev/null || echo "f is gone") && echo z > ../z && cd .. && cat z && ls
+    mkdir -p a/b && cd a/b && rm -rf ../../a && cat ../../z && cd ../.. && ls
+    mkdir M && cd M && rmdir ../M && mkdir ../M && echo new > ../M/n
+    (cat n 2>/dev/null || echo "n is in the new M") && cd .. && cat M/n
+  )");
+  EXPECT_NE(native_out_.find("no cwd\ng (deleted)\nno names"), std::string::npos) << native_out_;
+  EXPECT_NE(native_out_.find("no cwd either\nL (deleted)\nf is gone\nz\n"), std::string::npos)
+      << native_out_;
+  for (const auto& line : trace_lines_) ADD_FAILURE() << line;
+}
+
 TEST_F(SandboxDifferential, RelativePathsAfterTheCwdChangesUnderTheProcess) {
   // The supervisor keeps each task's cwd between its syscalls (CwdCache).
   // Each step changes a cwd or its path behind a task that already used

@@ -111,6 +111,17 @@ TEST_F(ReplayLive, AbsolutePathsWithDoubledSlashesAndDots) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, RemovedWorkingDirectories) {
+  // Removed cwds, virtual (made in the run) and real (of the workdir):
+  // decided the same way from the recorded answers.
+  std::string t = Record(
+      "mkdir g && cd g && rmdir ../g && (/bin/pwd -P || true) && echo up > ../up && cd .. && "
+      "cd src && rm -rf \"$PWD\" && (/bin/pwd -P || true) && readlink /proc/self/cwd && "
+      "echo z > ../z && cd .. && cat up z");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, SymlinksMadeInTheRunThatLeadOutside) {
   // The supervisor reaches those outside objects itself; replay answers the
   // opens with stand-ins of the recorded description (no host access).
