@@ -205,6 +205,15 @@ void EncodeCall(const TraceeCall& c, s::TraceeCall::Builder out) {
       g.setErrno(c.error);
       break;
     }
+    case TraceeCallKind::kHostCall: {
+      auto g = out.initHostCall();
+      g.setOp(Wire<s::HostOp>(c.host_op));
+      g.setPath(AsData(c.address));
+      g.setArg(c.offset);
+      g.setResult(AsData(c.bytes));
+      g.setErrno(c.error);
+      break;
+    }
     case TraceeCallKind::kUnknown:
       out.setUnknown();
       break;
@@ -444,6 +453,16 @@ void DecodeCall(s::TraceeCall::Reader in, TraceeCall& c) {
       c.kind = TraceeCallKind::kReadFileHead;
       c.length = g.getLength();
       Assign(c.bytes, g.getBytes());
+      c.error = g.getErrno();
+      break;
+    }
+    case s::TraceeCall::HOST_CALL: {
+      auto g = in.getHostCall();
+      c.kind = TraceeCallKind::kHostCall;
+      c.host_op = Local(g.getOp(), HostOp::kChange);
+      Assign(c.address, g.getPath());
+      c.offset = g.getArg();
+      Assign(c.bytes, g.getResult());
       c.error = g.getErrno();
       break;
     }

@@ -24,6 +24,24 @@ inline trace::ProcLink ToTrace(ProcLink link) {
   return trace::ProcLink::kUnknown;
 }
 
+inline trace::HostOp ToTrace(HostOp op) {
+  switch (op) {
+    case HostOp::kStat:
+      return trace::HostOp::kStat;
+    case HostOp::kAccess:
+      return trace::HostOp::kAccess;
+    case HostOp::kReadlink:
+      return trace::HostOp::kReadlink;
+    case HostOp::kReach:
+      return trace::HostOp::kReach;
+    case HostOp::kOpen:
+      return trace::HostOp::kOpen;
+    case HostOp::kChange:
+      return trace::HostOp::kChange;
+  }
+  return trace::HostOp::kUnknown;
+}
+
 inline trace::FileRoot ToTrace(FileRoot root) {
   switch (root) {
     case FileRoot::kUpper:

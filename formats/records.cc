@@ -38,6 +38,7 @@ void TraceeCall::Clear() {
   start_time = 0;
   offset = 0;
   whence = 0;
+  host_op = HostOp::kUnknown;
   file.Clear();
   address.clear();
 }
@@ -72,10 +73,15 @@ std::string_view Name(ResponseOutcome v) {
 }
 std::string_view Name(TraceeCallKind v) {
   static constexpr std::string_view kNames[] = {
-      "unknown",        "read_memory",   "read_string",        "read_proc_link",
-      "read_umask",     "id_valid",      "write_memory",       "read_proc_ids",
-      "seek_fd",        "install_fd",    "read_stack_pointer", "bind_socket",
-      "connect_socket", "read_file_head"};
+      "unknown",        "read_memory",    "read_string",        "read_proc_link",
+      "read_umask",     "id_valid",       "write_memory",       "read_proc_ids",
+      "seek_fd",        "install_fd",     "read_stack_pointer", "bind_socket",
+      "connect_socket", "read_file_head", "host_call"};
+  return Lookup(v, kNames);
+}
+std::string_view Name(HostOp v) {
+  static constexpr std::string_view kNames[] = {"unknown", "stat", "access", "readlink",
+                                                "reach",   "open", "change"};
   return Lookup(v, kNames);
 }
 std::string_view Name(ProcessEventKind v) {

@@ -31,7 +31,7 @@
 namespace sandtrace::trace {
 
 // The format version this code writes and reads (Header.formatVersion).
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
 // The oldest reader able to read what this code writes.
 inline constexpr uint32_t kMinReaderVersion = 2;
 // Header.magic: "SNDTRACE" in little-endian bytes.
@@ -66,7 +66,10 @@ enum class TraceeCallKind : uint8_t {
   kBindSocket,
   kConnectSocket,
   kReadFileHead,
+  kHostCall,
 };
+// A handler's own call on the host (TraceeCall.hostCall in the schema).
+enum class HostOp : uint8_t { kUnknown, kStat, kAccess, kReadlink, kReach, kOpen, kChange };
 enum class ProcessEventKind : uint8_t { kUnknown, kSpawn, kFork, kExec, kExit };
 enum class CowEventKind : uint8_t {
   kUnknown,
@@ -99,6 +102,7 @@ std::string_view Name(FileRoot v);
 std::string_view Name(ProcLink v);
 std::string_view Name(ResponseOutcome v);
 std::string_view Name(TraceeCallKind v);
+std::string_view Name(HostOp v);
 std::string_view Name(ProcessEventKind v);
 std::string_view Name(CowEventKind v);
 std::string_view Name(Disposition v);
@@ -171,6 +175,8 @@ struct HeaderRecord {
 //   kBindSocket: fd, bytes (the name), result (the mode), address, error
 //   kConnectSocket: fd, bytes (the name), error
 //   kReadFileHead: length (the most asked for), bytes (what was read), error
+//   kHostCall: host_op, address (the path), offset (the op's argument),
+//                  bytes (its result), error
 // `error` is a positive errno, 0 on success.
 struct InjectedFileRecord {
   FileRoot root = FileRoot::kUnknown;
@@ -199,7 +205,9 @@ struct TraceeCall {
   int64_t offset = 0;
   int32_t whence = 0;
   InjectedFileRecord file;
-  std::string address;  // kBindSocket: the address the kernel stores ("" = a /proc path)
+  std::string address;  // kBindSocket: the address the kernel stores ("" = a /proc path);
+                        // kHostCall: the path
+  HostOp host_op = HostOp::kUnknown;
   // Back to the defaults (kind kUnknown), keeping the buffers' capacity.
   void Clear();
   bool operator==(const TraceeCall&) const = default;

@@ -34,7 +34,9 @@
 #   means an older reader would misread a trace (not merely miss new data),
 #   Header.minReaderVersion is raised to the new formatVersion as well;
 #   readers refuse traces whose minReaderVersion exceeds their own version.
-#   History: 1 = initial format.
+#   History: 1 = initial format; 2 = delta-coded seq, id and receivedNs
+#   within a frame; 3 = TraceeCall.hostCall (older readers replay such
+#   calls as unknown ones).
 #
 # Conventions: paths, argv, env entries and memory contents are `Data`
 # (arbitrary bytes, not necessarily UTF-8). Times are nanoseconds of
@@ -47,7 +49,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("sandtrace::schema");
 
 const traceMagic :UInt64 = 0x4543415254444e53;  # "SNDTRACE" in little-endian bytes
-const formatVersion :UInt32 = 2;
+const formatVersion :UInt32 = 3;
 
 struct Record {
   union {
@@ -263,7 +265,37 @@ struct TraceeCall {
       bytes @42 :Data;          # what was read (fewer at the end of the file)
       errno @43 :Int32;
     }
+    # A handler's own call on the host, outside the workdir (an object the
+    # child reaches through a symlink made in the run), with what it found:
+    # replay answers it from here, so the outcome does not depend on the
+    # replaying machine's files (format 3).
+    hostCall :group {
+      op @44 :HostOp;
+      path @45 :Data;           # the absolute path asked about
+      arg @46 :Int64;           # op-specific (see HostOp)
+      result @47 :Data;         # op-specific (see HostOp)
+      errno @48 :Int32;
+    }
   }
+}
+
+enum HostOp {
+  unknown @0;
+  stat @1;      # statx; arg: follow (1) or not; result: the kernel's struct
+                # statx (256 bytes, little-endian)
+  access @2;    # faccessat; arg: mode | its AT_ flags; result: empty
+  readlink @3;  # arg: 0; result: the link's target
+  reach @4;     # the object an open or a metadata change reaches (its entry
+                # in its directory when it is to be created); arg: follow
+                # (bit 0), create (bit 1); result: its canonical path, NUL,
+                # the entry's name when it is to be created (else nothing),
+                # NUL, then "r" and/or "w" when the run's policy lets the
+                # child read and/or write there
+  open @5;      # the open of what `reach` found; arg: open flags; result:
+                # empty (replay installs a stand-in file)
+  change @6;    # a metadata change where the child may write; arg: the
+                # change (chmod 1, chown 2, utimens 3, setxattr 4,
+                # removexattr 5); result: empty (replay does not make it)
 }
 
 enum ProcLink {

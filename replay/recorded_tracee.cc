@@ -41,6 +41,9 @@ bool SameInputs(const TraceeCall& rec, const TraceeCall& asked) {
       return rec.fd == asked.fd && rec.bytes == asked.bytes;
     case TraceeCallKind::kReadFileHead:
       return rec.length == asked.length;
+    case TraceeCallKind::kHostCall:
+      return rec.host_op == asked.host_op && rec.offset == asked.offset &&
+             rec.address == asked.address;
     default:
       return true;
   }
@@ -66,6 +69,9 @@ std::string DescribeCall(const TraceeCall& c) {
       return name + "(" + Hex(c.addr) + ", " + std::to_string(c.bytes.size()) + " bytes)";
     case TraceeCallKind::kReadFileHead:
       return name + "(" + std::to_string(c.length) + ")";
+    case TraceeCallKind::kHostCall:
+      return name + "(" + std::string(trace::Name(c.host_op)) + ", " + Quoted(c.address, 64) +
+             ", " + std::to_string(c.offset) + ")";
     case TraceeCallKind::kSeekFd:
       return name + "(" + std::to_string(c.fd) + ", " + std::to_string(c.offset) + ", " +
              std::to_string(c.whence) + ")";
@@ -89,6 +95,7 @@ std::string DescribeResult(const TraceeCall& c) {
     case TraceeCallKind::kReadString:
     case TraceeCallKind::kReadProcLink:
     case TraceeCallKind::kReadFileHead:
+    case TraceeCallKind::kHostCall:
       return "= " + Quoted(c.bytes, 64);
     case TraceeCallKind::kReadUmask: {
       char buf[16];
@@ -361,6 +368,32 @@ Status RecordedTracee::ConnectSocket(int fd, int dirfd, const std::string& name)
   (void)dirfd;
   if (rec.error != 0) return Err(rec.error);
   return OkStatus();
+}
+
+Result<std::string> RecordedTracee::HostCall(HostOp op, const std::string& path, int64_t arg,
+                                             const std::function<Result<std::string>()>& perform) {
+  if (!host_calls_recorded_) {
+    // Never the replaying host's files: an open or a change is not made.
+    if (op == HostOp::kOpen || op == HostOp::kChange) return std::string();
+    return perform();
+  }
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kHostCall;
+  asked.host_op = ToTrace(op);
+  asked.address = path;
+  map_.ToRecorded(asked.address);  // a path into the scratch stands for the recorded one
+  asked.offset = arg;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (rec.error != 0) return Err(rec.error);
+  if (op == HostOp::kReach || op == HostOp::kReadlink) {
+    // A canonical path (then NUL and a name) or a link's target: into the
+    // scratch, as link targets are.
+    const size_t nul = rec.bytes.find('\0');
+    std::string head = MapIn(rec.bytes.substr(0, nul));
+    if (nul != std::string::npos) head += rec.bytes.substr(nul);
+    return head;
+  }
+  return rec.bytes;
 }
 
 }  // namespace sandtrace::replay

@@ -15,6 +15,12 @@
 //   ReadFileHead   same length (the fd is the replaying supervisor's own);
 //                  when the next recorded call is another kind (a trace
 //                  made before this call existed), replay's file is read
+//   HostCall       same op, argument and path (mapped back); the handler's
+//                  `perform` is not run. In a trace made before host calls
+//                  were recorded (format < 3), lookups (stat, access,
+//                  readlink, reach) run `perform` on the replaying host, as
+//                  replay did then; opens and changes are not made and
+//                  succeed (an open then installs a stand-in)
 //   ReadUmask, IdValid, ReadProcIds, ReadStackPointer: the kind alone
 //   WriteMemory    same address (the bytes are kept for comparison)
 //   InstallFd      the kind alone (the file description is kept)
@@ -109,6 +115,11 @@ class RecordedTracee final : public Tracee {
   Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                     const std::string& address) override;
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
+  Result<std::string> HostCall(HostOp op, const std::string& path, int64_t arg,
+                               const std::function<Result<std::string>()>& perform) override;
+  // Whether the trace records host calls (format 3 and later).
+  void set_host_calls_recorded(bool recorded) { host_calls_recorded_ = recorded; }
+  bool host_calls_recorded() const { return host_calls_recorded_; }
   // The recorded string's size (not a call of the log).
   size_t ChildStringSize(uint64_t addr, const std::string& as_read) override;
 
@@ -131,6 +142,7 @@ class RecordedTracee final : public Tracee {
 
   PathMap& map_;
   std::string learn_storage_;
+  bool host_calls_recorded_ = true;
   const std::vector<trace::TraceeCall>* calls_ = nullptr;
   size_t next_ = 0;
   std::vector<Write> writes_;

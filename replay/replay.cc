@@ -153,6 +153,7 @@ Status Run::Setup(trace::TraceReader& reader) {
   scratch_ = std::move(*scratch);
   report_.scratch = scratch_->root();
   if (workdir_ok) map_.Add(h.workdir, scratch_->lower());
+  tracee_.set_host_calls_recorded(h.format_version >= 3);
   if (!storage.empty() && storage[0] == '/') {
     map_.Add(storage, scratch_->storage());
   } else {
@@ -293,8 +294,10 @@ void Run::ReplayEvent(const trace::EventRecord& e, bool compare) {
   for (const RecordedTracee::Install& i : tracee_.installs()) {
     if (auto d = CompareInstall(e.calls[i.index], i)) diffs.push_back(std::move(*d));
   }
-  const bool outside =
-      sets_.session != nullptr && sets_.session->stats().outside_metadata != outside_before;
+  // Traces before format 3 did not record what the host answered for
+  // metadata changes outside the workdir: those events are not compared.
+  const bool outside = !tracee_.host_calls_recorded() && sets_.session != nullptr &&
+                       sets_.session->stats().outside_metadata != outside_before;
   if (finished && !outside) {
     // getcwd and readlink return the length of the path they wrote, which
     // the scratch paths may have changed (when they could not be given the

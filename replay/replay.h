@@ -27,10 +27,15 @@
 //    recorded one, and a recorded commit is replayed into the scratch lower.
 //
 // Hermetic: no root, no seccomp, no child, nothing of the recording
-// machine's filesystem. The copy-on-write set is created with
-// apply_outside_metadata off: metadata changes outside the workdir (which
-// live act on the real filesystem) are answered without being applied, and
-// those events are counted as "outside" rather than compared.
+// machine's filesystem, nothing of the replaying machine's outside the
+// scratch: what the handlers asked of the host outside the workdir (stat,
+// access, readlink, opens and metadata changes of objects reached through
+// symlinks made in the run, metadata changes where -w lets the child
+// write) comes from the trace (Tracee::HostCall), and nothing is made
+// there. Traces before format 3 did not record those answers: replay then
+// looks at its own host for the lookups, answers opens with stand-ins and
+// metadata changes with success, and counts those events as "outside"
+// rather than comparing them.
 //
 // Thread-safety: Replay may run concurrently with itself (no shared state).
 #pragma once

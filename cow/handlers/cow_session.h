@@ -156,12 +156,12 @@
 // CowSessionOptions::writable_paths), elsewhere EACCES.
 //
 // Replay. Decisions depend only on the Tracee's answers and the overlay,
-// except: a merged directory's identity comes from the lower directory at
-// the same path (the handlers open it themselves, so a rebuilt lower must
-// hold it), metadata changes outside the workdir are host effects
-// (CowSessionOptions::apply_outside_metadata), and outside objects reached
-// through the view are the host's (replay answers their opens with
-// stand-ins of the recorded description and stats them on its host).
+// except that a merged directory's identity comes from the lower directory
+// at the same path (the handlers open it themselves, so a rebuilt lower
+// must hold it). What the handlers ask of the host outside the workdir
+// (outside objects reached through the view, metadata changes where the
+// child may write) goes through Tracee::HostCall, which replay answers from
+// the trace (opens with stand-ins of the recorded description).
 //
 // Quota. Engine operations fail with ENOSPC at the limit; reads cost
 // nothing. Files the child writes through injected fds are re-measured on
@@ -247,9 +247,9 @@ struct CowSessionOptions {
   // empty: everywhere), for the outside objects the supervisor opens for
   // it (handlers_outside.cc).
   std::vector<std::string> readable_paths;
-  // Replay: the handlers must not touch the host outside the overlay.
-  // Metadata changes outside the workdir are then answered 0 without being
-  // applied (replay cannot check those decisions; they are host effects).
+  // Off in replay, where the handlers must not touch the host outside the
+  // overlay: besides Tracee::HostCall (which replay answers from the trace),
+  // only the refused-writes note looks there, and then does not.
   bool apply_outside_metadata = true;
   // Whether exec rewrites use "/dev/fd/N" (/dev/fd is the usual symlink to
   // /proc/self/fd) or "/proc/self/fd/N"; unset: probed. Replay passes the

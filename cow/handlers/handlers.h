@@ -278,6 +278,20 @@ void NoteOutsideWrite(Call& c, const ChildPath& p, const std::string& path);
 // string itself, would not get there; nullopt when it would (CONTINUE).
 Result<std::optional<std::string>> DetouredOutside(Call& c, const ChildPath& p, bool follow);
 Result<struct statx> StatOutside(Call& c, const std::string& path, bool follow);
+// Where an open or a metadata change of the outside `path` lands, asked of
+// the host through the seam (Tracee::HostCall kReach): its canonical path,
+// or with `create` and no such object, that of the entry to create (`name`
+// in its directory), and whether the run's policy lets the child read and
+// write there. `fd` is an O_PATH fd of the object (or directory), live
+// only: replay has none.
+struct ReachedOutside {
+  UniqueFd fd;
+  std::string real;
+  std::string name;
+  bool may_read = false;
+  bool may_write = false;
+};
+Result<ReachedOutside> ReachOutside(Call& c, const std::string& path, bool follow, bool create);
 // Opens it for the child (reads where it may read, writes where it may
 // write) and injects the fd.
 std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags, mode_t mode,

@@ -91,22 +91,21 @@ Status ApplyReal(int fd, const MetaOp& op) {
 std::optional<Decision> ApplyOutside(Call& c, const std::string& abs_base, const std::string& path,
                                      bool follow, const MetaOp& op) {
   ++c.s.stats.outside_metadata;
-  if (!c.s.apply_outside_metadata) return Return(0);  // replay: no host effects
-  UniqueFd base(open(abs_base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!base.valid()) return Errno(errno == ENOENT ? ENOENT : errno);
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
-  how.resolve = RESOLVE_NO_MAGICLINKS;
-  long fd = syscall(SYS_openat2, base.get(), path.c_str(), &how, sizeof how);
-  if (fd < 0) return Errno(errno);
-  UniqueFd obj(static_cast<int>(fd));
-  char buf[PATH_MAX];
-  ssize_t n = readlink(fs::ProcFdPath(obj.get()).c_str(), buf, sizeof buf - 1);
-  if (n <= 0) return Errno(EIO);
-  std::string real(buf, static_cast<size_t>(n));
-  // The run's own /dev/shm (handlers_shm.cc) is the child's to change.
+  // Looked up and made through the seam (Tracee::HostCall): replay answers
+  // from the trace and changes nothing of its host.
+  const std::string full =
+      !path.empty() && path[0] == '/' ? path : (abs_base == "/" ? "" : abs_base) + "/" + path;
+  auto obj = ReachOutside(c, full, follow, /*create=*/false);
+  if (!obj.ok()) return FromError(obj.error());
+  const std::string& real = obj->real;
+  // The run's own /dev/shm (handlers_shm.cc) is the child's to change (in
+  // replay too: replay has its own).
   if (!c.s.shm_root.empty() && fs::PathWithin(real, c.s.shm_root)) {
-    return FromStatus(ApplyReal(obj.get(), op));
+    if (!obj->fd.valid()) {
+      obj->fd = UniqueFd(open(real.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!obj->fd.valid()) return Errno(errno);
+    }
+    return FromStatus(ApplyReal(obj->fd.get(), op));
   }
   if (fs::PathWithin(real, c.s.storage_root)) return Errno(EACCES);
   if (fs::PathWithin(real, c.s.lower_root)) {
@@ -119,8 +118,14 @@ std::optional<Decision> ApplyOutside(Call& c, const std::string& abs_base, const
   }
   // Landlock would refuse a write here; it does not govern metadata, so the
   // supervisor does.
-  if (!c.s.OutsideWritable(real)) return Errno(EACCES);
-  return FromStatus(ApplyReal(obj.get(), op));
+  if (!obj->may_write) return Errno(EACCES);
+  auto changed = c.t.HostCall(HostOp::kChange, full, static_cast<int64_t>(op.kind) + 1,
+                              [&]() -> Result<std::string> {
+                                Status st = ApplyReal(obj->fd.get(), op);
+                                if (!st.ok()) return st.error();
+                                return std::string();
+                              });
+  return FromStatus(changed.ok() ? OkStatus() : Status(changed.error()));
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 // and answers for the child, under the policy Landlock gives the child
 // (reads where it may read, writes where it may write: -r/-w, its TMPDIR).
 //
-// Replay (apply_outside_metadata off) does not look at the host for these:
-// an open is answered with a placeholder file of the recorded description
-// (the recording machine's outside files, its private TMPDIR, may not
-// exist where the trace is replayed). Stats still read the host.
+// Every look at the host goes through Tracee::HostCall (stat, access,
+// readlink, where an open lands, the open itself), so a trace records what
+// the recording machine had and replay decides the same anywhere: an open
+// is then answered with a stand-in file of the recorded description (the
+// recording machine's outside files, its private TMPDIR, may not exist
+// where the trace is replayed).
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mman.h>
@@ -96,20 +98,64 @@ Result<std::optional<std::string>> DetouredOutside(Call& c, const ChildPath& p, 
 }
 
 Result<struct statx> StatOutside(Call& c, const std::string& path, bool follow) {
+  auto r = c.t.HostCall(HostOp::kStat, path, follow ? 1 : 0, [&]() -> Result<std::string> {
+    struct statx stx {};
+    if (statx(AT_FDCWD, path.c_str(), follow ? 0 : AT_SYMLINK_NOFOLLOW,
+              STATX_BASIC_STATS | STATX_BTIME, &stx) != 0) {
+      return ErrnoError("statx " + path);
+    }
+    return std::string(reinterpret_cast<const char*>(&stx), sizeof stx);
+  });
+  if (!r.ok()) return r.error();
   struct statx stx {};
-  if (statx(AT_FDCWD, path.c_str(), follow ? 0 : AT_SYMLINK_NOFOLLOW,
-            STATX_BASIC_STATS | STATX_BTIME, &stx) != 0) {
-    return ErrnoError("statx " + path);
-  }
+  if (r->size() != sizeof stx) return Err(EIO, "statx " + path + ": a short answer");
+  std::memcpy(&stx, r->data(), sizeof stx);
   return stx;
 }
+
+Result<ReachedOutside> ReachOutside(Call& c, const std::string& path, bool follow, bool create) {
+  ReachedOutside out;
+  const int64_t arg = (follow ? 1 : 0) | (create ? 2 : 0);
+  auto r = c.t.HostCall(HostOp::kReach, path, arg, [&]() -> Result<std::string> {
+    auto t = Reach(path, follow, create);
+    if (!t.ok()) return t.error();
+    out.fd = std::move(t->fd);
+    // What the run's policy lets the child do there depends on this
+    // machine too (the -r and -w paths as they resolve here, the private
+    // TMPDIR): it is part of the answer.
+    std::string access;
+    if (c.s.OutsideReadable(t->real)) access += 'r';
+    if (c.s.OutsideWritable(t->real)) access += 'w';
+    return t->real + '\0' + t->name + '\0' + access;
+  });
+  if (!r.ok()) return r.error();
+  const size_t nul = r->find('\0');
+  const size_t nul2 = nul == std::string::npos ? nul : r->find('\0', nul + 1);
+  if (nul2 == std::string::npos) return Err(EIO, "reach " + path + ": a malformed answer");
+  out.real = r->substr(0, nul);
+  out.name = r->substr(nul + 1, nul2 - nul - 1);
+  const std::string_view access = std::string_view(*r).substr(nul2 + 1);
+  out.may_read = access.find('r') != std::string_view::npos;
+  out.may_write = access.find('w') != std::string_view::npos;
+  return out;
+}
+
+namespace {
+
+// What HostCall(kOpen) left behind, or (replay) a stand-in.
+Result<UniqueFd> OpenedOrStandIn(UniqueFd opened) {
+  if (opened.valid()) return opened;
+  UniqueFd standin(memfd_create("sandtrace-outside", MFD_CLOEXEC));
+  if (!standin.valid()) return ErrnoError("memfd_create");
+  return standin;
+}
+
+}  // namespace
 
 std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags, mode_t mode,
                                     bool follow) {
   const bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) ||
                       (flags & O_TMPFILE) == O_TMPFILE;
-  // Before anything that depends on the host, so that replay asks the
-  // child the same questions.
   mode_t umask = 0;
   if (flags & O_CREAT) {
     auto um = c.Umask();
@@ -125,12 +171,7 @@ std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags,
   what.path = path;  // the engine's outside path: the same wherever the trace is replayed
   what.open_flags = open_flags | O_CLOEXEC;
   what.fd_flags = static_cast<uint32_t>(flags & O_CLOEXEC);
-  if (!c.s.apply_outside_metadata) {
-    UniqueFd placeholder(memfd_create("sandtrace-outside", MFD_CLOEXEC));
-    if (!placeholder.valid()) return Errno(errno);
-    return Decision::Inject(std::move(placeholder), std::move(what));
-  }
-  auto t = Reach(path, follow, (flags & O_CREAT) != 0);
+  auto t = ReachOutside(c, path, follow, (flags & O_CREAT) != 0);
   if (!t.ok()) return FromError(t.error());
   if (t->name.empty() && (flags & O_CREAT) && (flags & O_EXCL)) return Errno(EEXIST);
   if (fs::PathWithin(t->real, c.s.storage_root)) return Errno(EACCES);
@@ -140,19 +181,25 @@ std::optional<Decision> OpenOutside(Call& c, const std::string& path, int flags,
     c.s.Warn("'" + path + "' leads back into the workdir through a symlink outside it: refused");
     return Errno(EACCES);
   }
-  if (writes ? !c.s.OutsideWritable(t->real) : !c.s.OutsideReadable(t->real)) {
-    return Errno(EACCES);
-  }
-  Result<UniqueFd> fd = Err(EINVAL, "unset");
-  if (!t->name.empty()) {
-    fd = OpenHost(t->fd.get(), t->name, static_cast<uint64_t>(open_flags | O_NOFOLLOW),
-                  mode & ~umask & 07777);
-  } else {
-    // Reopen the very object that was checked (not the path again).
-    std::string self = fs::ProcFdPath(t->fd.get());
-    int r = open(self.c_str(), (open_flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
-    fd = r >= 0 ? Result<UniqueFd>(UniqueFd(r)) : Result<UniqueFd>(ErrnoError("reopen"));
-  }
+  if (writes ? !t->may_write : !t->may_read) return Errno(EACCES);
+  UniqueFd opened;
+  auto o = c.t.HostCall(HostOp::kOpen, path, open_flags, [&]() -> Result<std::string> {
+    if (!t->name.empty()) {
+      auto fd = OpenHost(t->fd.get(), t->name, static_cast<uint64_t>(open_flags | O_NOFOLLOW),
+                         mode & ~umask & 07777);
+      if (!fd.ok()) return fd.error();
+      opened = std::move(*fd);
+    } else {
+      // Reopen the very object that was checked (not the path again).
+      std::string self = fs::ProcFdPath(t->fd.get());
+      int r = open(self.c_str(), (open_flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
+      if (r < 0) return ErrnoError("reopen " + path);
+      opened = UniqueFd(r);
+    }
+    return std::string();
+  });
+  if (!o.ok()) return FromError(o.error());
+  auto fd = OpenedOrStandIn(std::move(opened));
   if (!fd.ok()) return FromError(fd.error());
   return Decision::Inject(std::move(*fd), std::move(what));
 }
@@ -206,27 +253,30 @@ Result<OpenedFile> OpenOutsideForExec(Call& c, const std::string& path) {
   f.layer = Layer::kNone;
   f.layer_path = path;
   f.open_flags = O_RDONLY | O_CLOEXEC;
-  if (!c.s.apply_outside_metadata) {  // replay: a stand-in, see above
-    f.fd = UniqueFd(memfd_create("sandtrace-outside", MFD_CLOEXEC));
-    if (!f.fd.valid()) return ErrnoError("memfd_create");
-    return f;
-  }
-  auto t = Reach(path, /*follow=*/true, /*create=*/false);
+  auto t = ReachOutside(c, path, /*follow=*/true, /*create=*/false);
   if (!t.ok()) return t.error();
   if (fs::PathWithin(t->real, c.s.storage_root) || fs::PathWithin(t->real, c.s.lower_root)) {
     return Err(EACCES, "outside path leads back into the sandbox");
   }
-  if (!c.s.OutsideReadable(t->real)) return Err(EACCES, "not readable for the child");
-  struct stat st {};
-  if (fstat(t->fd.get(), &st) != 0) return ErrnoError("fstat");
-  if (!S_ISREG(st.st_mode)) return Err(EACCES, "not a regular file");
-  if (faccessat(t->fd.get(), "", X_OK, AT_EMPTY_PATH | AT_EACCESS) != 0) {
-    return ErrnoError("not executable");
-  }
-  std::string self = fs::ProcFdPath(t->fd.get());
-  int fd = open(self.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open for exec");
-  f.fd = UniqueFd(fd);
+  if (!t->may_read) return Err(EACCES, "not readable for the child");
+  UniqueFd opened;
+  auto o = c.t.HostCall(HostOp::kOpen, path, f.open_flags, [&]() -> Result<std::string> {
+    struct stat st {};
+    if (fstat(t->fd.get(), &st) != 0) return ErrnoError("fstat");
+    if (!S_ISREG(st.st_mode)) return Err(EACCES, "not a regular file");
+    if (faccessat(t->fd.get(), "", X_OK, AT_EMPTY_PATH | AT_EACCESS) != 0) {
+      return ErrnoError("not executable");
+    }
+    std::string self = fs::ProcFdPath(t->fd.get());
+    int fd = open(self.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError("open for exec");
+    opened = UniqueFd(fd);
+    return std::string();
+  });
+  if (!o.ok()) return o.error();
+  auto fd = OpenedOrStandIn(std::move(opened));
+  if (!fd.ok()) return fd.error();
+  f.fd = std::move(*fd);
   return f;
 }
 

@@ -189,9 +189,15 @@ std::optional<Decision> HandleAccess(Call& c, int dirfd, int path_arg, uint64_t 
     if (!out.ok()) return FromError(out.error());
     if (!out->has_value()) return c.Kernel();
     const int flags = (lo.follow_final ? 0 : AT_SYMLINK_NOFOLLOW) | (at_flags & AT_EACCESS);
-    if (faccessat(AT_FDCWD, (*out)->c_str(), static_cast<int>(mode), flags) != 0) {
-      return Errno(errno);
-    }
+    const std::string& where = **out;
+    auto r = c.t.HostCall(HostOp::kAccess, where, static_cast<int64_t>(mode) | flags,
+                          [&]() -> Result<std::string> {
+                            if (faccessat(AT_FDCWD, where.c_str(), static_cast<int>(mode), flags)) {
+                              return ErrnoError("faccessat " + where);
+                            }
+                            return std::string();
+                          });
+    if (!r.ok()) return FromError(r.error());
     return Return(0);
   }
   return FromStatus(s);
@@ -226,10 +232,13 @@ std::optional<Decision> HandleReadlink(Call& c, int dirfd, int path_arg, uint64_
     auto out = DetouredOutside(c, *p, false);
     if (!out.ok()) return FromError(out.error());
     if (!out->has_value()) return c.Kernel();
-    char link[PATH_MAX];
-    ssize_t n = readlink((*out)->c_str(), link, sizeof link);
-    if (n < 0) return Errno(errno);
-    target = std::string(link, static_cast<size_t>(n));
+    const std::string& where = **out;
+    target = c.t.HostCall(HostOp::kReadlink, where, 0, [&]() -> Result<std::string> {
+      char link[PATH_MAX];
+      ssize_t n = readlink(where.c_str(), link, sizeof link);
+      if (n < 0) return ErrnoError("readlink " + where);
+      return std::string(link, static_cast<size_t>(n));
+    });
   }
   if (!target.ok()) return FromError(target.error());
   return ReturnBytes(c, *target, buf, size, true);

@@ -193,6 +193,10 @@ std::string DescribeCall(const trace::TraceeCall& c) {
     case trace::TraceeCallKind::kConnectSocket:
       out += " fd " + std::to_string(c.fd);
       break;
+    case trace::TraceeCallKind::kHostCall:
+      out += " " + std::string(trace::Name(c.host_op)) + " " + Quote(c.address, 48) + " " +
+             std::to_string(c.offset);
+      break;
     default:
       break;
   }
@@ -499,6 +503,10 @@ class Differ {
     if (x.file.path != y.file.path) {
       x.file.path = dirs_a_.Normalise(std::move(x.file.path));
       y.file.path = dirs_b_.Normalise(std::move(y.file.path));
+    }
+    if (x.address != y.address) {
+      x.address = dirs_a_.Normalise(std::move(x.address));
+      y.address = dirs_b_.Normalise(std::move(y.address));
     }
     return x == y;
   }

@@ -273,7 +273,8 @@ TEST(TraceReader, DeltaCodedEventsComeBackExactAcrossFramesAndSeeks) {
     auto reader = TraceReader::FromBuffer(Bytes(bytes), "t", options);
     ASSERT_TRUE(reader.ok());
     EXPECT_EQ((*reader)->header().format_version, kFormatVersion);
-    for (uint64_t seq : {uint64_t{2999}, uint64_t{5}, uint64_t{1234}, uint64_t{1235}, uint64_t{0}}) {
+    for (uint64_t seq :
+         {uint64_t{2999}, uint64_t{5}, uint64_t{1234}, uint64_t{1235}, uint64_t{0}}) {
       SCOPED_TRACE("seek to " + std::to_string(seq) + (use_index ? " (index)" : " (scan)"));
       ASSERT_TRUE(*(*reader)->SeekToSeq(seq));
       Record record;
@@ -288,7 +289,8 @@ TEST(TraceReader, DeltaCodedEventsComeBackExactAcrossFramesAndSeeks) {
 TEST(TraceReader, ReadsVersion1TracesWithAbsoluteValues) {
   // A trace recorded before format 2 (tests/corpus/listing.capnp as it was):
   // seq, id and receivedNs are absolute there.
-  const std::string path = std::string(SANDTRACE_SOURCE_DIR) + "/tests/formats/data/v1_listing.capnp";
+  const std::string path =
+      std::string(SANDTRACE_SOURCE_DIR) + "/tests/formats/data/v1_listing.capnp";
   auto reader = TraceReader::Open(path);
   ASSERT_TRUE(reader.ok()) << reader.error().Message();
   EXPECT_EQ((*reader)->header().format_version, 1u);

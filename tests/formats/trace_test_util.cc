@@ -134,6 +134,13 @@ std::vector<EventRecord> SampleEvents() {
   TraceeCall connect_fail = call(K::kConnectSocket, 0, 0, none, 6, ECONNREFUSED, 0, "dead");
   TraceeCall head = call(K::kReadFileHead, 0, 256, none, 0, 0, 0, "#!/bin/sh\necho hi\n");
   TraceeCall head_fail = call(K::kReadFileHead, 0, 256, none, 0, EISDIR, 0, "");
+  TraceeCall host = call(K::kHostCall, 0, 0, none, 0, 0, 0, std::string("/usr/bin\0\0r", 11));
+  host.host_op = HostOp::kReach;
+  host.address = "/usr/bin/python3";
+  host.offset = 3;
+  TraceeCall host_fail = call(K::kHostCall, 0, 0, none, 0, ENOENT, 0, "");
+  host_fail.host_op = HostOp::kStat;
+  host_fail.address = "/nowhere";
 
   EventRecord e = base;
   e.seq = 0;
@@ -151,11 +158,11 @@ std::vector<EventRecord> SampleEvents() {
   e = base;
   e.seq = 2;
   e.nr = 332;
-  e.calls = {read_mem,  read_mem_fail, link_cwd,     link_fd,       link_root,
-             link_exe,  umask,         umask_fail,   valid,         invalid,
-             write_mem, write_fail,    proc_ids,     proc_ids_fail, seek,
-             install,   install_fail,  stack,        stack_fail,    bind,
-             bind_fail, connect,       connect_fail, head,          head_fail};
+  e.calls = {read_mem,   read_mem_fail, link_cwd,  link_fd, link_root,    link_exe,
+             umask,      umask_fail,    valid,     invalid, write_mem,    write_fail,
+             proc_ids,   proc_ids_fail, seek,      install, install_fail, stack,
+             stack_fail, bind,          bind_fail, connect, connect_fail, head,
+             head_fail,  host,          host_fail};
   e.decision.kind = DecisionKind::kReturn;
   e.decision.value = -1234567890123LL;
   e.outcome = ResponseOutcome::kTargetGone;

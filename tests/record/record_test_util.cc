@@ -16,6 +16,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "formats/core_enums.h"
+
 namespace sandtrace::rtest {
 
 namespace {
@@ -316,6 +318,16 @@ Result<std::string> RecordedTracee::ReadFileHead(int, size_t max) {
   return c->bytes;
 }
 
+Result<std::string> RecordedTracee::HostCall(HostOp op, const std::string& path, int64_t arg,
+                                             const std::function<Result<std::string>()>&) {
+  const auto* c = Next(trace::TraceeCallKind::kHostCall, "host_call");
+  if (c == nullptr || c->host_op != ToTrace(op) || c->address != path || c->offset != arg) {
+    return Err(EIO, "replay mismatch");
+  }
+  if (c->error != 0) return Err(c->error);
+  return c->bytes;
+}
+
 // ---- TeeObserver -------------------------------------------------------------------
 
 // A plain logger of the calls that reach the live Tracee.
@@ -438,6 +450,19 @@ class TeeObserver::Logger final : public Tracee {
     trace::TraceeCall c;
     c.kind = trace::TraceeCallKind::kReadFileHead;
     c.length = max;
+    if (r.ok()) c.bytes = *r;
+    c.error = r.code();
+    calls.push_back(c);
+    return r;
+  }
+  Result<std::string> HostCall(HostOp op, const std::string& path, int64_t arg,
+                               const std::function<Result<std::string>()>& perform) override {
+    auto r = live_->HostCall(op, path, arg, perform);
+    trace::TraceeCall c;
+    c.kind = trace::TraceeCallKind::kHostCall;
+    c.host_op = ToTrace(op);
+    c.address = path;
+    c.offset = arg;
     if (r.ok()) c.bytes = *r;
     c.error = r.code();
     calls.push_back(c);

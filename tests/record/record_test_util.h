@@ -97,6 +97,8 @@ class RecordedTracee final : public Tracee {
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
   Result<uint64_t> ReadStackPointer() override;
   Result<std::string> ReadFileHead(int fd, size_t max) override;
+  Result<std::string> HostCall(HostOp op, const std::string& path, int64_t arg,
+                               const std::function<Result<std::string>()>& perform) override;
 
   // Mismatches so far, and whether every recorded call was consumed.
   const std::vector<std::string>& mismatches() const { return mismatches_; }

@@ -185,8 +185,28 @@ TEST(RecordTracee, TheCowHandlersCallsAreLoggedAndRoundTrip) {
   EXPECT_EQ(*rt.ReadStackPointer(), 0x7ffd00001000u);
   EXPECT_EQ(*rt.ReadFileHead(7, 4), "#!/b");
   EXPECT_EQ(rt.ReadFileHead(8, 256).code(), EBADF);
+  int performed = 0;
+  auto host = rt.HostCall(HostOp::kReadlink, "/opt/link", 0, [&]() -> Result<std::string> {
+    ++performed;
+    return std::string("target");
+  });
+  EXPECT_EQ(*host, "target");
+  auto host_fail = rt.HostCall(HostOp::kAccess, "/opt/none", 4, [&]() -> Result<std::string> {
+    ++performed;
+    return Err(ENOENT, "faccessat");
+  });
+  EXPECT_EQ(host_fail.code(), ENOENT);
+  EXPECT_EQ(performed, 2) << "the live call is the handler's own";
   rt.End();
-  ASSERT_EQ(e.calls.size(), 8u);
+  ASSERT_EQ(e.calls.size(), 10u);
+  EXPECT_EQ(e.calls[8].kind, trace::TraceeCallKind::kHostCall);
+  EXPECT_EQ(e.calls[8].host_op, trace::HostOp::kReadlink);
+  EXPECT_EQ(e.calls[8].address, "/opt/link");
+  EXPECT_EQ(e.calls[8].bytes, "target");
+  EXPECT_EQ(e.calls[8].error, 0);
+  EXPECT_EQ(e.calls[9].host_op, trace::HostOp::kAccess);
+  EXPECT_EQ(e.calls[9].offset, 4);
+  EXPECT_EQ(e.calls[9].error, ENOENT);
   EXPECT_EQ(e.calls[6].kind, trace::TraceeCallKind::kReadFileHead);
   EXPECT_EQ(e.calls[6].length, 4u);
   EXPECT_EQ(e.calls[6].bytes, "#!/b");
@@ -233,6 +253,9 @@ TEST(RecordTracee, TheCowHandlersCallsAreLoggedAndRoundTrip) {
   EXPECT_EQ(*replay.ReadStackPointer(), 0x7ffd00001000u);
   EXPECT_EQ(*replay.ReadFileHead(-1, 4), "#!/b");  // the bytes come from the record
   EXPECT_EQ(replay.ReadFileHead(-1, 256).code(), EBADF);
+  auto unused = []() -> Result<std::string> { return Err(EIO, "replay must not run it"); };
+  EXPECT_EQ(*replay.HostCall(HostOp::kReadlink, "/opt/link", 0, unused), "target");
+  EXPECT_EQ(replay.HostCall(HostOp::kAccess, "/opt/none", 4, unused).code(), ENOENT);
   EXPECT_TRUE(replay.mismatches().empty());
   EXPECT_TRUE(replay.all_consumed());
 }

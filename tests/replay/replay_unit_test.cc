@@ -283,6 +283,52 @@ TEST_F(ReplayTracee, OtherInputsOrAnotherOrderFailTheEvent) {
   EXPECT_THROW((void)t.ReadString(0x1000, 255), CallMismatch);
 }
 
+TEST_F(ReplayTracee, HostCallsAreAnsweredFromTheTraceWithoutLookingAtTheHost) {
+  map_.Add("/rec/store", "/scr/store");
+  std::vector<TraceeCall> calls;
+  TraceeCall reach = Call(TraceeCallKind::kHostCall);
+  reach.host_op = trace::HostOp::kReach;
+  reach.address = "/rec/store/tmp/x";
+  reach.offset = 3;
+  reach.bytes = std::string("/rec/store/tmp\0x\0rw", 19);
+  calls.push_back(reach);
+  TraceeCall open = Call(TraceeCallKind::kHostCall);
+  open.host_op = trace::HostOp::kOpen;
+  open.address = "/opt/none";
+  open.offset = O_RDONLY;
+  open.error = ENOENT;
+  calls.push_back(open);
+  RecordedTracee t(map_);
+  t.Begin(calls);
+  int performed = 0;
+  auto perform = [&]() -> Result<std::string> {
+    ++performed;
+    return std::string("from the host");
+  };
+  auto r = t.HostCall(HostOp::kReach, "/scr/store/tmp/x", 3, perform);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, std::string("/scr/store/tmp\0x\0rw", 19)) << "the canonical path is mapped in";
+  EXPECT_EQ(t.HostCall(HostOp::kOpen, "/opt/none", O_RDONLY, perform).code(), ENOENT);
+  EXPECT_EQ(performed, 0);
+  // Another op, path or argument than recorded: the event fails.
+  t.Begin(calls);
+  EXPECT_THROW((void)t.HostCall(HostOp::kStat, "/scr/store/tmp/x", 3, perform), CallMismatch);
+  t.Begin(calls);
+  EXPECT_THROW((void)t.HostCall(HostOp::kReach, "/scr/store/tmp/y", 3, perform), CallMismatch);
+  t.Begin(calls);
+  EXPECT_THROW((void)t.HostCall(HostOp::kReach, "/scr/store/tmp/x", 1, perform), CallMismatch);
+  // A trace from before host calls were recorded: lookups ask this host,
+  // opens and changes are neither made nor failed.
+  t.set_host_calls_recorded(false);
+  std::vector<TraceeCall> none;
+  t.Begin(none);
+  EXPECT_EQ(*t.HostCall(HostOp::kStat, "/opt/x", 0, perform), "from the host");
+  EXPECT_EQ(*t.HostCall(HostOp::kOpen, "/opt/x", O_WRONLY | O_TRUNC, perform), "");
+  EXPECT_EQ(*t.HostCall(HostOp::kChange, "/opt/x", 1, perform), "");
+  EXPECT_EQ(performed, 1);
+  EXPECT_EQ(t.consumed(), 0u);
+}
+
 std::string StatBytes(const struct stat& st) {
   return std::string(reinterpret_cast<const char*>(&st), sizeof st);
 }

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -32,6 +33,16 @@ enum class ProcLink : uint8_t {
   kFd,    // /proc/<tid>/fd/<fd>
   kRoot,  // /proc/<tid>/root
   kExe,   // /proc/<tid>/exe
+};
+
+// A handler's own call on the host, outside the workdir (Tracee::HostCall).
+enum class HostOp : uint8_t {
+  kStat,      // statx of the path
+  kAccess,    // faccessat of the path
+  kReadlink,  // readlink of the path
+  kReach,     // where an open or a metadata change of the path lands
+  kOpen,      // the open of what kReach found (replay: a stand-in file)
+  kChange,    // a metadata change of what kReach found (replay: not made)
 };
 
 // The process a thread belongs to (Tracee::ReadProcIds).
@@ -127,6 +138,20 @@ class Tracee {
   // depend on the child's buffer (room to rewrite a path in place).
   virtual size_t ChildStringSize(uint64_t addr, const std::string& as_read) {
     return as_read.size();
+  }
+  // A handler's own call on the host, outside the workdir: an object the
+  // child reaches through a symlink made in the run (venv/bin/python3 ->
+  // /usr/bin/python3) is looked up, opened or changed by the supervisor.
+  // Not the child, but what it finds depends on the machine: it goes
+  // through the seam so that a trace holds it. Runs `perform` (which
+  // returns the result as bytes, op-specific: see HostOp in
+  // formats/trace.capnp) and returns what it returned. Replay returns the
+  // recorded result and does not run it: the handler must then do without
+  // what `perform` would have left behind (an fd: a stand-in).
+  virtual Result<std::string> HostCall(HostOp op, const std::string& path, int64_t arg,
+                                       const std::function<Result<std::string>()>& perform) {
+    (void)op, (void)path, (void)arg;
+    return perform();
   }
 };
 

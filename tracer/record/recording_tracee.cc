@@ -210,4 +210,19 @@ Status RecordingTracee::ConnectSocket(int fd, int dirfd, const std::string& name
   return r;
 }
 
+Result<std::string> RecordingTracee::HostCall(HostOp op, const std::string& path, int64_t arg,
+                                              const std::function<Result<std::string>()>& perform) {
+  auto r = live().HostCall(op, path, arg, perform);
+  trace::TraceeCall& c = Append(trace::TraceeCallKind::kHostCall);
+  c.host_op = ToTrace(op);
+  c.address.assign(path);
+  c.offset = arg;
+  if (r.ok()) {
+    c.bytes.assign(*r);
+  } else {
+    c.error = r.code();
+  }
+  return r;
+}
+
 }  // namespace sandtrace::record

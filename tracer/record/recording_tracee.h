@@ -27,6 +27,9 @@
 //   ConnectSocket(fd, dir, name) -> kConnectSocket fd, bytes = name, error
 //   ReadFileHead(fd, max)     -> kReadFileHead length = max, bytes = what was
 //                                              read, error
+//   HostCall(op, path, arg, perform) -> kHostCall host_op, address = path,
+//                                              offset = arg, bytes = what
+//                                              perform returned, error
 // `error` is the positive errno, 0 on success; on error the result fields
 // are left empty. Error contexts (strings) are not recorded: a replayed
 // handler sees the errno with an empty context.
@@ -82,6 +85,8 @@ class RecordingTracee final : public Tracee {
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
   Result<uint64_t> ReadStackPointer() override;
   Result<std::string> ReadFileHead(int fd, size_t max) override;
+  Result<std::string> HostCall(HostOp op, const std::string& path, int64_t arg,
+                               const std::function<Result<std::string>()>& perform) override;
   Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                     const std::string& address) override;
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
