@@ -15,6 +15,10 @@ Status CowSet(std::string_view name, HandlerRegistry& registry, SetContext& ctx)
   o.check_permissions = ctx.check_permissions;
   // Replay never acts on the host outside its scratch directories.
   o.apply_outside_metadata = false;
+  // The policy's paths as the recording judged them (canonical there).
+  o.writable_paths = ctx.header->policy.write_paths;
+  o.readable_paths = ctx.header->policy.read_paths;
+  o.paths_canonical = true;
   // Exec rewrites write "/dev/fd/N" or "/proc/self/fd/N" into the child:
   // the recorded choice, when the header has it.
   const std::string dev_fd = PolicyOption(*ctx.header, "dev_fd_is_proc");

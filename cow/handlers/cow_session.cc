@@ -181,11 +181,11 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
   state->overlay = std::move(*overlay);
   state->quota = options.quota_bytes > 0;
   for (const std::string& w : options.writable_paths) {
-    std::string real = RealPath(w);
+    std::string real = options.paths_canonical ? w : RealPath(w);
     if (!real.empty()) state->writable_paths.push_back(real);
   }
   for (const std::string& r : options.readable_paths) {
-    std::string real = RealPath(r);
+    std::string real = options.paths_canonical ? r : RealPath(r);
     if (!real.empty()) state->readable_paths.push_back(real);
   }
   std::vector<std::string> bases;
@@ -237,6 +237,12 @@ const std::string& CowSession::storage() const { return state_->storage_root; }
 const std::string& CowSession::fifo_dir() const { return state_->overlay->fifo_dir(); }
 
 bool CowSession::unify_device() const { return state_->overlay->unify_device(); }
+const std::vector<std::string>& CowSession::writable_paths() const {
+  return state_->writable_paths;
+}
+const std::vector<std::string>& CowSession::readable_paths() const {
+  return state_->readable_paths;
+}
 const CowStats& CowSession::stats() const { return state_->stats; }
 
 std::vector<std::string> CowSession::TakeWarnings() {

@@ -247,6 +247,10 @@ struct CowSessionOptions {
   // empty: everywhere), for the outside objects the supervisor opens for
   // it (handlers_outside.cc).
   std::vector<std::string> readable_paths;
+  // Both lists are canonical already (replay: the recorded ones, which need
+  // not exist where it runs); else each is resolved, and dropped when it
+  // does not exist.
+  bool paths_canonical = false;
   // Off in replay, where the handlers must not touch the host outside the
   // overlay: besides Tracee::HostCall (which replay answers from the trace),
   // only the refused-writes note looks there, and then does not.
@@ -284,6 +288,10 @@ class CowSession {
   const std::string& fifo_dir() const;
   // Whether upper objects show the workdir's st_dev (CowSessionOptions).
   bool unify_device() const;
+  // The -w and -r paths as the session uses them (canonical), for the
+  // trace's policy.
+  const std::vector<std::string>& writable_paths() const;
+  const std::vector<std::string>& readable_paths() const;
   const CowStats& stats() const;
   // Messages for the user collected during the run (exec rewrites that lost
   // argv[0], fallbacks); cleared by the call.

@@ -103,6 +103,21 @@ TEST_F(ReplayLive, TmpfileOfTheHostsTmp) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, TmpfileWhereTheRunMayWrite) {
+  // With -w /var/tmp the kernel makes it (CONTINUE): replay must judge the
+  // -w paths as the recording did (from the trace's policy), not as empty.
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  if (access("/var/tmp", W_OK) != 0) GTEST_SKIP() << "no writable /var/tmp";
+  auto spec = Spec(
+      "/usr/bin/python3 -S -c \"import os\n"
+      "fd = os.open('/var/tmp', os.O_TMPFILE | os.O_RDWR, 0o600); os.write(fd, b'x' * 5)\n"
+      "assert os.fstat(fd).st_size == 5\"");
+  spec.write_paths = {"/var/tmp"};
+  std::string t = Record(spec);
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, AbsolutePathsWithDoubledSlashesAndDots) {
   std::string t = Record(
       "echo x > \"//$PWD/./n\" && cat \"/$PWD//n\" \"/.$PWD/data.txt\" > /dev/null && "

@@ -57,8 +57,8 @@ trace::HeaderRecord BuildHeader(const HeaderInputs& in) {
               : !in.run.workdir.empty() ? RealPath(in.run.workdir)
                                         : RealPath(".");
   h.policy = in.policy;
-  h.policy.read_paths = in.run.read_paths;
-  h.policy.write_paths = in.run.write_paths;
+  if (h.policy.read_paths.empty()) h.policy.read_paths = in.run.read_paths;
+  if (h.policy.write_paths.empty()) h.policy.write_paths = in.run.write_paths;
   h.handler_sets = in.handler_sets;
   h.start_realtime_ns = static_cast<int64_t>(ClockNs(CLOCK_REALTIME));
   h.start_monotonic_ns = ClockNs(CLOCK_MONOTONIC);

@@ -78,6 +78,9 @@ trace::Policy SandboxedRun::Policy() const {
   if (o.extension) {
     o.extension->DescribePolicy(p);
     if (cow::CowSession* s = o.extension->session(); s != nullptr) {
+      // As the handlers judge them (canonical): replay judges by these.
+      p.read_paths = s->readable_paths();
+      p.write_paths = s->writable_paths();
       p.options.push_back({"storage", s->storage()});
       p.options.push_back({"unify_device", s->unify_device() ? "on" : "off"});
     }
