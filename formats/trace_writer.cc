@@ -194,7 +194,11 @@ struct TraceWriter::Impl {
     FrameIndexEntry entry = pending;
     pending = FrameIndexEntry{};
     deltas = internal::EventDeltas{};
-    if (may_hand_over && options.compress_thread && StartCompressor()) {
+    // A small frame (the header's, an explicit Flush, a quiet period) is
+    // cheaper to compress here than to hand over, and a short run then
+    // never starts the thread.
+    if (may_hand_over && options.compress_thread && frame.size() >= options.hand_over_bytes &&
+        StartCompressor()) {
       frame.swap(handed);
       frame.clear();
       handed_entry = entry;

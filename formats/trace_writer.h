@@ -7,14 +7,14 @@
 // 1 by default, content checksum and size in the header) and written in one
 // go when the buffer reaches `frame_bytes`, when `flush_interval_ns` has
 // passed since the frame's first record (checked on every Write and by
-// Tick()), and on Flush()/Close(). With `compress_thread`, a cut frame is
-// handed to a thread of the writer's own that compresses and writes it
-// while the owner fills the next one (at most one frame in flight: a second
-// cut waits for the first). A writer killed at any moment therefore loses
-// at most the frame in memory (two with the thread). Close() appends the
-// seek index (a zstd skippable frame) and fsyncs. Memory stays bounded by
-// about twice max(frame_bytes, largest record) however long the trace
-// (three times with the thread).
+// Tick()), and on Flush()/Close(). With `compress_thread`, a cut frame (of
+// at least `hand_over_bytes`) is handed to a thread of the writer's own that
+// compresses and writes it while the owner fills the next one (at most one
+// frame in flight: a second cut waits for the first). A writer killed at any
+// moment therefore loses at most the frame in memory (two with the thread).
+// Close() appends the seek index (a zstd skippable frame) and fsyncs. Memory
+// stays bounded by about twice max(frame_bytes, largest record) however long
+// the trace (three times with the thread).
 //
 // Errors: I/O failures (ENOSPC, EIO...) come back as an Error from the call
 // that hit them (with `compress_thread`: from the next call after the thread
@@ -51,6 +51,10 @@ struct WriterOptions {
   // where the owner's time is someone else's wait: the recorder's loop
   // answers the command's syscalls. See bench/record.
   bool compress_thread = false;
+  // ...for frames at least this big; smaller ones (the header's, an
+  // explicit Flush, a quiet period) cost less to compress on the spot, and
+  // a run that makes none never starts the thread.
+  size_t hand_over_bytes = 64 * 1024;
   bool fsync_on_close = true;
   // Overwrite FooterRecord::totals with the writer's own counts.
   bool fill_footer_totals = true;

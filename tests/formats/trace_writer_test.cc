@@ -62,6 +62,7 @@ class TraceWriterModes : public ::testing::TestWithParam<bool> {
   WriterOptions Options() const {
     WriterOptions options;
     options.compress_thread = GetParam();
+    options.hand_over_bytes = 0;  // every frame goes to the thread
     return options;
   }
 };
@@ -271,6 +272,7 @@ TEST(TraceWriter, TheCompressorThreadWritesTheSameBytes) {
     options.frame_bytes = 4096;
     options.clock = [] { return uint64_t{0}; };
     options.compress_thread = thread;
+    options.hand_over_bytes = 0;
     return WriteTrace([](TraceWriter& w) { ASSERT_TRUE(WriteSyntheticTrace(w, 20000, 7).ok()); },
                       options);
   };
