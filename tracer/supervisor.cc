@@ -215,6 +215,7 @@ Result<RunResult> Supervisor::Run(const RunOptions& o) {
   auto tmp = TempDir::Create(prep.workdir);
   if (!tmp.ok()) return tmp.error();
   prep.tmpdir.emplace(std::move(*tmp));
+  registry_.NotifyRun(HandlerRegistry::RunInfo{prep.tmpdir->path()});
 
   if (o.landlock) {
     LandlockPolicy policy{o.read_paths, o.write_paths, prep.workdir, prep.tmpdir->path(),

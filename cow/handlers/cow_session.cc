@@ -99,9 +99,10 @@ bool SessionState::OutsideWritable(const std::string& real) const {
   for (const std::string& w : writable_paths) {
     if (fs::PathWithin(real, w)) return true;
   }
-  // A private TMPDIR: <base>/sandtrace-XXXXXX, ours, 0700 (tracer/
-  // supervisor.cc makes it with mkdtemp). TODO(cleanup): have the
-  // supervisor expose the run's TMPDIR instead of recognising its shape.
+  if (!private_tmpdir.empty()) return fs::PathWithin(real, private_tmpdir);
+  // Not told which (a session used without the supervisor, a trace made
+  // before the policy named it): a private TMPDIR, <base>/sandtrace-XXXXXX,
+  // ours, 0700 (tracer/supervisor.cc makes it with mkdtemp).
   for (const std::string& base : tmpdir_bases) {
     if (!fs::PathWithin(real, base) || real.size() <= base.size() + 1) continue;
     std::string rest = real.substr(base == "/" ? 1 : base.size() + 1);
@@ -195,6 +196,7 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
     std::string real = RealPath(b);
     if (!real.empty()) state->tmpdir_bases.push_back(real);
   }
+  state->private_tmpdir = options.private_tmpdir;
   state->lower_root = state->overlay->lower_root();
   state->upper_root = state->overlay->upper_root();
   state->storage_root = state->overlay->storage_root();
@@ -228,8 +230,15 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
 }
 
 Status CowSession::Register(HandlerRegistry& registry, std::string_view set) {
-  return RegisterCowHandlers(state_, registry, set);
+  if (Status st = RegisterCowHandlers(state_, registry, set); !st.ok()) return st;
+  // The run's own TMPDIR, once the supervisor has made it.
+  registry.AddRunListener([state = state_](const HandlerRegistry::RunInfo& run) {
+    if (!run.tmpdir.empty()) state->private_tmpdir = run.tmpdir;
+  });
+  return OkStatus();
 }
+
+const std::string& CowSession::private_tmpdir() const { return state_->private_tmpdir; }
 
 Overlay& CowSession::overlay() { return *state_->overlay; }
 const std::string& CowSession::workdir() const { return state_->lower_root; }

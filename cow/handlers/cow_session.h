@@ -238,11 +238,15 @@ struct CowSessionOptions {
   bool check_permissions = true;
   // Where, outside the workdir, the child may change metadata (chmod,
   // chown, utimes, xattrs, which Landlock does not govern): the run's -w
-  // paths. The run's private TMPDIR is recognised by its shape (a
-  // "sandtrace-XXXXXX" directory of ours, mode 0700, directly under $TMPDIR,
-  // /tmp, /dev/shm or /var/tmp). Anywhere else such a change fails with
-  // EACCES, as a write there would.
+  // paths and its private TMPDIR (which the supervisor tells the session
+  // when the run starts; without a supervisor, one is recognised by its
+  // shape: a "sandtrace-XXXXXX" directory of ours, mode 0700, directly
+  // under $TMPDIR, /tmp, /dev/shm or /var/tmp). Anywhere else such a
+  // change fails with EACCES, as a write there would.
   std::vector<std::string> writable_paths;
+  // The run's private TMPDIR when known beforehand (replay: the recorded
+  // one).
+  std::string private_tmpdir;
   // Where, outside the workdir, the child may read (the run's -r paths;
   // empty: everywhere), for the outside objects the supervisor opens for
   // it (handlers_outside.cc).
@@ -292,6 +296,8 @@ class CowSession {
   // trace's policy.
   const std::vector<std::string>& writable_paths() const;
   const std::vector<std::string>& readable_paths() const;
+  // The run's private TMPDIR ("" until the run has started).
+  const std::string& private_tmpdir() const;
   const CowStats& stats() const;
   // Messages for the user collected during the run (exec rewrites that lost
   // argv[0], fallbacks); cleared by the call.

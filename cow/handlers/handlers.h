@@ -42,8 +42,11 @@ struct SessionState {
   std::string self_fd_prefix = "/proc/self/fd/";
   bool dev_fd_is_proc = false;
   bool apply_outside_metadata = true;
-  // Canonical -w paths, and the directories private TMPDIRs are made in.
+  // Canonical -w paths; the run's private TMPDIR (told by the supervisor
+  // when the run starts, or recorded); without one, the directories private
+  // TMPDIRs are made in (a run's is then recognised by its shape).
   std::vector<std::string> writable_paths;
+  std::string private_tmpdir;
   std::vector<std::string> tmpdir_bases;
   // May the child change the metadata of the outside object at canonical
   // path `real`? (See CowSessionOptions::writable_paths.)

@@ -215,12 +215,14 @@ std::string DescribeCall(const trace::TraceeCall& c) {
 struct RunDirs {
   std::string workdir;
   std::string storage;
+  std::string tmpdir;  // the private TMPDIR (traces from format 3 name it)
 
   static RunDirs Of(const trace::HeaderRecord& h) {
     RunDirs d;
     d.workdir = h.workdir;
     for (const auto& kv : h.policy.options) {
       if (kv.key == "storage") d.storage = kv.value;
+      if (kv.key == "tmpdir") d.tmpdir = kv.value;
     }
     return d;
   }
@@ -243,6 +245,7 @@ struct RunDirs {
   std::string Normalise(std::string bytes) const {
     // The storage area first: it may lie inside the workdir's parent.
     Replace(bytes, storage, "$STORAGE");
+    Replace(bytes, tmpdir, "$TMPDIR");
     Replace(bytes, workdir, "$WORKDIR");
     return bytes;
   }
@@ -441,8 +444,20 @@ class Differ {
       const auto& pb = std::get<trace::ProcessRecord>(ib.record);
       // An exec the connector could not name (empty path) matches any.
       const bool named = !pa->exec_path.empty() && !pb.exec_path.empty();
+      auto same_argv = [&] {
+        if (pa->argv.size() != pb.argv.size()) return false;
+        for (size_t i = 0; i < pa->argv.size(); ++i) {
+          if (pa->argv[i] != pb.argv[i] &&
+              dirs_a_.Normalise(pa->argv[i]) != dirs_b_.Normalise(pb.argv[i])) {
+            return false;
+          }
+        }
+        return true;
+      };
+      const bool same_path = pa->exec_path == pb.exec_path ||
+                             dirs_a_.Normalise(pa->exec_path) == dirs_b_.Normalise(pb.exec_path);
       if (pa->exit_status != pb.exit_status || pa->signal != pb.signal ||
-          (named && (pa->argv != pb.argv || pa->exec_path != pb.exec_path))) {
+          (named && (!same_argv() || !same_path))) {
         aspects.push_back({DiffKind::kProcess, "A " + text_.Line(*pa) + "; B " + text_.Line(pb)});
       }
     } else if (const auto* ca = std::get_if<trace::CowRecord>(&ia.record)) {

@@ -1,5 +1,6 @@
 // Integration tests of `trace run` with the COW handlers: escapes, failing
 // closed, quota, the command line and the disposition of the changes.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -64,6 +65,26 @@ TEST_F(SandboxTest, EscapeThroughSymlinksPointingOutFailsCleanly) {
   EXPECT_EQ(r.out, "finished\n") << r.err;
   EXPECT_EQ(DiffTrees(outside, Snapshot(out_, true)), "");
   EXPECT_EQ(DiffTrees(before, Snapshot(work_, true)), "");
+}
+
+TEST_F(SandboxTest, OnlyTheRunsOwnTmpdirIsItsToChange) {
+  // Metadata changes outside the workdir go where the child may write: the
+  // -w paths and its own private TMPDIR, which the supervisor names. A
+  // directory shaped like one (another run's, or made to look like one) is
+  // not the child's.
+  char tmpl[] = "/tmp/sandtrace-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string other = tmpl;
+  const std::string f = other + "/file";
+  ASSERT_EQ(close(open(f.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644)), 0);
+  Ran r = Trace({"--discard"}, "chmod 600 " + f + "; echo other=$?; touch \"$TMPDIR/mine\" && " +
+                                   "chmod 600 \"$TMPDIR/mine\"; echo own=$?");
+  struct stat st {};
+  EXPECT_EQ(stat(f.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u) << "another run's TMPDIR was changed";
+  unlink(f.c_str());
+  rmdir(other.c_str());
+  EXPECT_EQ(r.out, "other=1\nown=0\n") << r.err;
 }
 
 TEST_F(SandboxTest, OutsideSymlinksPointingInReachOnlyTheView) {

@@ -207,6 +207,35 @@ TEST_F(DiffTest, RunSpecificValuesAreNotDifferences) {
   EXPECT_NE(text_.find("Tracee call 3: A write_memory"), std::string::npos) << text_;
 }
 
+TEST_F(DiffTest, ThePrivateTmpdirIsRunSpecificToo) {
+  // Format 3 names the run's TMPDIR in the policy: paths in it, in calls,
+  // and in exec argv, are the same place in both runs.
+  Records a = base_, b = base_;
+  std::get<trace::HeaderRecord>(a[0]).policy.options.push_back({"tmpdir", "/tmp/sandtrace-AAAAAA"});
+  std::get<trace::HeaderRecord>(b[0]).policy.options.push_back({"tmpdir", "/tmp/sandtrace-BBBBBB"});
+  auto add = [](Records& records, const std::string& tmpdir) {
+    trace::EventRecord& e = EventSeq(records, 1);
+    trace::TraceeCall path;
+    path.kind = trace::TraceeCallKind::kReadString;
+    path.bytes = tmpdir + "/cc1.s";
+    e.calls.insert(e.calls.begin(), path);
+    trace::ProcessRecord exec;
+    exec.kind = trace::ProcessEventKind::kExec;
+    exec.pid = 4242;
+    exec.exec_path = "/usr/bin/as";
+    exec.argv = {"as", "-o", tmpdir + "/x.o", tmpdir + "/cc1.s"};
+    records.push_back(exec);
+  };
+  add(a, "/tmp/sandtrace-AAAAAA");
+  add(b, "/tmp/sandtrace-BBBBBB");
+  EXPECT_TRUE(Diff(a, b).same()) << text_;
+  // Another file there is still another file.
+  Records c = base_;
+  std::get<trace::HeaderRecord>(c[0]).policy.options.push_back({"tmpdir", "/tmp/sandtrace-CCCCCC"});
+  add(c, "/tmp/sandtrace-CCCCCC/sub");
+  EXPECT_FALSE(Diff(a, c).same()) << text_;
+}
+
 TEST_F(DiffTest, FooterDifferences) {
   Records b = base_;
   auto& footer = std::get<trace::FooterRecord>(b.back());

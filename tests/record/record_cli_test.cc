@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <climits>
 #include <map>
 #include <random>
 #include <sstream>
@@ -113,6 +114,28 @@ TEST_F(RecordCli, RecordEnvAndContentSnapshotAreInTheHeader) {
   EXPECT_TRUE(has_path);
   EXPECT_EQ(c.header->snapshot_mode, trace::SnapshotMode::kFull);
   EXPECT_EQ(c.header->snapshot_hash, "sha256");
+}
+
+TEST_F(RecordCli, ThePolicyNamesTheRunsTmpdirAndCanonicalWritePaths) {
+  // Replay judges outside paths by these, and `trace diff` recognises the
+  // run's TMPDIR in paths by it.
+  const std::string path = out_.path() + "/t.capnp";
+  const std::string link = out_.path() + "/wlink";
+  ASSERT_EQ(symlink(out_.path().c_str(), link.c_str()), 0);
+  auto r = RunProcess({kTrace, "record", "-o", path, "-w", link, "--discard", "--", "/bin/sh", "-c",
+                       "echo \"$TMPDIR\""},
+                      60, work_.path());
+  ASSERT_EQ(r.code(), 0) << r.err;
+  auto c = ReadTrace(path);
+  ASSERT_TRUE(c.header.has_value());
+  std::string tmpdir;
+  for (const auto& kv : c.header->policy.options) {
+    if (kv.key == "tmpdir") tmpdir = kv.value;
+  }
+  EXPECT_EQ(tmpdir + "\n", r.out);
+  char real[PATH_MAX];
+  ASSERT_NE(realpath(out_.path().c_str(), real), nullptr);
+  EXPECT_EQ(c.header->policy.write_paths, std::vector<std::string>{real});
 }
 
 TEST_F(RecordCli, BadInputGetsOneLineAndANonZeroExit) {

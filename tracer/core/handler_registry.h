@@ -106,6 +106,17 @@ class HandlerRegistry {
                      std::move(handler), std::move(when));
   }
 
+  // What a run's handlers may need to know of it before its first
+  // notification (Supervisor::Run calls the listeners once it has made it).
+  struct RunInfo {
+    std::string tmpdir;  // the command's private TMPDIR (canonical)
+  };
+  using RunListener = std::function<void(const RunInfo&)>;
+  void AddRunListener(RunListener listener) { run_listeners_.push_back(std::move(listener)); }
+  void NotifyRun(const RunInfo& info) const {
+    for (const auto& l : run_listeners_) l(info);
+  }
+
   // Runs the handlers for n.nr in registration order; the first decision
   // wins, CONTINUE if none. A notification of another arch, or a number
   // without handlers, is CONTINUEd. Exceptions from handlers propagate.
@@ -136,6 +147,7 @@ class HandlerRegistry {
   const ArchTable* table_;
   std::vector<std::string> set_names_;
   std::vector<std::vector<Entry>> by_nr_;  // indexed by syscall number
+  std::vector<RunListener> run_listeners_;
 };
 
 }  // namespace sandtrace

@@ -82,6 +82,7 @@ trace::Policy SandboxedRun::Policy() const {
       p.read_paths = s->readable_paths();
       p.write_paths = s->writable_paths();
       p.options.push_back({"storage", s->storage()});
+      if (!s->private_tmpdir().empty()) p.options.push_back({"tmpdir", s->private_tmpdir()});
       p.options.push_back({"unify_device", s->unify_device() ? "on" : "off"});
     }
   }
