@@ -214,6 +214,15 @@ void EncodeCall(const TraceeCall& c, s::TraceeCall::Builder out) {
       g.setErrno(c.error);
       break;
     }
+    case TraceeCallKind::kAddWatch: {
+      auto g = out.initAddWatch();
+      g.setFd(c.fd);
+      g.setPath(AsData(c.address));
+      g.setMask(static_cast<uint32_t>(c.offset));
+      g.setWd(static_cast<int32_t>(c.result));
+      g.setErrno(c.error);
+      break;
+    }
     case TraceeCallKind::kUnknown:
       out.setUnknown();
       break;
@@ -463,6 +472,16 @@ void DecodeCall(s::TraceeCall::Reader in, TraceeCall& c) {
       Assign(c.address, g.getPath());
       c.offset = g.getArg();
       Assign(c.bytes, g.getResult());
+      c.error = g.getErrno();
+      break;
+    }
+    case s::TraceeCall::ADD_WATCH: {
+      auto g = in.getAddWatch();
+      c.kind = TraceeCallKind::kAddWatch;
+      c.fd = g.getFd();
+      Assign(c.address, g.getPath());
+      c.offset = g.getMask();
+      c.result = static_cast<uint64_t>(static_cast<int64_t>(g.getWd()));
       c.error = g.getErrno();
       break;
     }

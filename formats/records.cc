@@ -76,7 +76,7 @@ std::string_view Name(TraceeCallKind v) {
       "unknown",        "read_memory",    "read_string",        "read_proc_link",
       "read_umask",     "id_valid",       "write_memory",       "read_proc_ids",
       "seek_fd",        "install_fd",     "read_stack_pointer", "bind_socket",
-      "connect_socket", "read_file_head", "host_call"};
+      "connect_socket", "read_file_head", "host_call",          "add_watch"};
   return Lookup(v, kNames);
 }
 std::string_view Name(HostOp v) {

@@ -67,6 +67,7 @@ enum class TraceeCallKind : uint8_t {
   kConnectSocket,
   kReadFileHead,
   kHostCall,
+  kAddWatch,
 };
 // A handler's own call on the host (TraceeCall.hostCall in the schema).
 enum class HostOp : uint8_t { kUnknown, kStat, kAccess, kReadlink, kReach, kOpen, kChange };
@@ -177,6 +178,8 @@ struct HeaderRecord {
 //   kReadFileHead: length (the most asked for), bytes (what was read), error
 //   kHostCall: host_op, address (the path), offset (the op's argument),
 //                  bytes (its result), error
+//   kAddWatch: fd (the child's inotify fd), address (the watched path),
+//                  offset (the mask), result (the watch descriptor), error
 // `error` is a positive errno, 0 on success.
 struct InjectedFileRecord {
   FileRoot root = FileRoot::kUnknown;

@@ -35,8 +35,8 @@
 #   Header.minReaderVersion is raised to the new formatVersion as well;
 #   readers refuse traces whose minReaderVersion exceeds their own version.
 #   History: 1 = initial format; 2 = delta-coded seq, id and receivedNs
-#   within a frame; 3 = TraceeCall.hostCall (older readers replay such
-#   calls as unknown ones).
+#   within a frame; 3 = TraceeCall.hostCall and addWatch (older readers
+#   replay such calls as unknown ones).
 #
 # Conventions: paths, argv, env entries and memory contents are `Data`
 # (arbitrary bytes, not necessarily UTF-8). Times are nanoseconds of
@@ -275,6 +275,16 @@ struct TraceeCall {
       arg @46 :Int64;           # op-specific (see HostOp)
       result @47 :Data;         # op-specific (see HostOp)
       errno @48 :Int32;
+    }
+    # An inotify watch on an object of the view that lives in the upper
+    # layer (made or changed in the run), added to the child's inotify
+    # instance (format 3).
+    addWatch :group {
+      fd @49 :Int32;            # the child's inotify fd
+      path @50 :Data;           # the upper object's path (in the storage area)
+      mask @51 :UInt32;
+      wd @52 :Int32;            # the watch descriptor
+      errno @53 :Int32;
     }
   }
 }

@@ -44,6 +44,8 @@ bool SameInputs(const TraceeCall& rec, const TraceeCall& asked) {
     case TraceeCallKind::kHostCall:
       return rec.host_op == asked.host_op && rec.offset == asked.offset &&
              rec.address == asked.address;
+    case TraceeCallKind::kAddWatch:
+      return rec.fd == asked.fd && rec.offset == asked.offset && rec.address == asked.address;
     default:
       return true;
   }
@@ -72,6 +74,9 @@ std::string DescribeCall(const TraceeCall& c) {
     case TraceeCallKind::kHostCall:
       return name + "(" + std::string(trace::Name(c.host_op)) + ", " + Quoted(c.address, 64) +
              ", " + std::to_string(c.offset) + ")";
+    case TraceeCallKind::kAddWatch:
+      return name + "(" + std::to_string(c.fd) + ", " + Quoted(c.address, 64) + ", " +
+             Hex(static_cast<uint64_t>(c.offset)) + ")";
     case TraceeCallKind::kSeekFd:
       return name + "(" + std::to_string(c.fd) + ", " + std::to_string(c.offset) + ", " +
              std::to_string(c.whence) + ")";
@@ -394,6 +399,18 @@ Result<std::string> RecordedTracee::HostCall(HostOp op, const std::string& path,
     return head;
   }
   return rec.bytes;
+}
+
+Result<int> RecordedTracee::AddWatch(int fd, const std::string& path, uint32_t mask) {
+  TraceeCall asked;
+  asked.kind = TraceeCallKind::kAddWatch;
+  asked.fd = fd;
+  asked.address = path;
+  map_.ToRecorded(asked.address);  // the scratch storage stands for the recorded one
+  asked.offset = mask;
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (rec.error != 0) return Err(rec.error);
+  return static_cast<int>(static_cast<int64_t>(rec.result));
 }
 
 }  // namespace sandtrace::replay

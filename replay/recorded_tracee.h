@@ -15,6 +15,7 @@
 //   ReadFileHead   same length (the fd is the replaying supervisor's own);
 //                  when the next recorded call is another kind (a trace
 //                  made before this call existed), replay's file is read
+//   AddWatch       same fd, mask and path (mapped back); the recorded wd
 //   HostCall       same op, argument and path (mapped back); the handler's
 //                  `perform` is not run. In a trace made before host calls
 //                  were recorded (format < 3), lookups (stat, access,
@@ -117,6 +118,7 @@ class RecordedTracee final : public Tracee {
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
   Result<std::string> HostCall(HostOp op, const std::string& path, int64_t arg,
                                const std::function<Result<std::string>()>& perform) override;
+  Result<int> AddWatch(int fd, const std::string& path, uint32_t mask) override;
   // Whether the trace records host calls (format 3 and later).
   void set_host_calls_recorded(bool recorded) { host_calls_recorded_ = recorded; }
   bool host_calls_recorded() const { return host_calls_recorded_; }

@@ -4,6 +4,7 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -529,6 +530,15 @@ Status LiveTracee::ConnectSocket(int fd, int dirfd, const std::string& name) {
     if (errno != EINTR) return ErrnoError("connect");
   }
   return OkStatus();
+}
+
+Result<int> LiveTracee::AddWatch(int fd, const std::string& path, uint32_t mask) {
+  Touch();
+  auto instance = ChildFd(fd);
+  if (!instance.ok()) return instance.error();
+  int wd = inotify_add_watch(instance->get(), path.c_str(), mask);
+  if (wd < 0) return ErrnoError("inotify_add_watch " + path);
+  return wd;
 }
 
 Result<uint64_t> LiveTracee::ReadStackPointer() {

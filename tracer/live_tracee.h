@@ -145,6 +145,7 @@ class LiveTracee final : public Tracee {
   Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                     const std::string& address) override;
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
+  Result<int> AddWatch(int fd, const std::string& path, uint32_t mask) override;
   Result<int> InstallFd(int srcfd, uint32_t fd_flags, const InjectedFile& what) override;
   Result<uint64_t> ReadStackPointer() override;
 

@@ -154,6 +154,7 @@ constexpr Entry kEntries[] = {
     {"getdents64", [](Call& c) { return HandleGetdents(c, false); }},
     {"getxattr", [](Call& c) { return HandleGetXattr(c, PathXattr(c, true, false)); }},
     {"getxattrat", GetXattrAt},
+    {"inotify_add_watch", HandleInotifyAddWatch},
     {"ioctl", HandleIoctl, IoctlNotifyWhen},
     {"lchown",
      [](Call& c) {

@@ -424,5 +424,6 @@ std::optional<Decision> HandleGetdents(Call& c, bool legacy);
 std::optional<Decision> HandleChdir(Call& c);
 std::optional<Decision> HandleFchdir(Call& c);
 std::optional<Decision> HandleGetcwd(Call& c);
+std::optional<Decision> HandleInotifyAddWatch(Call& c);
 
 }  // namespace sandtrace::cow

@@ -3,6 +3,7 @@
 // file_getattr.
 #include <fcntl.h>
 #include <linux/limits.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -242,6 +243,36 @@ std::optional<Decision> HandleReadlink(Call& c, int dirfd, int path_arg, uint64_
   }
   if (!target.ok()) return FromError(target.error());
   return ReturnBytes(c, *target, buf, size, true);
+}
+
+// ---- inotify_add_watch -------------------------------------------------------------------
+
+std::optional<Decision> HandleInotifyAddWatch(Call& c) {
+  // The kernel watches what it finds by the child's string: the workdir's
+  // own objects. One made or changed in the run lives in the upper layer,
+  // which the child cannot name: the watch goes there, in the child's own
+  // inotify instance, and reports what the run does to it.
+  if (c.Pristine()) return c.PristineContinue();
+  const uint32_t mask = static_cast<uint32_t>(c.arg(2));
+  auto path = c.ReadPath(1);
+  if (!path.ok()) return FromError(path.error());
+  LocateOptions lo;
+  lo.follow_final = !(mask & IN_DONT_FOLLOW);
+  auto p = c.Locate(AT_FDCWD, *path, lo);
+  if (!p.ok()) return FromError(p.error());
+  if (p->kind != ChildPath::Kind::kView) return c.Kernel();
+  if (p->kernel_equivalent && !p->final_object_dirty) return c.FastContinue();
+  ++c.s.stats.engine;
+  ResolveOptions ro;
+  ro.follow_final = lo.follow_final;
+  auto r = c.s.overlay->Resolve(p->base, p->path, ro);
+  if (!r.ok()) return FromError(r.error());
+  if (r->outside || (r->kernel_equivalent && r->layer != Layer::kUpper)) return c.Kernel();
+  if (!r->exists) return Errno(ENOENT);
+  if ((mask & IN_ONLYDIR) && r->type != FileType::kDirectory) return Errno(ENOTDIR);
+  auto wd = c.t.AddWatch(static_cast<int>(c.arg(0)), r->real_path, mask);
+  if (!wd.ok()) return FromError(wd.error());
+  return Return(*wd);
 }
 
 // ---- xattrs (read side) -------------------------------------------------------------------

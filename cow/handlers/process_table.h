@@ -29,7 +29,7 @@
 // Limits (documented in the README of cow/handlers): a child forked before
 // its parent's virtual chdir but first seen after it inherits the new
 // directory; syscalls that are not notified (bind/connect on AF_UNIX paths,
-// inotify_add_watch, statfs...) resolve relative paths against the stale
+// statfs...) resolve relative paths against the stale
 // real cwd; a tid reused by a new process is recognised by its start time
 // only when its cached process has a virtual cwd (that is when it matters).
 //

@@ -520,6 +520,12 @@ TEST_F(SandboxDifferential, ARemovedCwdIsTheKernelsDeletedDirectory) {
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
 }
 
+TEST_F(SandboxDifferential, InotifyWatchesOnObjectsMadeInTheRun) {
+  Differential("$PYTHON $SCRIPTS/inotify_watches.py");
+  EXPECT_NE(native_out_.find("('log', '0x2', '')"), std::string::npos) << native_out_;
+  for (const auto& line : trace_lines_) ADD_FAILURE() << line;
+}
+
 TEST_F(SandboxDifferential, RelativePathsAfterTheCwdChangesUnderTheProcess) {
   // The supervisor keeps each task's cwd between its syscalls (CwdCache).
   // Each step changes a cwd or its path behind a task that already used

@@ -137,6 +137,7 @@ TEST(FormatNames, EveryEnumeratorHasAName) {
   EXPECT_EQ(Name(TraceeCallKind::kReadStackPointer), "read_stack_pointer");
   EXPECT_EQ(Name(TraceeCallKind::kReadFileHead), "read_file_head");
   EXPECT_EQ(Name(TraceeCallKind::kHostCall), "host_call");
+  EXPECT_EQ(Name(TraceeCallKind::kAddWatch), "add_watch");
   EXPECT_EQ(Name(HostOp::kChange), "change");
   EXPECT_EQ(Name(ResponseOutcome::kWaiting), "waiting");
   EXPECT_EQ(Name(ProcLink::kExe), "exe");

@@ -138,6 +138,11 @@ std::vector<EventRecord> SampleEvents() {
   host.host_op = HostOp::kReach;
   host.address = "/usr/bin/python3";
   host.offset = 3;
+  TraceeCall watch = call(K::kAddWatch, 0, 0, none, 7, 0, 3, "");
+  watch.address = "/tmp/st/upper/made/log";
+  watch.offset = 0x2;
+  TraceeCall watch_fail = call(K::kAddWatch, 0, 0, none, 8, EINVAL, 0, "");
+  watch_fail.address = "/tmp/st/upper/x";
   TraceeCall host_fail = call(K::kHostCall, 0, 0, none, 0, ENOENT, 0, "");
   host_fail.host_op = HostOp::kStat;
   host_fail.address = "/nowhere";

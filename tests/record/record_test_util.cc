@@ -318,6 +318,15 @@ Result<std::string> RecordedTracee::ReadFileHead(int, size_t max) {
   return c->bytes;
 }
 
+Result<int> RecordedTracee::AddWatch(int fd, const std::string& path, uint32_t mask) {
+  const auto* c = Next(trace::TraceeCallKind::kAddWatch, "add_watch");
+  if (c == nullptr || c->fd != fd || c->address != path || c->offset != mask) {
+    return Err(EIO, "replay mismatch");
+  }
+  if (c->error != 0) return Err(c->error);
+  return static_cast<int>(static_cast<int64_t>(c->result));
+}
+
 Result<std::string> RecordedTracee::HostCall(HostOp op, const std::string& path, int64_t arg,
                                              const std::function<Result<std::string>()>&) {
   const auto* c = Next(trace::TraceeCallKind::kHostCall, "host_call");
@@ -451,6 +460,18 @@ class TeeObserver::Logger final : public Tracee {
     c.kind = trace::TraceeCallKind::kReadFileHead;
     c.length = max;
     if (r.ok()) c.bytes = *r;
+    c.error = r.code();
+    calls.push_back(c);
+    return r;
+  }
+  Result<int> AddWatch(int fd, const std::string& path, uint32_t mask) override {
+    auto r = live_->AddWatch(fd, path, mask);
+    trace::TraceeCall c;
+    c.kind = trace::TraceeCallKind::kAddWatch;
+    c.fd = fd;
+    c.address = path;
+    c.offset = mask;
+    if (r.ok()) c.result = static_cast<uint64_t>(static_cast<int64_t>(*r));
     c.error = r.code();
     calls.push_back(c);
     return r;

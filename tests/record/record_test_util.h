@@ -99,6 +99,7 @@ class RecordedTracee final : public Tracee {
   Result<std::string> ReadFileHead(int fd, size_t max) override;
   Result<std::string> HostCall(HostOp op, const std::string& path, int64_t arg,
                                const std::function<Result<std::string>()>& perform) override;
+  Result<int> AddWatch(int fd, const std::string& path, uint32_t mask) override;
 
   // Mismatches so far, and whether every recorded call was consumed.
   const std::vector<std::string>& mismatches() const { return mismatches_; }

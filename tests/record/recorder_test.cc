@@ -197,8 +197,14 @@ TEST(RecordTracee, TheCowHandlersCallsAreLoggedAndRoundTrip) {
   });
   EXPECT_EQ(host_fail.code(), ENOENT);
   EXPECT_EQ(performed, 2) << "the live call is the handler's own";
+  EXPECT_EQ(rt.AddWatch(3, "/st/upper/made", 0x2).code(), ENOSYS);  // the fake has none
   rt.End();
-  ASSERT_EQ(e.calls.size(), 10u);
+  ASSERT_EQ(e.calls.size(), 11u);
+  EXPECT_EQ(e.calls[10].kind, trace::TraceeCallKind::kAddWatch);
+  EXPECT_EQ(e.calls[10].fd, 3);
+  EXPECT_EQ(e.calls[10].address, "/st/upper/made");
+  EXPECT_EQ(e.calls[10].offset, 0x2);
+  EXPECT_EQ(e.calls[10].error, ENOSYS);
   EXPECT_EQ(e.calls[8].kind, trace::TraceeCallKind::kHostCall);
   EXPECT_EQ(e.calls[8].host_op, trace::HostOp::kReadlink);
   EXPECT_EQ(e.calls[8].address, "/opt/link");
@@ -256,6 +262,7 @@ TEST(RecordTracee, TheCowHandlersCallsAreLoggedAndRoundTrip) {
   auto unused = []() -> Result<std::string> { return Err(EIO, "replay must not run it"); };
   EXPECT_EQ(*replay.HostCall(HostOp::kReadlink, "/opt/link", 0, unused), "target");
   EXPECT_EQ(replay.HostCall(HostOp::kAccess, "/opt/none", 4, unused).code(), ENOENT);
+  EXPECT_EQ(replay.AddWatch(3, "/st/upper/made", 0x2).code(), ENOSYS);
   EXPECT_TRUE(replay.mismatches().empty());
   EXPECT_TRUE(replay.all_consumed());
 }

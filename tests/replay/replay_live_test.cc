@@ -361,6 +361,12 @@ TEST_F(ReplayLive, Python) {
                          "os.rename('data.txt', 'p/data.txt')\""));
 }
 
+TEST_F(ReplayLive, InotifyWatchesOnObjectsMadeInTheRun) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  ExpectIdentical(Record("/usr/bin/python3 -S " COW_SCRIPTS_DIR "/inotify_watches.py"));
+  EXPECT_EQ(last_exit_, 0);
+}
+
 TEST_F(ReplayLive, SeedHandlersNextToCopyOnWrite) {
   auto spec = Spec("head -c 64 /dev/urandom > rand.bin; od -An rand.bin > rand.txt");
   spec.seed = 42;

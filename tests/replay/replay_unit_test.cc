@@ -317,6 +317,19 @@ TEST_F(ReplayTracee, HostCallsAreAnsweredFromTheTraceWithoutLookingAtTheHost) {
   EXPECT_THROW((void)t.HostCall(HostOp::kReach, "/scr/store/tmp/y", 3, perform), CallMismatch);
   t.Begin(calls);
   EXPECT_THROW((void)t.HostCall(HostOp::kReach, "/scr/store/tmp/x", 1, perform), CallMismatch);
+  // An inotify watch of an upper object: the path in the scratch storage
+  // stands for the recorded one; the recorded wd comes back.
+  std::vector<TraceeCall> watch_calls;
+  TraceeCall watch = Call(TraceeCallKind::kAddWatch);
+  watch.fd = 3;
+  watch.address = "/rec/store/upper/made";
+  watch.offset = 0x300;
+  watch.result = 7;
+  watch_calls.push_back(watch);
+  t.Begin(watch_calls);
+  EXPECT_EQ(*t.AddWatch(3, "/scr/store/upper/made", 0x300), 7);
+  t.Begin(watch_calls);
+  EXPECT_THROW((void)t.AddWatch(4, "/scr/store/upper/made", 0x300), CallMismatch);
   // A trace from before host calls were recorded: lookups ask this host,
   // opens and changes are neither made nor failed.
   t.set_host_calls_recorded(false);

@@ -25,6 +25,10 @@ Status Tracee::ConnectSocket(int, int, const std::string&) {
   return Err(ENOSYS, "ConnectSocket: not supported");
 }
 
+Result<int> Tracee::AddWatch(int, const std::string&, uint32_t) {
+  return Err(ENOSYS, "AddWatch not supported by this Tracee");
+}
+
 Result<std::string> Tracee::ReadFileHead(int fd, size_t max) {
   std::string out(max, '\0');
   ssize_t n;

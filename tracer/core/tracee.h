@@ -139,6 +139,11 @@ class Tracee {
   virtual size_t ChildStringSize(uint64_t addr, const std::string& as_read) {
     return as_read.size();
   }
+  // An inotify watch on the supervisor's object at `path` (an absolute path
+  // in the storage area: an upper object) added to the child's inotify
+  // instance `fd` (its own fd, through pidfd_getfd); returns the watch
+  // descriptor, valid in the child's instance. inotify_add_watch's errors.
+  virtual Result<int> AddWatch(int fd, const std::string& path, uint32_t mask);
   // A handler's own call on the host, outside the workdir: an object the
   // child reaches through a symlink made in the run (venv/bin/python3 ->
   // /usr/bin/python3) is looked up, opened or changed by the supervisor.

@@ -225,4 +225,18 @@ Result<std::string> RecordingTracee::HostCall(HostOp op, const std::string& path
   return r;
 }
 
+Result<int> RecordingTracee::AddWatch(int fd, const std::string& path, uint32_t mask) {
+  auto r = live().AddWatch(fd, path, mask);
+  trace::TraceeCall& c = Append(trace::TraceeCallKind::kAddWatch);
+  c.fd = fd;
+  c.address.assign(path);
+  c.offset = mask;
+  if (r.ok()) {
+    c.result = static_cast<uint64_t>(static_cast<int64_t>(*r));
+  } else {
+    c.error = r.code();
+  }
+  return r;
+}
+
 }  // namespace sandtrace::record

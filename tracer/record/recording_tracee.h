@@ -30,6 +30,8 @@
 //   HostCall(op, path, arg, perform) -> kHostCall host_op, address = path,
 //                                              offset = arg, bytes = what
 //                                              perform returned, error
+//   AddWatch(fd, path, mask)  -> kAddWatch     fd, address = path, offset =
+//                                              mask, result = the wd, error
 // `error` is the positive errno, 0 on success; on error the result fields
 // are left empty. Error contexts (strings) are not recorded: a replayed
 // handler sees the errno with an empty context.
@@ -87,6 +89,7 @@ class RecordingTracee final : public Tracee {
   Result<std::string> ReadFileHead(int fd, size_t max) override;
   Result<std::string> HostCall(HostOp op, const std::string& path, int64_t arg,
                                const std::function<Result<std::string>()>& perform) override;
+  Result<int> AddWatch(int fd, const std::string& path, uint32_t mask) override;
   Status BindSocket(int fd, int dirfd, const std::string& name, mode_t mode,
                     const std::string& address) override;
   Status ConnectSocket(int fd, int dirfd, const std::string& name) override;
