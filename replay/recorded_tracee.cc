@@ -42,10 +42,9 @@ bool SameInputs(const TraceeCall& rec, const TraceeCall& asked) {
     case TraceeCallKind::kReadFileHead:
       return rec.length == asked.length;
     case TraceeCallKind::kHostCall:
-      return rec.host_op == asked.host_op && rec.offset == asked.offset &&
-             rec.address == asked.address;
+      return rec.host_op == asked.host_op && rec.offset == asked.offset;
     case TraceeCallKind::kAddWatch:
-      return rec.fd == asked.fd && rec.offset == asked.offset && rec.address == asked.address;
+      return rec.fd == asked.fd && rec.offset == asked.offset;
     default:
       return true;
   }
@@ -386,9 +385,10 @@ Result<std::string> RecordedTracee::HostCall(HostOp op, const std::string& path,
   asked.kind = TraceeCallKind::kHostCall;
   asked.host_op = ToTrace(op);
   asked.address = path;
-  map_.ToRecorded(asked.address);  // a path into the scratch stands for the recorded one
+  map_.ToRecorded(asked.address);  // for the messages; compared by SameHostPath
   asked.offset = arg;
-  const TraceeCall& rec = Take(asked.kind, asked);
+  TakePathCall(asked, path);
+  const TraceeCall& rec = (*calls_)[next_ - 1];
   if (rec.error != 0) return Err(rec.error);
   if (op == HostOp::kReach || op == HostOp::kReadlink) {
     // A canonical path (then NUL and a name) or a link's target: into the
@@ -406,11 +406,45 @@ Result<int> RecordedTracee::AddWatch(int fd, const std::string& path, uint32_t m
   asked.kind = TraceeCallKind::kAddWatch;
   asked.fd = fd;
   asked.address = path;
-  map_.ToRecorded(asked.address);  // the scratch storage stands for the recorded one
+  map_.ToRecorded(asked.address);  // for the messages; compared by SameHostPath
   asked.offset = mask;
-  const TraceeCall& rec = Take(asked.kind, asked);
+  TakePathCall(asked, path);
+  const TraceeCall& rec = (*calls_)[next_ - 1];
   if (rec.error != 0) return Err(rec.error);
   return static_cast<int>(static_cast<int64_t>(rec.result));
+}
+
+void RecordedTracee::TakePathCall(const TraceeCall& asked, const std::string& path) {
+  const TraceeCall& rec = Take(asked.kind, asked);
+  if (!SameHostPath(rec.address, path)) {
+    --next_;
+    throw CallMismatch(next_, DescribeCall(rec), DescribeCall(asked));
+  }
+}
+
+bool RecordedTracee::SameHostPath(const std::string& recorded, const std::string& asked) const {
+  std::string back = asked;
+  map_.ToRecorded(back);
+  if (back == recorded) return true;
+  auto parent = [](std::string_view p) {
+    const size_t slash = p.find_last_of('/');
+    return slash == 0 || slash == std::string_view::npos ? std::string_view("/")
+                                                         : p.substr(0, slash);
+  };
+  for (const PathMap::Entry& e : map_.entries()) {
+    std::string_view rec_dir = e.recorded, rep_dir = e.replay;
+    while (rec_dir != "/" && rep_dir != "/") {
+      rec_dir = parent(rec_dir);
+      rep_dir = parent(rep_dir);
+      if (rec_dir == rep_dir) break;  // the same place from here up
+      if (PathWithin(asked, rep_dir) && PathWithin(recorded, rec_dir) &&
+          std::string_view(asked).substr(rep_dir.size()) ==
+              std::string_view(recorded).substr(rec_dir.size())) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 }  // namespace sandtrace::replay

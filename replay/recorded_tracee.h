@@ -16,7 +16,10 @@
 //                  when the next recorded call is another kind (a trace
 //                  made before this call existed), replay's file is read
 //   AddWatch       same fd, mask and path (mapped back); the recorded wd
-//   HostCall       same op, argument and path (mapped back); the handler's
+//   HostCall       same op, argument and path (mapped back, or the same
+//                  beneath the mapped directories' ancestors: a path
+//                  reached through ".." from the workdir names the scratch
+//                  directory's parent in replay); the handler's
 //                  `perform` is not run. In a trace made before host calls
 //                  were recorded (format < 3), lookups (stat, access,
 //                  readlink, reach) run `perform` on the replaying host, as
@@ -135,10 +138,16 @@ class RecordedTracee final : public Tracee {
   // The next recorded call, checked to be of `kind` with inputs described
   // by `got` (a DescribeCall of what the handler asked).
   const trace::TraceeCall& Take(trace::TraceeCallKind kind, const trace::TraceeCall& asked);
+  // Take, then the recorded path checked against the handler's `path`.
+  void TakePathCall(const trace::TraceeCall& asked, const std::string& path);
   // Recorded path -> scratch path.
   std::string MapIn(std::string path);
   void MapUnixAddress(std::span<std::byte> buf) const;
 
+  // Whether the handler's host path `asked` stands for the recorded one:
+  // mapped back, or (a path the engine reached lexically through ".." from
+  // the workdir or the storage area) the same beneath the same ancestors.
+  bool SameHostPath(const std::string& recorded, const std::string& asked) const;
   // A recorded link target: may teach the storage prefix.
   void Learn(const std::string& target);
 

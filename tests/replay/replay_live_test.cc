@@ -137,6 +137,17 @@ TEST_F(ReplayLive, RemovedWorkingDirectories) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, OutsidePathsReachedThroughDotDotFromACwdMadeInTheRun) {
+  // From a directory made in the run, "../.." is the workdir's parent: the
+  // supervisor looks there on the host (a host call), and in replay the
+  // same string names the scratch directory's parent.
+  std::string t = Record(
+      "mkdir -p d/e && cd d/e && stat -c %F ../../.. && test -d ../../.. && "
+      "(stat ../../../none-such 2>/dev/null || echo none)");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, SymlinksMadeInTheRunThatLeadOutside) {
   // The supervisor reaches those outside objects itself; replay answers the
   // opens with stand-ins of the recorded description (no host access).

@@ -317,6 +317,20 @@ TEST_F(ReplayTracee, HostCallsAreAnsweredFromTheTraceWithoutLookingAtTheHost) {
   EXPECT_THROW((void)t.HostCall(HostOp::kReach, "/scr/store/tmp/y", 3, perform), CallMismatch);
   t.Begin(calls);
   EXPECT_THROW((void)t.HostCall(HostOp::kReach, "/scr/store/tmp/x", 1, perform), CallMismatch);
+  // A path the engine reached through ".." from the workdir: beneath the
+  // recorded workdir's parent there, beneath the scratch's parent here.
+  std::vector<TraceeCall> up_calls;
+  TraceeCall up = Call(TraceeCallKind::kHostCall);
+  up.host_op = trace::HostOp::kStat;
+  up.address = "/rec/other/x";
+  up.offset = 1;
+  up.error = ENOENT;
+  up_calls.push_back(up);
+  map_.Add("/rec/work", "/scr/lowr");
+  t.Begin(up_calls);
+  EXPECT_EQ(t.HostCall(HostOp::kStat, "/scr/other/x", 1, perform).code(), ENOENT);
+  t.Begin(up_calls);
+  EXPECT_THROW((void)t.HostCall(HostOp::kStat, "/scr/other/y", 1, perform), CallMismatch);
   // An inotify watch of an upper object: the path in the scratch storage
   // stands for the recorded one; the recorded wd comes back.
   std::vector<TraceeCall> watch_calls;
