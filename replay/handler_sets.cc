@@ -20,6 +20,7 @@ Status CowSet(std::string_view name, HandlerRegistry& registry, SetContext& ctx)
   o.readable_paths = ctx.header->policy.read_paths;
   o.paths_canonical = true;
   o.private_tmpdir = PolicyOption(*ctx.header, "tmpdir");
+  o.recorded_workdir = ctx.header->workdir;
   // Exec rewrites write "/dev/fd/N" or "/proc/self/fd/N" into the child:
   // the recorded choice, when the header has it.
   const std::string dev_fd = PolicyOption(*ctx.header, "dev_fd_is_proc");

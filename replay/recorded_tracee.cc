@@ -21,6 +21,11 @@ namespace {
 using trace::TraceeCall;
 using trace::TraceeCallKind;
 
+// An absolute path and its NUL, nothing else (a restart's copy of a path).
+bool IsPathString(const std::string& b) {
+  return b.size() >= 2 && b.front() == '/' && b.back() == '\0' && b.find('\0') == b.size() - 1;
+}
+
 // The inputs that must match for `kind` (see the header).
 bool SameInputs(const TraceeCall& rec, const TraceeCall& asked) {
   switch (rec.kind) {
@@ -272,6 +277,13 @@ Result<size_t> RecordedTracee::WriteMemory(uint64_t addr, std::span<const std::b
     }
   }
   map_.ToRecorded(w.bytes);
+  if (w.bytes != rec.bytes && IsPathString(w.bytes) && IsPathString(rec.bytes) &&
+      SameHostPath(rec.bytes.substr(0, rec.bytes.size() - 1),
+                   w.bytes.substr(0, w.bytes.size() - 1))) {
+    // An absolute path out of the workdir through ".." (a restart's copy):
+    // beneath the scratch's ancestor here, the recorded one's there.
+    w.bytes = rec.bytes;
+  }
   writes_.push_back(std::move(w));
   if (rec.error != 0) return Err(rec.error);
   // A complete write stays complete whatever the (mapped) length.

@@ -360,11 +360,23 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
   }
   if (fb->base.outside) {
     ChildPath p;
-    // From outside, only ".." can lead (lexically) into the workdir; a
-    // symlink outside can too, and then the kernel and Landlock decide, as
-    // for any path that is outside as far as the engine can see.
+    // From outside, plain names lead into the workdir when the cwd is one of
+    // its ancestors (`cd .. && cat w/f`): then the path is the absolute one
+    // they spell. Otherwise only ".." can lead (lexically) into the
+    // workdir; a symlink outside can too, and then the kernel and Landlock
+    // decide, as for any path that is outside as far as the engine can see.
     if (!HasDotDot(path)) {
-      p.outside_path = (fb->real == "/" ? "" : fb->real) + "/" + path;
+      std::string full = (fb->real == "/" ? "" : fb->real) + "/" + path;
+      // The cwd's path is the recording machine's in replay (it is outside
+      // the mapped directories): so is the workdir it is compared with.
+      const std::string& workdir = s.recorded_workdir.empty() ? s.lower_root : s.recorded_workdir;
+      if (fs::PathWithin(workdir, fb->real)) {
+        std::string normal = fs::NormalAbsolute(full);
+        if (fs::PathWithin(normal, workdir)) {
+          return LocateAbsolute(s.lower_root + normal.substr(workdir.size()), o);
+        }
+      }
+      p.outside_path = std::move(full);
       return p;
     }
     p.kind = ChildPath::Kind::kView;

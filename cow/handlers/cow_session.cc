@@ -197,6 +197,7 @@ Result<std::unique_ptr<CowSession>> CowSession::Create(const CowSessionOptions& 
     if (!real.empty()) state->tmpdir_bases.push_back(real);
   }
   state->private_tmpdir = options.private_tmpdir;
+  state->recorded_workdir = options.recorded_workdir;
   state->lower_root = state->overlay->lower_root();
   state->upper_root = state->overlay->upper_root();
   state->storage_root = state->overlay->storage_root();

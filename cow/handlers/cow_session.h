@@ -247,6 +247,10 @@ struct CowSessionOptions {
   // The run's private TMPDIR when known beforehand (replay: the recorded
   // one).
   std::string private_tmpdir;
+  // Replay: the workdir's path on the recording machine. /proc links that
+  // name its ancestors (a cwd outside it) are not mapped into the scratch,
+  // so relative paths from them are judged against this path.
+  std::string recorded_workdir;
   // Where, outside the workdir, the child may read (the run's -r paths;
   // empty: everywhere), for the outside objects the supervisor opens for
   // it (handlers_outside.cc).

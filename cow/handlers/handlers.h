@@ -33,10 +33,11 @@ inline constexpr size_t kMaxServedPositions = 4096;
 
 struct SessionState {
   std::unique_ptr<Overlay> overlay;
-  std::string lower_root;    // canonical workdir
-  std::string upper_root;    // canonical upper
-  std::string storage_root;  // canonical storage area
-  UniqueFd lower_fd;         // O_PATH | O_DIRECTORY of lower_root
+  std::string lower_root;        // canonical workdir
+  std::string recorded_workdir;  // replay: the workdir's path where the trace was made
+  std::string upper_root;        // canonical upper
+  std::string storage_root;      // canonical storage area
+  UniqueFd lower_fd;             // O_PATH | O_DIRECTORY of lower_root
   // "/dev/fd/" when /dev/fd is the usual symlink to /proc/self/fd (shorter
   // for exec rewrites), else "/proc/self/fd/".
   std::string self_fd_prefix = "/proc/self/fd/";

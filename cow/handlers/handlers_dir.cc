@@ -121,13 +121,28 @@ std::optional<Decision> HandleChdir(Call& c) {
   const bool had_virtual = c.s.procs.VirtualCwd(c.tgid) != nullptr;
   auto p = c.Locate(AT_FDCWD, *path);
   if (!p.ok()) return FromError(p.error());
+  // Out of the workdir by a relative path from a directory made in the run:
+  // the kernel's cwd is elsewhere, so the call is restarted with the
+  // absolute path the child's string leads to (a copy under its stack).
+  auto leave = [&](const std::string& outside) -> std::optional<Decision> {
+    if (c.after_restart || outside.empty() || outside[0] != '/') {
+      c.s.Warn(
+          "cannot leave the workdir from a directory that exists only in the sandbox "
+          "(chdir '" +
+          *path + "'): use an absolute path");
+      return Errno(EXDEV);
+    }
+    auto copy = WriteRestartCopy(c, outside);
+    if (!copy.ok()) return FromError(copy.error());
+    return Decision::Restart(0, *copy, EXDEV);
+  };
   if (p->kind != ChildPath::Kind::kView) {
     // Outside: the kernel can go there if it resolves the same string.
     if (absolute || !had_virtual) {
       c.s.procs.ClearVirtualCwd(c.tgid);
       return c.Kernel();
     }
-    return Errno(EXDEV);
+    return leave(p->outside_path);
   }
   bool kernel_ok = p->kernel_equivalent;
   ++c.s.stats.engine;
@@ -139,9 +154,7 @@ std::optional<Decision> HandleChdir(Call& c) {
       return c.Kernel();
     }
     // The kernel's cwd is not the virtual one; it cannot walk this string.
-    c.s.Warn("cannot leave the workdir from a directory that exists only in the sandbox (chdir '" +
-             *path + "'): use an absolute path");
-    return Errno(EXDEV);
+    return leave(r->outside_path);
   }
   if (!r->exists) return Errno(ENOENT);
   if (r->type != FileType::kDirectory) return Errno(ENOTDIR);

@@ -520,6 +520,25 @@ TEST_F(SandboxDifferential, ARemovedCwdIsTheKernelsDeletedDirectory) {
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
 }
 
+TEST_F(SandboxDifferential, TheWorkdirReachedFromOutsideByRelativePaths) {
+  // From the workdir's parent (a cwd outside it), plain names lead into the
+  // view: files made in the run are there. From a directory made in the
+  // run, a relative chdir out of the workdir lands where the string leads.
+  Differential(R"sh(
+    set -e
+    echo new > made.txt && mkdir -p d/e && w=$(basename "$PWD")
+    cd .. && cat "$w/made.txt" && ls "$w" | tr '\n' ' ' && echo
+    echo more >> "$w/made.txt" && cat "$w/made.txt"
+    cd "$w/d/e" && pwd -P | sed 's|.*/||'
+    $PYTHON -c "import os; os.chdir('../../..'); print(open('$w/made.txt').read().split())"
+    $PYTHON -c "import os; os.chdir('../../../no-such')" 2>/dev/null || echo "no such dir"
+    cd ../../.. && rm "$w/made.txt" && ls "$w" | tr '\n' ' ' && echo
+  )sh");
+  EXPECT_NE(native_out_.find("new\nmore\ne\n['new', 'more']\nno such dir\n"), std::string::npos)
+      << native_out_;
+  for (const auto& line : trace_lines_) ADD_FAILURE() << line;
+}
+
 TEST_F(SandboxDifferential, InotifyWatchesOnObjectsMadeInTheRun) {
   Differential("$PYTHON $SCRIPTS/inotify_watches.py");
   EXPECT_NE(native_out_.find("('log', '0x2', '')"), std::string::npos) << native_out_;

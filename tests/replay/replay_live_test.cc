@@ -148,6 +148,15 @@ TEST_F(ReplayLive, OutsidePathsReachedThroughDotDotFromACwdMadeInTheRun) {
   ExpectIdentical(t);
 }
 
+TEST_F(ReplayLive, TheWorkdirReachedFromOutsideByRelativePaths) {
+  std::string t = Record(
+      "echo new > made.txt && mkdir -p d/e && w=$(basename \"$PWD\") && cd .. && "
+      "cat \"$w/made.txt\" && cd \"$w/d/e\" && /usr/bin/python3 -S -c \"import os; "
+      "os.chdir('../../..'); print(open('$w/made.txt').read())\"");
+  EXPECT_EQ(last_exit_, 0);
+  ExpectIdentical(t);
+}
+
 TEST_F(ReplayLive, SymlinksMadeInTheRunThatLeadOutside) {
   // The supervisor reaches those outside objects itself; replay answers the
   // opens with stand-ins of the recorded description (no host access).
