@@ -373,7 +373,9 @@ Result<ChildPath> Call::Locate(int dirfd, std::string path, const LocateOptions&
       if (fs::PathWithin(workdir, fb->real)) {
         std::string normal = fs::NormalAbsolute(full);
         if (fs::PathWithin(normal, workdir)) {
-          return LocateAbsolute(s.lower_root + normal.substr(workdir.size()), o);
+          std::string abs = s.lower_root + normal.substr(workdir.size());
+          if (path.back() == '/' && abs.back() != '/') abs += '/';  // "w/f/" must be a directory
+          return LocateAbsolute(std::move(abs), o);
         }
       }
       p.outside_path = std::move(full);

@@ -528,13 +528,15 @@ TEST_F(SandboxDifferential, TheWorkdirReachedFromOutsideByRelativePaths) {
     set -e
     echo new > made.txt && mkdir -p d/e && w=$(basename "$PWD")
     cd .. && cat "$w/made.txt" && ls "$w" | tr '\n' ' ' && echo
+    cat "$w/made.txt/" 2>/dev/null || echo "not a directory"
     echo more >> "$w/made.txt" && cat "$w/made.txt"
     cd "$w/d/e" && pwd -P | sed 's|.*/||'
     $PYTHON -c "import os; os.chdir('../../..'); print(open('$w/made.txt').read().split())"
     $PYTHON -c "import os; os.chdir('../../../no-such')" 2>/dev/null || echo "no such dir"
     cd ../../.. && rm "$w/made.txt" && ls "$w" | tr '\n' ' ' && echo
   )sh");
-  EXPECT_NE(native_out_.find("new\nmore\ne\n['new', 'more']\nno such dir\n"), std::string::npos)
+  EXPECT_NE(native_out_.find("not a directory\nnew\nmore\ne\n['new', 'more']\nno such dir\n"),
+            std::string::npos)
       << native_out_;
   for (const auto& line : trace_lines_) ADD_FAILURE() << line;
 }
