@@ -86,4 +86,28 @@ bool PathMap::ToRecorded(std::string& bytes) const {
   return changed;
 }
 
+bool PathMap::Corresponds(std::string_view recorded, std::string_view replay) const {
+  std::string back(replay);
+  ToRecorded(back);
+  if (back == recorded) return true;
+  auto parent = [](std::string_view p) {
+    const size_t slash = p.find_last_of('/');
+    return slash == 0 || slash == std::string_view::npos ? std::string_view("/")
+                                                         : p.substr(0, slash);
+  };
+  for (const Entry& e : entries_) {
+    std::string_view rec_dir = e.recorded, rep_dir = e.replay;
+    while (rec_dir != "/" && rep_dir != "/") {
+      rec_dir = parent(rec_dir);
+      rep_dir = parent(rep_dir);
+      if (rec_dir == rep_dir) break;  // the same place from here up
+      if (PathWithin(replay, rep_dir) && PathWithin(recorded, rec_dir) &&
+          replay.substr(rep_dir.size()) == recorded.substr(rec_dir.size())) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace sandtrace::replay

@@ -35,6 +35,12 @@ class PathMap {
   bool ToRecorded(std::string& bytes) const;
   // True if `path` is a recorded prefix or lies beneath one.
   bool IsRecorded(std::string_view path) const;
+  // Whether the replay path `replay` stands for the recorded path
+  // `recorded`: mapped back it is that path, or (a path reached lexically
+  // through ".." from a mapped directory, which names the scratch's parent
+  // in replay) it lies beneath the same ancestor of a mapped directory
+  // (k levels up on both sides) by the same rest.
+  bool Corresponds(std::string_view recorded, std::string_view replay) const;
 
   struct Entry {
     std::string recorded;

@@ -278,8 +278,8 @@ Result<size_t> RecordedTracee::WriteMemory(uint64_t addr, std::span<const std::b
   }
   map_.ToRecorded(w.bytes);
   if (w.bytes != rec.bytes && IsPathString(w.bytes) && IsPathString(rec.bytes) &&
-      SameHostPath(rec.bytes.substr(0, rec.bytes.size() - 1),
-                   w.bytes.substr(0, w.bytes.size() - 1))) {
+      map_.Corresponds(std::string_view(rec.bytes).substr(0, rec.bytes.size() - 1),
+                       std::string_view(w.bytes).substr(0, w.bytes.size() - 1))) {
     // An absolute path out of the workdir through ".." (a restart's copy):
     // beneath the scratch's ancestor here, the recorded one's there.
     w.bytes = rec.bytes;
@@ -397,10 +397,8 @@ Result<std::string> RecordedTracee::HostCall(HostOp op, const std::string& path,
   asked.kind = TraceeCallKind::kHostCall;
   asked.host_op = ToTrace(op);
   asked.address = path;
-  map_.ToRecorded(asked.address);  // for the messages; compared by SameHostPath
   asked.offset = arg;
-  TakePathCall(asked, path);
-  const TraceeCall& rec = (*calls_)[next_ - 1];
+  const TraceeCall& rec = TakePathCall(asked);
   if (rec.error != 0) return Err(rec.error);
   if (op == HostOp::kReach || op == HostOp::kReadlink) {
     // A canonical path (then NUL and a name) or a link's target: into the
@@ -418,45 +416,21 @@ Result<int> RecordedTracee::AddWatch(int fd, const std::string& path, uint32_t m
   asked.kind = TraceeCallKind::kAddWatch;
   asked.fd = fd;
   asked.address = path;
-  map_.ToRecorded(asked.address);  // for the messages; compared by SameHostPath
   asked.offset = mask;
-  TakePathCall(asked, path);
-  const TraceeCall& rec = (*calls_)[next_ - 1];
+  const TraceeCall& rec = TakePathCall(asked);
   if (rec.error != 0) return Err(rec.error);
   return static_cast<int>(static_cast<int64_t>(rec.result));
 }
 
-void RecordedTracee::TakePathCall(const TraceeCall& asked, const std::string& path) {
+const TraceeCall& RecordedTracee::TakePathCall(TraceeCall& asked) {
+  const std::string path = asked.address;
+  map_.ToRecorded(asked.address);  // for the messages
   const TraceeCall& rec = Take(asked.kind, asked);
-  if (!SameHostPath(rec.address, path)) {
+  if (!map_.Corresponds(rec.address, path)) {
     --next_;
     throw CallMismatch(next_, DescribeCall(rec), DescribeCall(asked));
   }
-}
-
-bool RecordedTracee::SameHostPath(const std::string& recorded, const std::string& asked) const {
-  std::string back = asked;
-  map_.ToRecorded(back);
-  if (back == recorded) return true;
-  auto parent = [](std::string_view p) {
-    const size_t slash = p.find_last_of('/');
-    return slash == 0 || slash == std::string_view::npos ? std::string_view("/")
-                                                         : p.substr(0, slash);
-  };
-  for (const PathMap::Entry& e : map_.entries()) {
-    std::string_view rec_dir = e.recorded, rep_dir = e.replay;
-    while (rec_dir != "/" && rep_dir != "/") {
-      rec_dir = parent(rec_dir);
-      rep_dir = parent(rep_dir);
-      if (rec_dir == rep_dir) break;  // the same place from here up
-      if (PathWithin(asked, rep_dir) && PathWithin(recorded, rec_dir) &&
-          std::string_view(asked).substr(rep_dir.size()) ==
-              std::string_view(recorded).substr(rec_dir.size())) {
-        return true;
-      }
-    }
-  }
-  return false;
+  return rec;
 }
 
 }  // namespace sandtrace::replay

@@ -138,16 +138,13 @@ class RecordedTracee final : public Tracee {
   // The next recorded call, checked to be of `kind` with inputs described
   // by `got` (a DescribeCall of what the handler asked).
   const trace::TraceeCall& Take(trace::TraceeCallKind kind, const trace::TraceeCall& asked);
-  // Take, then the recorded path checked against the handler's `path`.
-  void TakePathCall(const trace::TraceeCall& asked, const std::string& path);
+  // Take for a call with a host path (asked.address, the handler's): the
+  // recorded one must correspond (PathMap::Corresponds).
+  const trace::TraceeCall& TakePathCall(trace::TraceeCall& asked);
   // Recorded path -> scratch path.
   std::string MapIn(std::string path);
   void MapUnixAddress(std::span<std::byte> buf) const;
 
-  // Whether the handler's host path `asked` stands for the recorded one:
-  // mapped back, or (a path the engine reached lexically through ".." from
-  // the workdir or the storage area) the same beneath the same ancestors.
-  bool SameHostPath(const std::string& recorded, const std::string& asked) const;
   // A recorded link target: may teach the storage prefix.
   void Learn(const std::string& target);
 

@@ -438,13 +438,10 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
   if (m.kind == Magic::kLink) {
     std::string target;
     bool via_vcwd = false;
-    if (m.which == ProcLink::kCwd && s.procs.VirtualCwdRemoved(tgid)) {
-      // "/proc/self/cwd/..." from a removed cwd; the link itself is a
-      // deleted directory's (readlink is answered by ExactMagicLink).
-      if (m.rest.empty()) return Err(ENOENT, "the removed cwd itself");
-      return FromRemovedCwd(std::string_view(m.rest).substr(1), o);
-    }
-    if (m.which == ProcLink::kCwd && s.procs.VirtualCwd(tgid) != nullptr) {
+    bool removed_cwd = m.which == ProcLink::kCwd && s.procs.VirtualCwdRemoved(tgid);
+    if (removed_cwd) {
+      // Handled below, with a real cwd found removed.
+    } else if (m.which == ProcLink::kCwd && s.procs.VirtualCwd(tgid) != nullptr) {
       const std::string& vc = *s.procs.VirtualCwd(tgid);
       target = s.lower_root + (vc.empty() ? "" : "/" + vc);
       via_vcwd = true;
@@ -456,10 +453,13 @@ Result<ChildPath> Call::LocateAbsolute(std::string path, const LocateOptions& o)
         return link.error();
       }
       target = std::move(*link);
-      if (m.which == ProcLink::kCwd && RealCwdRemoved(target)) {
-        if (m.rest.empty()) return Err(ENOENT, "the removed cwd itself");
-        return FromRemovedCwd(std::string_view(m.rest).substr(1), o);
-      }
+      removed_cwd = m.which == ProcLink::kCwd && RealCwdRemoved(target);
+    }
+    if (removed_cwd) {
+      // "/proc/self/cwd/..." from a removed cwd; the link itself is a
+      // deleted directory's (readlink is answered by ExactMagicLink).
+      if (m.rest.empty()) return Err(ENOENT, "the removed cwd itself");
+      return FromRemovedCwd(std::string_view(m.rest).substr(1), o);
     }
     if (target.empty() || target[0] != '/' || IsDeletedLink(target)) return ChildPath{};
     const bool into_upper = fs::PathWithin(target, s.upper_root);

@@ -94,12 +94,17 @@ std::optional<Decision> HandleUnlink(Call& c, int dirfd, int path_arg, uint64_t 
   const std::string& v = *(*w)->view;
   c.s.index.MarkChanged(v);
   if (flags & AT_REMOVEDIR) {
+    // One mkdir made in this run (opaque) is not the lower directory at its
+    // path: no real cwd can be in it, and the lower needs no look.
+    const bool made_in_run = c.s.index.IsOpaque(v);
     c.s.index.Forget(v);
     Status s = c.s.overlay->Rmdir((*w)->p.base, (*w)->p.path);
     if (s.ok()) {
       c.s.procs.RemoveVirtualCwds(v);
       // A process may be in it by its real cwd (it was reachable).
-      if (c.s.LowerDirAt(v, /*path_only=*/true).ok()) c.s.removed_lower_dirs.insert(v);
+      if (!made_in_run && c.s.LowerDirAt(v, /*path_only=*/true).ok()) {
+        c.s.removed_lower_dirs.insert(v);
+      }
     }
     return FromStatus(s);
   }
