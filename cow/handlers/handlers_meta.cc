@@ -125,7 +125,8 @@ std::optional<Decision> ApplyOutside(Call& c, const std::string& abs_base, const
                                 if (!st.ok()) return st.error();
                                 return std::string();
                               });
-  return FromStatus(changed.ok() ? OkStatus() : Status(changed.error()));
+  if (!changed.ok()) return FromError(changed.error());
+  return Return(0);
 }
 
 }  // namespace
